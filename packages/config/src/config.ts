@@ -1,0 +1,136 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The one typed configuration of the product, read from environment variables.
+ * Every default is chosen so that a fresh machine with nothing set works: an embedded SQLite
+ * database and an embedded vector store under ./data, CPU execution when no GPU is present.
+ */
+
+export const EXECUTION_PROVIDERS = ["cuda", "webgpu", "cpu"] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+  }
+}
+
+export interface Config {
+  /** Where everything the product writes lives unless told otherwise (database, vectors, caches). */
+  dataDir: string;
+  /** Where model bundles are kept. */
+  modelsDir: string;
+  database: { kind: "sqlite"; url: string; file: string } | { kind: "postgresql"; url: string };
+  /** Unset: the embedded vector store under dataDir. */
+  qdrantUrl: string | undefined;
+  qdrantApiKey: string | undefined;
+  /** Preferred execution providers, in order; intersected with what ONNX Runtime offers here. */
+  executionProviders: ExecutionProvider[];
+  /** Intra-op threads for CPU inference; 0 lets ONNX Runtime decide. */
+  cpuThreads: number;
+  encodeBatchSize: number;
+  apiPort: number;
+  adminToken: string | undefined;
+  submissionToken: string | undefined;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `expected ${min}..${max}, got ${value}`);
+  return value;
+}
+
+function parseDatabase(env: Env, dataDir: string): Config["database"] {
+  const raw = nonEmpty(env, "DATABASE_URL");
+  if (raw === undefined) {
+    const file = path.join(dataDir, "cxr.db");
+    return { kind: "sqlite", url: `file:${file}`, file };
+  }
+  if (raw.startsWith("file:")) {
+    const rest = raw.slice("file:".length).replace(/^\/\//, "");
+    if (rest === "") throw new ConfigError("DATABASE_URL", "a file: URL needs a path, e.g. file:./data/cxr.db");
+    const file = path.resolve(rest.split("?")[0]!);
+    return { kind: "sqlite", url: `file:${file}`, file };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError("DATABASE_URL", "is not a valid URL (expected postgresql://user@host:5432/db)");
+    }
+    if (url.hostname === "") throw new ConfigError("DATABASE_URL", "has no host");
+    if (url.pathname.length <= 1) throw new ConfigError("DATABASE_URL", "names no database (…/dbname)");
+    if (url.port !== "" && !/^\d+$/.test(url.port)) throw new ConfigError("DATABASE_URL", "has a bad port");
+    return { kind: "postgresql", url: raw };
+  }
+  throw new ConfigError("DATABASE_URL", "must start with postgresql://, postgres:// or file:");
+}
+
+function parseProviders(env: Env): ExecutionProvider[] {
+  const raw = nonEmpty(env, "CXR_EXECUTION_PROVIDERS");
+  if (raw === undefined) return [...EXECUTION_PROVIDERS];
+  const names = raw.split(",").map((s) => s.trim().toLowerCase());
+  const parsed = z.array(z.enum(EXECUTION_PROVIDERS)).min(1).safeParse(names);
+  if (!parsed.success) {
+    throw new ConfigError(
+      "CXR_EXECUTION_PROVIDERS",
+      `expected a comma-separated list of ${EXECUTION_PROVIDERS.join(", ")}, got "${raw}"`,
+    );
+  }
+  // cpu is always the last resort, even when the list leaves it out.
+  const unique = [...new Set(parsed.data)];
+  return unique.includes("cpu") ? unique : [...unique, "cpu"];
+}
+
+function parseUrl(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL such as http://localhost:6333, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+/** Reads and validates the configuration once; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const dataDir = path.resolve(cwd, nonEmpty(env, "CXR_DATA_DIR") ?? "data");
+  const modelsDir = path.resolve(cwd, nonEmpty(env, "CXR_MODELS_DIR") ?? path.join(dataDir, "models"));
+  const logLevel = nonEmpty(env, "CXR_LOG_LEVEL") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError("CXR_LOG_LEVEL", `expected debug, info, warn or error, got "${logLevel}"`);
+  }
+  return {
+    dataDir,
+    modelsDir,
+    database: parseDatabase(env, dataDir),
+    qdrantUrl: parseUrl(env, "QDRANT_URL"),
+    qdrantApiKey: nonEmpty(env, "QDRANT_API_KEY"),
+    executionProviders: parseProviders(env),
+    cpuThreads: integer(env, "CXR_CPU_THREADS", 0, 0, 1024),
+    encodeBatchSize: integer(env, "CXR_BATCH_SIZE", 16, 1, 4096),
+    apiPort: integer(env, "CXR_API_PORT", 4000, 1, 65535),
+    adminToken: nonEmpty(env, "CXR_ADMIN_TOKEN"),
+    submissionToken: nonEmpty(env, "CXR_SUBMISSION_TOKEN"),
+    logLevel: logLevel as Config["logLevel"],
+  };
+}
