@@ -45,5 +45,7 @@ try {
 rmSync(dir, { recursive: true, force: true });
 if (status !== 0) failures.push("tests");
 if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(", ")}`);
-console.log(`\n${passed} passed, ${failed + (failures.length > 0 && failed === 0 ? 1 : 0)} failed, ${skipped} skipped`);
+console.log(
+  `\n${passed} passed, ${failed + (failures.length > 0 && failed === 0 ? 1 : 0)} failed, ${skipped} skipped`,
+);
 process.exit(failures.length > 0 ? 1 : 0);

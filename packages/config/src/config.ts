@@ -64,7 +64,8 @@ function parseDatabase(env: Env, dataDir: string): Config["database"] {
   }
   if (raw.startsWith("file:")) {
     const rest = raw.slice("file:".length).replace(/^\/\//, "");
-    if (rest === "") throw new ConfigError("DATABASE_URL", "a file: URL needs a path, e.g. file:./data/cxr.db");
+    if (rest === "")
+      throw new ConfigError("DATABASE_URL", "a file: URL needs a path, e.g. file:./data/cxr.db");
     const file = path.resolve(rest.split("?")[0]!);
     return { kind: "sqlite", url: `file:${file}`, file };
   }

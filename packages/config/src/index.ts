@@ -1,1 +1,1 @@
-export { ConfigError, loadConfig, type Config, type ExecutionProvider } from "./config.ts";
+export { type Config, ConfigError, type ExecutionProvider, loadConfig } from "./config.ts";

@@ -8,12 +8,22 @@
 // schema snapshot the SQL leads to. Prisma's own `migrate dev/deploy` cannot be used for PostgreSQL
 // here (toolchain.md), so the SQL comes from `prisma migrate diff` between consecutive snapshots
 // and @cxr/db applies it with its own runner.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { prisma, root, sourceSchema, toPostgres } from "./prisma.mjs";
 
-const migrationsDir = path.join(root, "prisma/migrations");
+// Overridable so that tests can evolve a copy of the schema without touching the repository.
+const migrationsDir = process.env.CXR_MIGRATIONS_DIR ?? path.join(root, "prisma/migrations");
+const schemaFile = process.env.CXR_SCHEMA ?? sourceSchema;
 const DIALECTS = ["sqlite", "postgresql"];
 
 function folders() {
@@ -34,7 +44,9 @@ function diffSql(from, to, dialect) {
       return file;
     };
     const args = ["migrate", "diff", "--script"];
-    args.push(...(from === null ? ["--from-empty"] : ["--from-schema-datamodel", write("from.prisma", from)]));
+    args.push(
+      ...(from === null ? ["--from-empty"] : ["--from-schema-datamodel", write("from.prisma", from)]),
+    );
     args.push("--to-schema-datamodel", write("to.prisma", to));
     const { status, stdout } = prisma(args);
     if (status !== 0) throw new Error(`prisma migrate diff failed for ${dialect}`);
@@ -54,7 +66,7 @@ function newMigration(name) {
   const existing = folders();
   const last = existing.at(-1);
   const from = last ? readFileSync(path.join(migrationsDir, last, "schema.prisma"), "utf8") : null;
-  const to = readFileSync(sourceSchema, "utf8");
+  const to = readFileSync(schemaFile, "utf8");
   const sql = Object.fromEntries(DIALECTS.map((d) => [d, diffSql(from, to, d)]));
   if (isEmptyScript(sql.sqlite)) {
     console.log("The schema has not changed since the last migration; nothing written.");
@@ -64,7 +76,7 @@ function newMigration(name) {
   mkdirSync(folder, { recursive: true });
   for (const d of DIALECTS) writeFileSync(path.join(folder, `${d}.sql`), sql[d]);
   writeFileSync(path.join(folder, "schema.prisma"), to);
-  console.log(`wrote ${path.relative(root, folder)}`);
+  console.log(`wrote ${folder}`);
 }
 
 function check() {
@@ -78,13 +90,15 @@ function check() {
     for (const d of DIALECTS) {
       const committed = readFileSync(path.join(dir, `${d}.sql`), "utf8");
       if (diffSql(previous, snapshot, d).trim() !== committed.trim()) {
-        problems.push(`${name}/${d}.sql is not what its schema snapshot generates (edited by hand, or stale)`);
+        problems.push(
+          `${name}/${d}.sql is not what its schema snapshot generates (edited by hand, or stale)`,
+        );
       }
     }
     previous = snapshot;
   }
   if (previous !== null) {
-    const pending = diffSql(previous, readFileSync(sourceSchema, "utf8"), "sqlite");
+    const pending = diffSql(previous, readFileSync(schemaFile, "utf8"), "sqlite");
     if (!isEmptyScript(pending)) {
       problems.push(
         "prisma/schema.prisma differs from the last migration: run `pnpm db:migration:new <name>`",
@@ -95,7 +109,9 @@ function check() {
     for (const p of problems) console.error(`migration check: ${p}`);
     process.exit(1);
   }
-  console.log(`migration check: ${all.length} migration(s) agree with prisma/schema.prisma for ${DIALECTS.join(" and ")}`);
+  console.log(
+    `migration check: ${all.length} migration(s) agree with prisma/schema.prisma for ${DIALECTS.join(" and ")}`,
+  );
 }
 
 const [command, arg] = process.argv.slice(2);

@@ -38,7 +38,11 @@ export function writePostgresSchema() {
 
 /** Runs `prisma ...args`; returns { status, stdout, stderr }. */
 export function prisma(args, { quiet = false } = {}) {
-  const result = spawnSync(prismaBin, args, { cwd: root, env: prismaEnv, encoding: "utf8" });
+  const result = spawnSync(
+    prismaBin,
+    [...args, "--config", path.join(root, "packages/db/prisma.config.ts")],
+    { cwd: root, env: prismaEnv, encoding: "utf8" },
+  );
   if (!quiet && result.status !== 0) process.stderr.write(result.stdout + result.stderr);
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }

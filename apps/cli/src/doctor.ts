@@ -1,0 +1,166 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "@cxr/config";
+import { describeDatabase, migrationStatus } from "@cxr/db";
+import * as ort from "onnxruntime-node";
+
+/** Facts about this machine, each measured, never assumed. */
+export interface DoctorReport {
+  ok: boolean;
+  version: string;
+  node: { version: string; supported: boolean };
+  platform: { os: string; arch: string; cpus: number; memoryGiB: number };
+  dataDir: { path: string; exists: boolean; writable: boolean };
+  modelsDir: { path: string; exists: boolean; bundles: number };
+  database: {
+    kind: "sqlite" | "postgresql";
+    location: string;
+    reachable: boolean;
+    migrated: boolean;
+    applied: number;
+    pending: number;
+    error: string | null;
+  };
+  vectorStore: {
+    kind: "embedded" | "qdrant";
+    location: string;
+    reachable: boolean | null;
+    error: string | null;
+  };
+  onnxRuntime: {
+    version: string;
+    /** Execution providers that can run here: bundled with onnxruntime-node, or whose library is installed. */
+    available: string[];
+    preference: string[];
+    /** The first preferred provider that is available. */
+    selected: string;
+  };
+  problems: string[];
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+function productVersion(): string {
+  return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
+}
+
+function availableProviders(): string[] {
+  const binding = path.dirname(fileURLToPath(import.meta.resolve("onnxruntime-node")));
+  const libDir = path.resolve(binding, "../bin/napi-v6", process.platform, process.arch);
+  return ort
+    .listSupportedBackends()
+    .filter((b) => b.bundled || existsSync(path.join(libDir, `libonnxruntime_providers_${b.name}.so`)))
+    .map((b) => b.name);
+}
+
+/** null when a file can be created in `dir` (made if missing); else the error code. access() says yes to root on read-only folders, so write. */
+function probeWritable(dir: string): string | null {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.cxr-doctor-${process.pid}`);
+    writeFileSync(probe, "");
+    rmSync(probe);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? "error";
+  }
+}
+
+async function probeQdrant(url: string, apiKey: string | undefined): Promise<string | null> {
+  try {
+    const response = await fetch(`${url}/readyz`, {
+      headers: apiKey ? { "api-key": apiKey } : {},
+      signal: AbortSignal.timeout(3000),
+    });
+    return response.ok ? null : `HTTP ${response.status}`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return `unreachable (${cause?.code ?? (error as Error).name})`;
+  }
+}
+
+export async function runDoctor(config: Config): Promise<DoctorReport> {
+  const problems: string[] = [];
+  const nodeMajor = Number(process.versions.node.split(".")[0]);
+
+  let database: DoctorReport["database"] = {
+    kind: config.database.kind,
+    location: describeDatabase(config).replace(/^(SQLite|PostgreSQL) at /, ""),
+    reachable: false,
+    migrated: false,
+    applied: 0,
+    pending: 0,
+    error: null,
+  };
+  try {
+    const status = await migrationStatus(config);
+    const migrated =
+      status.pending.length === 0 && status.modified.length === 0 && status.unknown.length === 0;
+    database = {
+      ...database,
+      reachable: true,
+      migrated,
+      applied: status.applied.length,
+      pending: status.pending.length,
+    };
+    if (!migrated)
+      problems.push(`database: ${status.pending.length} pending migration(s): run \`cxr db migrate\``);
+  } catch (error) {
+    database.error = (error as Error).message;
+    problems.push(`database: ${database.error}`);
+  }
+
+  const writable = probeWritable(config.dataDir);
+  if (writable !== null) problems.push(`data dir ${config.dataDir} is not writable (${writable})`);
+  const dataDirExists = existsSync(config.dataDir);
+
+  const bundles = existsSync(config.modelsDir)
+    ? readdirSync(config.modelsDir, { withFileTypes: true }).filter(
+        (d) => d.isDirectory() && existsSync(path.join(config.modelsDir, d.name, "manifest.json")),
+      ).length
+    : 0;
+
+  let vectorStore: DoctorReport["vectorStore"];
+  if (config.qdrantUrl) {
+    const error = await probeQdrant(config.qdrantUrl, config.qdrantApiKey);
+    vectorStore = { kind: "qdrant", location: config.qdrantUrl, reachable: error === null, error };
+    if (error) problems.push(`vector store: Qdrant at ${config.qdrantUrl} ${error}`);
+  } else {
+    vectorStore = {
+      kind: "embedded",
+      location: path.join(config.dataDir, "vectors"),
+      reachable: null,
+      error: null,
+    };
+  }
+
+  const available = availableProviders();
+  const selected = config.executionProviders.find((p) => available.includes(p)) ?? "cpu";
+
+  if (nodeMajor < 20) problems.push(`node ${process.version} is too old: Node 20 or newer is required`);
+
+  return {
+    ok: problems.length === 0,
+    version: productVersion(),
+    node: { version: process.version, supported: nodeMajor >= 20 },
+    platform: {
+      os: process.platform,
+      arch: process.arch,
+      cpus: os.availableParallelism(),
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    },
+    dataDir: { path: config.dataDir, exists: dataDirExists, writable: writable === null },
+    modelsDir: { path: config.modelsDir, exists: existsSync(config.modelsDir), bundles },
+    database,
+    vectorStore,
+    onnxRuntime: {
+      version: ort.env.versions.common,
+      available,
+      preference: config.executionProviders,
+      selected,
+    },
+    problems,
+  };
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env -S npx tsx
+import { ConfigError } from "@cxr/config";
+import { DatabaseError } from "@cxr/db";
+import { Command, CommanderError } from "commander";
+import { registerDbCommands } from "./commands/db.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
+import { config } from "./context.ts";
+import { CliError, EXIT } from "./errors.ts";
+
+const program = new Command()
+  .name("cxr")
+  .description("cxr-retrieval: cross-modal retrieval of chest X-rays and reports, and a robustness benchmark")
+  .option("--verbose", "print stack traces and debug detail")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride()
+  // Validate the configuration once, before any command runs, but not for --help.
+  .hook("preAction", () => {
+    config();
+  });
+
+registerDbCommands(program);
+registerDoctorCommand(program);
+
+/** One clear line per expected failure; a stack trace only with --verbose. */
+function fail(error: unknown): number {
+  const verbose = process.argv.includes("--verbose");
+  if (error instanceof CommanderError) {
+    // commander already printed the message (or the help/version text).
+    return error.exitCode === 0 ? EXIT.ok : EXIT.environment;
+  }
+  let code: number = EXIT.failed;
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConfigError) {
+    code = EXIT.environment;
+    message = `configuration error: ${message}`;
+  } else if (error instanceof DatabaseError) {
+    code = EXIT.environment;
+    message = `database error: ${message}`;
+  } else if (error instanceof CliError) {
+    code = error.exitCode;
+  } else if (
+    typeof error === "object" &&
+    error !== null &&
+    "exitCode" in error &&
+    typeof error.exitCode === "number"
+  ) {
+    code = error.exitCode;
+  }
+  process.stderr.write(`cxr: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else if (code === EXIT.failed && !(error instanceof CliError))
+    process.stderr.write("(run with --verbose for details)\n");
+  return code;
+}
+
+process.on("SIGINT", () => process.exit(EXIT.interrupted));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = fail(error);
+}
