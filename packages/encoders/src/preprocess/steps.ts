@@ -54,9 +54,7 @@ export const normalizeStepSchema = z
   .object({
     op: z.literal("normalize"),
     mean: z.array(finiteNumber).min(1),
-    std: z
-      .array(finiteNumber.refine((v) => v !== 0, "std must not be 0"))
-      .min(1),
+    std: z.array(finiteNumber.refine((v) => v !== 0, "std must not be 0")).min(1),
   })
   .strict()
   .refine((s) => s.mean.length === s.std.length || s.mean.length === 1 || s.std.length === 1, {

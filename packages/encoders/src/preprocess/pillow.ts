@@ -1,0 +1,377 @@
+/**
+ * Pillow 9.4 image operations restated in TypeScript, bit for bit where Pillow is deterministic:
+ * `resize` (separable convolution, support widened on downscale, 8-bit fixed point with rounding
+ * and clamping between the horizontal and vertical passes; int32 double-precision path for mode I),
+ * `convert`, `crop` (zero fill outside) and `paste` onto a new canvas.
+ *
+ * Written from Pillow's documented behaviour and src/libImaging/Resample.c; libvips (sharp) uses other
+ * kernels and rounding, so it is only used for decoding.
+ */
+import { channelsOf, type DecodedImage, type ImageMode, makeImage } from "../image/types.ts";
+
+export type PillowFilter = "bicubic" | "bilinear" | "lanczos" | "nearest";
+
+interface Filter {
+  support: number;
+  fn: (x: number) => number;
+}
+
+const BICUBIC_A = -0.5;
+
+const FILTERS: Record<Exclude<PillowFilter, "nearest">, Filter> = {
+  bilinear: {
+    support: 1,
+    fn: (x) => {
+      const ax = x < 0 ? -x : x;
+      return ax < 1 ? 1 - ax : 0;
+    },
+  },
+  bicubic: {
+    support: 2,
+    fn: (x) => {
+      const ax = x < 0 ? -x : x;
+      if (ax < 1) return ((BICUBIC_A + 2) * ax - (BICUBIC_A + 3)) * ax * ax + 1;
+      if (ax < 2) return (((ax - 5) * ax + 8) * ax - 4) * BICUBIC_A;
+      return 0;
+    },
+  },
+  lanczos: {
+    support: 3,
+    fn: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0),
+  },
+};
+
+function sinc(x: number): number {
+  if (x === 0) return 1;
+  const px = x * Math.PI;
+  return Math.sin(px) / px;
+}
+
+/** Per output index: first input index, tap count, and `ksize` normalised weights. */
+export interface Coefficients {
+  ksize: number;
+  bounds: Int32Array; // [xmin, count] per output
+  weights: Float64Array; // outSize * ksize
+}
+
+/** Pillow `precompute_coeffs` for a full-image box (in0 = 0, in1 = inSize). */
+export function precomputeCoefficients(inSize: number, outSize: number, filter: Filter): Coefficients {
+  const scale = inSize / outSize;
+  const filterscale = Math.max(scale, 1);
+  const support = filter.support * filterscale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(outSize * 2);
+  const weights = new Float64Array(outSize * ksize);
+  const ss = 1 / filterscale;
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    // C `(int)(v + 0.5)` truncates toward zero
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    xmax -= xmin;
+    const base = xx * ksize;
+    let ww = 0;
+    for (let x = 0; x < xmax; x++) {
+      const w = filter.fn((x + xmin - center + 0.5) * ss);
+      weights[base + x] = w;
+      ww += w;
+    }
+    if (ww !== 0) for (let x = 0; x < xmax; x++) weights[base + x] = weights[base + x]! / ww;
+    bounds[xx * 2] = xmin;
+    bounds[xx * 2 + 1] = xmax;
+  }
+  return { ksize, bounds, weights };
+}
+
+const PRECISION_BITS = 32 - 8 - 2;
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+
+/** Pillow `normalize_coeffs_8bpc`: round half away from zero to 22-bit fixed point. */
+function fixedPoint(weights: Float64Array): Int32Array {
+  const out = new Int32Array(weights.length);
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    out[i] = w < 0 ? Math.trunc(-0.5 + w * ONE) : Math.trunc(0.5 + w * ONE);
+  }
+  return out;
+}
+
+/** Pillow `clip8`: arithmetic shift right by PRECISION_BITS, then clamp to 0..255. */
+function clip8(ss: number): number {
+  const v = Math.floor(ss / ONE);
+  return v < 0 ? 0 : Math.min(v, 255);
+}
+
+/** C `ROUND_UP`: round half away from zero, truncating to int. */
+function roundUp(v: number): number {
+  return Math.trunc(v >= 0 ? v + 0.5 : v - 0.5);
+}
+
+function horizontal8(
+  src: Uint8Array,
+  width: number,
+  channels: number,
+  rowFirst: number,
+  rows: number,
+  outW: number,
+  c: Coefficients,
+  kk: Int32Array,
+): Uint8Array {
+  const out = new Uint8Array(outW * rows * channels);
+  const { ksize, bounds } = c;
+  const srcStride = width * channels;
+  const outStride = outW * channels;
+  for (let yy = 0; yy < rows; yy++) {
+    const rowBase = (yy + rowFirst) * srcStride;
+    const outBase = yy * outStride;
+    for (let xx = 0; xx < outW; xx++) {
+      const xmin = bounds[xx * 2]!;
+      const n = bounds[xx * 2 + 1]!;
+      const k = xx * ksize;
+      for (let ch = 0; ch < channels; ch++) {
+        let ss = HALF;
+        let p = rowBase + xmin * channels + ch;
+        for (let x = 0; x < n; x++, p += channels) ss += src[p]! * kk[k + x]!;
+        out[outBase + xx * channels + ch] = clip8(ss);
+      }
+    }
+  }
+  return out;
+}
+
+function vertical8(
+  src: Uint8Array,
+  width: number,
+  channels: number,
+  outH: number,
+  c: Coefficients,
+  kk: Int32Array,
+  rowShift: number,
+): Uint8Array {
+  const stride = width * channels;
+  const out = new Uint8Array(stride * outH);
+  const { ksize, bounds } = c;
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2]! - rowShift;
+    const n = bounds[yy * 2 + 1]!;
+    const k = yy * ksize;
+    const outBase = yy * stride;
+    for (let i = 0; i < stride; i++) {
+      let ss = HALF;
+      let p = ymin * stride + i;
+      for (let y = 0; y < n; y++, p += stride) ss += src[p]! * kk[k + y]!;
+      out[outBase + i] = clip8(ss);
+    }
+  }
+  return out;
+}
+
+function horizontal32(
+  src: Int32Array,
+  width: number,
+  rowFirst: number,
+  rows: number,
+  outW: number,
+  c: Coefficients,
+): Int32Array {
+  const out = new Int32Array(outW * rows);
+  const { ksize, bounds, weights } = c;
+  for (let yy = 0; yy < rows; yy++) {
+    const rowBase = (yy + rowFirst) * width;
+    for (let xx = 0; xx < outW; xx++) {
+      const xmin = bounds[xx * 2]!;
+      const n = bounds[xx * 2 + 1]!;
+      const k = xx * ksize;
+      let ss = 0;
+      for (let x = 0; x < n; x++) ss += src[rowBase + xmin + x]! * weights[k + x]!;
+      out[yy * outW + xx] = roundUp(ss);
+    }
+  }
+  return out;
+}
+
+function vertical32(
+  src: Int32Array,
+  width: number,
+  outH: number,
+  c: Coefficients,
+  rowShift: number,
+): Int32Array {
+  const out = new Int32Array(width * outH);
+  const { ksize, bounds, weights } = c;
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2]! - rowShift;
+    const n = bounds[yy * 2 + 1]!;
+    const k = yy * ksize;
+    for (let xx = 0; xx < width; xx++) {
+      let ss = 0;
+      let p = ymin * width + xx;
+      for (let y = 0; y < n; y++, p += width) ss += src[p]! * weights[k + y]!;
+      out[yy * width + xx] = roundUp(ss);
+    }
+  }
+  return out;
+}
+
+/** Pillow NEAREST resize (an affine transform sampling pixel centres). */
+function resizeNearest(image: DecodedImage, outW: number, outH: number): DecodedImage {
+  const ch = channelsOf(image.mode);
+  const out = image.mode === "I" ? new Int32Array(outW * outH) : new Uint8Array(outW * outH * ch);
+  const sx = image.width / outW;
+  const sy = image.height / outH;
+  const xs = new Int32Array(outW);
+  for (let x = 0; x < outW; x++) xs[x] = Math.min(image.width - 1, Math.floor((x + 0.5) * sx));
+  for (let y = 0; y < outH; y++) {
+    const syy = Math.min(image.height - 1, Math.floor((y + 0.5) * sy));
+    for (let x = 0; x < outW; x++) {
+      const s = (syy * image.width + xs[x]!) * ch;
+      const d = (y * outW + x) * ch;
+      for (let c = 0; c < ch; c++) out[d + c] = image.data[s + c]!;
+    }
+  }
+  return makeImage(image.mode, outW, outH, out, image.source);
+}
+
+/**
+ * Pillow `Image.resize((outW, outH), filter)` on the whole image, in the image's own mode.
+ * Returns a copy when the size is unchanged (no resampling), like Pillow.
+ */
+export function pillowResize(
+  image: DecodedImage,
+  outW: number,
+  outH: number,
+  filter: PillowFilter,
+): DecodedImage {
+  if (!Number.isInteger(outW) || !Number.isInteger(outH) || outW <= 0 || outH <= 0) {
+    throw new RangeError(`resize target must be positive integers, got ${outW}x${outH}`);
+  }
+  if (outW === image.width && outH === image.height) {
+    return makeImage(image.mode, outW, outH, image.data.slice(), image.source);
+  }
+  if (filter === "nearest") return resizeNearest(image, outW, outH);
+  const f = FILTERS[filter];
+  const needH = outW !== image.width;
+  const needV = outH !== image.height;
+  const vert = precomputeCoefficients(image.height, outH, f);
+  // rows of the source that the vertical pass reads
+  const yFirst = vert.bounds[0]!;
+  const yLast = vert.bounds[outH * 2 - 2]! + vert.bounds[outH * 2 - 1]!;
+  const ch = channelsOf(image.mode);
+  if (image.mode === "I") {
+    let data = image.data as Int32Array;
+    let width = image.width;
+    let shift = 0;
+    if (needH) {
+      const hor = precomputeCoefficients(image.width, outW, f);
+      data = horizontal32(data, image.width, yFirst, yLast - yFirst, outW, hor);
+      width = outW;
+      shift = yFirst;
+    }
+    if (needV) data = vertical32(data, width, outH, vert, shift);
+    return makeImage("I", outW, outH, data, image.source);
+  }
+  let data = image.data as Uint8Array;
+  let width = image.width;
+  let shift = 0;
+  if (needH) {
+    const hor = precomputeCoefficients(image.width, outW, f);
+    data = horizontal8(data, image.width, ch, yFirst, yLast - yFirst, outW, hor, fixedPoint(hor.weights));
+    width = outW;
+    shift = yFirst;
+  }
+  if (needV) data = vertical8(data, width, ch, outH, vert, fixedPoint(vert.weights), shift);
+  return makeImage(image.mode, outW, outH, data, image.source);
+}
+
+/**
+ * Pillow `convert(mode)` between L, RGB and I:
+ * I -> L / RGB clips to 0..255 (no rescale); RGB -> L is ITU-R 601 luma in Pillow's 16-bit fixed point
+ * ((R*19595 + G*38470 + B*7471 + 0x8000) >> 16); L -> RGB repeats; L / RGB -> I widens.
+ */
+export function pillowConvert(image: DecodedImage, mode: ImageMode): DecodedImage {
+  if (image.mode === mode) return image;
+  const n = image.width * image.height;
+  const src = image.data;
+  if (mode === "I") {
+    const grey = image.mode === "RGB" ? pillowConvert(image, "L").data : src;
+    return makeImage("I", image.width, image.height, Int32Array.from(grey), image.source);
+  }
+  if (mode === "L") {
+    const out = new Uint8Array(n);
+    if (image.mode === "I") {
+      for (let i = 0; i < n; i++) {
+        const v = src[i]!;
+        out[i] = v <= 0 ? 0 : Math.min(v, 255);
+      }
+    } else {
+      for (let i = 0, p = 0; i < n; i++, p += 3) {
+        out[i] = (src[p]! * 19595 + src[p + 1]! * 38470 + src[p + 2]! * 7471 + 0x8000) >>> 16;
+      }
+    }
+    return makeImage("L", image.width, image.height, out, image.source);
+  }
+  // mode === "RGB"
+  const out = new Uint8Array(n * 3);
+  for (let i = 0, p = 0; i < n; i++, p += 3) {
+    const raw = src[i]!;
+    const v = image.mode === "I" ? (raw <= 0 ? 0 : Math.min(raw, 255)) : raw;
+    out[p] = v;
+    out[p + 1] = v;
+    out[p + 2] = v;
+  }
+  return makeImage("RGB", image.width, image.height, out, image.source);
+}
+
+/** Pillow `crop((left, top, left + w, top + h))`: areas outside the image are filled with 0. */
+export function pillowCrop(
+  image: DecodedImage,
+  left: number,
+  top: number,
+  w: number,
+  h: number,
+): DecodedImage {
+  const ch = channelsOf(image.mode);
+  const out = image.mode === "I" ? new Int32Array(w * h) : new Uint8Array(w * h * ch);
+  const x0 = Math.max(0, left);
+  const x1 = Math.min(image.width, left + w);
+  if (x1 > x0) {
+    for (let y = 0; y < h; y++) {
+      const sy = y + top;
+      if (sy < 0 || sy >= image.height) continue;
+      const s = (sy * image.width + x0) * ch;
+      out.set(image.data.subarray(s, s + (x1 - x0) * ch), (y * w + (x0 - left)) * ch);
+    }
+  }
+  return makeImage(image.mode, w, h, out, image.source);
+}
+
+/**
+ * `Image.new("L", (side, side), fill).paste(image, (x, y))`: the image is converted to L first
+ * (Pillow's paste converts to the canvas mode), then copied, clipped to the canvas.
+ */
+export function pasteOnGreyCanvas(
+  image: DecodedImage,
+  canvasW: number,
+  canvasH: number,
+  x: number,
+  y: number,
+  fill: number,
+): DecodedImage {
+  const grey = pillowConvert(image, "L");
+  const out = new Uint8Array(canvasW * canvasH);
+  if (fill !== 0) out.fill(fill);
+  const x0 = Math.max(0, x);
+  const x1 = Math.min(canvasW, x + grey.width);
+  if (x1 > x0) {
+    for (let row = 0; row < grey.height; row++) {
+      const cy = row + y;
+      if (cy < 0 || cy >= canvasH) continue;
+      const s = row * grey.width + (x0 - x);
+      out.set(grey.data.subarray(s, s + (x1 - x0)), cy * canvasW + x0);
+    }
+  }
+  return makeImage("L", canvasW, canvasH, out, image.source);
+}

@@ -1,0 +1,180 @@
+/**
+ * Runs a bundle's preprocessing steps (BUNDLE.md) on a decoded image and returns the float32 CHW tensor.
+ * Image steps (convert, resize, pad, centerCrop) follow Pillow 9.4 / torchvision 0.14 on PIL images;
+ * tensor steps (normalize, tensorResize) follow torch in float32.
+ */
+import { channelsOf, type DecodedImage } from "../image/types.ts";
+import { pasteOnGreyCanvas, pillowConvert, pillowCrop, pillowResize } from "./pillow.ts";
+import type { CenterCropStep, PadStep, PreprocessStep, ResizeStep, ToTensorStep } from "./steps.ts";
+import { torchInterpolate } from "./torch.ts";
+
+export interface PreprocessResult {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Thrown when a step list cannot run (a tensor step before toTensor, an image step after it...). */
+export class PreprocessError extends Error {
+  override readonly name = "PreprocessError";
+  readonly stepIndex: number;
+  constructor(stepIndex: number, message: string) {
+    super(`preprocess step ${stepIndex}: ${message}`);
+    this.stepIndex = stepIndex;
+  }
+}
+
+const f = Math.fround;
+
+/** Python 3 `round()` for values that are exact halves or integers: ties go to the even neighbour. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** torchvision `Resize(int)` output size (`_compute_resized_output_size`, max_size=None). */
+export function shorterSideSize(width: number, height: number, size: number): [number, number] {
+  const [short, long] = width <= height ? [width, height] : [height, width];
+  const newLong = Math.trunc((size * long) / short);
+  return width <= height ? [size, newLong] : [newLong, size];
+}
+
+/** The output (width, height) of a resize step for an input size. */
+export function resizeTarget(step: ResizeStep, width: number, height: number): [number, number] {
+  switch (step.by) {
+    case "shorter":
+      return shorterSideSize(width, height, step.size);
+    case "longer": {
+      // CXR-RePaiR: ratio first, then int() of each product
+      const ratio = step.size / Math.max(width, height);
+      return [Math.trunc(width * ratio), Math.trunc(height * ratio)];
+    }
+    case "exact":
+      return [step.size, step.size];
+  }
+}
+
+function resize(image: DecodedImage, step: ResizeStep): DecodedImage {
+  const [w, h] = resizeTarget(step, image.width, image.height);
+  if (w < 1 || h < 1) {
+    throw new RangeError(
+      `resize of ${image.width}x${image.height} by ${step.by} ${step.size} gives ${w}x${h}`,
+    );
+  }
+  return pillowResize(image, w, h, step.kernel);
+}
+
+function pad(image: DecodedImage, step: PadStep): DecodedImage {
+  const side = step.side ?? Math.max(step.minSide ?? 0, image.width, image.height);
+  // Python floor division (offsets may be negative when `side` is smaller than the image)
+  const x = Math.floor((side - image.width) / 2);
+  const y = Math.floor((side - image.height) / 2);
+  return pasteOnGreyCanvas(image, side, side, x, y, step.fill ?? 0);
+}
+
+function centerCrop(image: DecodedImage, step: CenterCropStep): DecodedImage {
+  const { size } = step;
+  if (image.width === size && image.height === size) return image;
+  let left: number;
+  let top: number;
+  if (step.rounding === "floor") {
+    // HF ImageFeatureExtractionMixin: (h - size) // 2
+    left = Math.floor((image.width - size) / 2);
+    top = Math.floor((image.height - size) / 2);
+  } else {
+    // torchvision: pad with zeros when smaller (left pad (size - w) // 2), else int(round((w - size) / 2.0))
+    left =
+      image.width < size ? -Math.floor((size - image.width) / 2) : roundHalfEven((image.width - size) / 2);
+    top =
+      image.height < size ? -Math.floor((size - image.height) / 2) : roundHalfEven((image.height - size) / 2);
+  }
+  return pillowCrop(image, left, top, size, size);
+}
+
+function toTensor(image: DecodedImage, step: ToTensorStep): PreprocessResult {
+  let img = image.mode === "I" ? pillowConvert(image, "L") : image;
+  if (step.channels === 1 && img.mode === "RGB") img = pillowConvert(img, "L");
+  const src = img.data;
+  const hw = img.width * img.height;
+  const srcCh = channelsOf(img.mode);
+  const out = new Float32Array(step.channels * hw);
+  const inv255 = f(1 / 255);
+  // 256-entry lookup: every step is per-value and depends only on the 8-bit input
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) {
+    lut[v] = step.scale === "divide255" ? f(v / 255) : step.scale === "multiplyInv255" ? f(v * inv255) : v;
+  }
+  for (let c = 0; c < step.channels; c++) {
+    const sc = srcCh === 1 ? 0 : c;
+    const plane = c * hw;
+    for (let i = 0, p = sc; i < hw; i++, p += srcCh) out[plane + i] = lut[src[p]!]!;
+  }
+  return { data: out, shape: [step.channels, img.height, img.width] };
+}
+
+function normalize(t: PreprocessResult, mean: number[], std: number[], stepIndex: number): PreprocessResult {
+  const [channels, h, w] = t.shape as [number, number, number];
+  if ((mean.length !== 1 && mean.length !== channels) || (std.length !== 1 && std.length !== channels)) {
+    throw new PreprocessError(
+      stepIndex,
+      `normalize has ${mean.length} means and ${std.length} stds for a ${channels}-channel tensor`,
+    );
+  }
+  const hw = h * w;
+  const data = t.data;
+  for (let c = 0; c < channels; c++) {
+    const m = f(mean.length === 1 ? mean[0]! : mean[c]!);
+    const s = f(std.length === 1 ? std[0]! : std[c]!);
+    for (let i = c * hw, end = i + hw; i < end; i++) data[i] = f(f(data[i]! - m) / s);
+  }
+  return t;
+}
+
+/** Run `steps` on `image`; the last step must have produced a tensor (toTensor or later). */
+export function runPreprocess(image: DecodedImage, steps: PreprocessStep[]): PreprocessResult {
+  let img: DecodedImage | undefined = image;
+  let tensor: PreprocessResult | undefined;
+  steps.forEach((step, i) => {
+    if (img) {
+      switch (step.op) {
+        case "convert":
+          img = pillowConvert(img, step.mode);
+          return;
+        case "resize":
+          img = resize(img, step);
+          return;
+        case "pad":
+          img = pad(img, step);
+          return;
+        case "centerCrop":
+          img = centerCrop(img, step);
+          return;
+        case "toTensor":
+          tensor = toTensor(img, step);
+          img = undefined;
+          return;
+        default:
+          throw new PreprocessError(i, `${step.op} needs a tensor: put a toTensor step before it`);
+      }
+    }
+    const t = tensor!;
+    switch (step.op) {
+      case "normalize":
+        tensor = normalize(t, step.mean, step.std, i);
+        return;
+      case "tensorResize": {
+        const [c, h, w] = t.shape as [number, number, number];
+        const [nw, nh] = shorterSideSize(w, h, step.size);
+        tensor = {
+          data: torchInterpolate(t.data, [c, h, w], nh, nw, step.kernel, step.antialias),
+          shape: [c, nh, nw],
+        };
+        return;
+      }
+      default:
+        throw new PreprocessError(i, `${step.op} works on images and cannot follow toTensor`);
+    }
+  });
+  if (!tensor)
+    throw new PreprocessError(steps.length - 1, "the steps never produce a tensor (no toTensor step)");
+  return tensor;
+}
