@@ -78,7 +78,10 @@ interface BertLine {
   hf_fast_ids_untruncated?: number[];
 }
 
-export async function tokenizerSettingsOf(modelId: string, modelsDir = MODELS_DIR): Promise<TokenizerSettings> {
+export async function tokenizerSettingsOf(
+  modelId: string,
+  modelsDir = MODELS_DIR,
+): Promise<TokenizerSettings> {
   const manifest = await readManifest(path.join(modelsDir, modelId), { template: true });
   return settingsFromSpec(manifest.text.tokenizer);
 }
@@ -93,7 +96,10 @@ export function settingsFromSpec(spec: TokenizerSpec): TokenizerSettings {
   };
 }
 
-export async function tokenizerParity(referenceDir: string, modelsDir = MODELS_DIR): Promise<TokenizerParityReport> {
+export async function tokenizerParity(
+  referenceDir: string,
+  modelsDir = MODELS_DIR,
+): Promise<TokenizerParityReport> {
   const rows = [await clipParity(referenceDir, modelsDir), await bertParity(referenceDir, modelsDir)];
   return { ok: rows.every((r) => r.ok), rows };
 }
@@ -127,7 +133,9 @@ async function clipParity(referenceDir: string, modelsDir: string): Promise<Toke
   const lines = await readJsonl<ClipLine>(path.join(referenceDir, TOKENIZER_REFERENCE.clipVectors));
   const modelIds = ["clip-vit-b32", "cxr-repair"];
   const tokenizers = await Promise.all(
-    modelIds.map(async (id) => [id, Tokenizer.fromJson(json, await tokenizerSettingsOf(id, modelsDir))] as const),
+    modelIds.map(
+      async (id) => [id, Tokenizer.fromJson(json, await tokenizerSettingsOf(id, modelsDir))] as const,
+    ),
   );
   const mismatches: TokenizerMismatch[] = [];
   let matches = 0;
@@ -143,7 +151,9 @@ async function clipParity(referenceDir: string, modelsDir: string): Promise<Toke
           ? got
           : (compare("ids", got.ids, line.ids) ??
             compare("attention_mask", got.attentionMask, wantMask) ??
-            (got.truncated !== line.truncated ? `truncated: ${got.truncated}, expected ${line.truncated}` : undefined));
+            (got.truncated !== line.truncated
+              ? `truncated: ${got.truncated}, expected ${line.truncated}`
+              : undefined));
       if (detail !== undefined) {
         ok = false;
         mismatches.push({ id: line.id, source: line.source, check, detail });
@@ -190,7 +200,9 @@ async function bertParity(referenceDir: string, modelsDir: string): Promise<Toke
           : (compare("input_ids", got.ids, want.input_ids) ??
             compare("attention_mask", got.attentionMask, want.attention_mask) ??
             compare("token_type_ids", got.tokenTypeIds, want.token_type_ids) ??
-            (got.truncated !== want.truncated ? `truncated: ${got.truncated}, expected ${want.truncated}` : undefined));
+            (got.truncated !== want.truncated
+              ? `truncated: ${got.truncated}, expected ${want.truncated}`
+              : undefined));
       if (detail !== undefined) {
         ok = false;
         mismatches.push({ id: line.id, source: line.source, check, detail });
