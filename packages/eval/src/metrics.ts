@@ -1,0 +1,179 @@
+import { Sfc32 } from "./prng.ts";
+import { compareCodeUnits } from "./text.ts";
+
+export type Direction = "image->text" | "text->image";
+
+/** Metric values keyed by name: "recall@K" for every K of the protocol, "mrr", "medianRank", "meanRank". */
+export type MetricValues = Record<string, number>;
+export type MetricIntervals = Record<string, { low: number; high: number }>;
+
+/** A query as metrics see it: its id and its bootstrap group (the study, for image queries). */
+export interface QueryRef {
+  id: string;
+  group: string;
+}
+
+export function metricNames(recallAt: readonly number[]): string[] {
+  return [...recallAt.map((k) => `recall@${k}`), "mrr", "medianRank", "meanRank"];
+}
+
+/** Metrics whose values lie in [0, 1] with higher better (those a corruption error is defined for). */
+export function isUnitMetric(name: string): boolean {
+  return name.startsWith("recall@") || name === "mrr";
+}
+
+/** Whether a higher value of this metric is better. */
+export function higherIsBetter(name: string): boolean {
+  return isUnitMetric(name);
+}
+
+/**
+ * Metrics of 1-based ranks (each query weighted by `weights[q]`, default 1):
+ * recall@K = share of queries with rank <= K (a hit when any positive is in the top K, since the rank
+ * is that of the best-ranked positive); mrr = mean of 1/rank; meanRank = mean rank; medianRank = the
+ * median of the ranks (the mean of the two middle ones for an even count, as numpy.median).
+ */
+export function computeMetrics(
+  ranks: ArrayLike<number>,
+  recallAt: readonly number[],
+  weights?: ArrayLike<number>,
+  sortedIndex?: ArrayLike<number>,
+): MetricValues {
+  const n = ranks.length;
+  if (n === 0) throw new Error("no queries to compute metrics over");
+  const w = (q: number) => (weights ? weights[q]! : 1);
+  let total = 0;
+  let rr = 0;
+  let sum = 0;
+  const hits = new Float64Array(recallAt.length);
+  for (let q = 0; q < n; q++) {
+    const wq = w(q);
+    if (wq === 0) continue;
+    const r = ranks[q]!;
+    if (!(r >= 1 && Number.isInteger(r)))
+      throw new Error(`rank ${r} of query ${q} is not a positive integer`);
+    total += wq;
+    rr += wq / r;
+    sum += wq * r;
+    for (let k = 0; k < recallAt.length; k++) if (r <= recallAt[k]!) hits[k]! += wq;
+  }
+  const order = sortedIndex ?? sortByRank(ranks);
+  const out: MetricValues = {};
+  recallAt.forEach((k, i) => {
+    out[`recall@${k}`] = hits[i]! / total;
+  });
+  out["mrr"] = rr / total;
+  out["medianRank"] = weightedMedian(ranks, order, w, total);
+  out["meanRank"] = sum / total;
+  return out;
+}
+
+function sortByRank(ranks: ArrayLike<number>): Int32Array {
+  return Int32Array.from({ length: ranks.length }, (_, i) => i).sort((a, b) => ranks[a]! - ranks[b]!);
+}
+
+/** The median of the multiset where query q appears w(q) times (weights are integers). */
+function weightedMedian(
+  ranks: ArrayLike<number>,
+  order: ArrayLike<number>,
+  w: (q: number) => number,
+  total: number,
+) {
+  const lo = Math.floor((total - 1) / 2);
+  const hi = Math.floor(total / 2);
+  let acc = 0;
+  let loVal = Number.NaN;
+  for (let i = 0; i < order.length; i++) {
+    const q = order[i]!;
+    acc += w(q);
+    if (Number.isNaN(loVal) && acc > lo) loVal = ranks[q]!;
+    if (acc > hi) return (loVal + ranks[q]!) / 2;
+  }
+  throw new Error("weighted median: weights do not add up");
+}
+
+/** Percentile with linear interpolation between order statistics (numpy's default, "type 7"). */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  const h = (n - 1) * q;
+  const f = Math.floor(h);
+  const c = Math.min(n - 1, f + 1);
+  return sorted[f]! + (h - f) * (sorted[c]! - sorted[f]!);
+}
+
+export interface BootstrapOptions {
+  samples: number;
+  confidence: number;
+  seed: number;
+  direction: Direction;
+}
+
+/**
+ * Percentile bootstrap over groups (studies): each replicate draws as many groups as there are, with
+ * replacement, and every query of a drawn group enters with it (a group drawn twice counts twice).
+ * Groups are indexed in code-unit order of their ids; draw i of a replicate is
+ * rng.nextBelow(groupCount) with rng = sfc32 seeded from sha256(`${seed}:bootstrap:${direction}`), one
+ * stream for all replicates in order (so every model and level is resampled identically). The interval
+ * is the (1-confidence)/2 and (1+confidence)/2 percentiles (type 7) of the replicate values.
+ */
+export function bootstrapIntervals(
+  ranks: ArrayLike<number>,
+  groups: readonly string[],
+  recallAt: readonly number[],
+  options: BootstrapOptions,
+): MetricIntervals {
+  const n = ranks.length;
+  if (groups.length !== n) throw new Error("bootstrap: one group per query is required");
+  const ids = [...new Set(groups)].sort(compareCodeUnits);
+  const gIndex = new Map(ids.map((g, i) => [g, i]));
+  const groupOf = Int32Array.from(groups, (g) => gIndex.get(g)!);
+  const G = ids.length;
+  const order = sortByRank(ranks);
+  const rng = Sfc32.fromLabel(`${options.seed}:bootstrap:${options.direction}`);
+  const names = metricNames(recallAt);
+  const values = names.map(() => new Float64Array(options.samples));
+  const mult = new Float64Array(G);
+  const weights = new Float64Array(n);
+  for (let b = 0; b < options.samples; b++) {
+    mult.fill(0);
+    for (let i = 0; i < G; i++) mult[rng.nextBelow(G)]! += 1;
+    for (let q = 0; q < n; q++) weights[q] = mult[groupOf[q]!]!;
+    const m = computeMetrics(ranks, recallAt, weights, order);
+    names.forEach((name, i) => {
+      values[i]![b] = m[name]!;
+    });
+  }
+  const a = (1 - options.confidence) / 2;
+  const out: MetricIntervals = {};
+  names.forEach((name, i) => {
+    const v = values[i]!.sort();
+    out[name] = { low: percentile(v, a), high: percentile(v, 1 - a) };
+  });
+  return out;
+}
+
+export interface RecomputeOptions {
+  recallAt: readonly number[];
+  bootstrap?: BootstrapOptions;
+}
+
+/**
+ * Every metric (and, with bootstrap options, every interval) from stored per-query ranks: what the
+ * leaderboard server runs to verify a submission. `queries[i]` is the query whose rank is `ranks[i]`.
+ */
+export function recomputeMetrics(
+  ranks: ArrayLike<number>,
+  queries: readonly QueryRef[],
+  options: RecomputeOptions,
+): { metrics: MetricValues; ci?: MetricIntervals } {
+  if (ranks.length !== queries.length) throw new Error(`${ranks.length} ranks for ${queries.length} queries`);
+  const metrics = computeMetrics(ranks, options.recallAt);
+  if (!options.bootstrap) return { metrics };
+  const ci = bootstrapIntervals(
+    ranks,
+    queries.map((q) => q.group),
+    options.recallAt,
+    options.bootstrap,
+  );
+  return { metrics, ci };
+}

@@ -1,0 +1,79 @@
+import type { TextField } from "./protocol.ts";
+
+/** Whitespace normalisation: every run of whitespace (\s, Unicode) becomes one space; trimmed. Case kept. */
+export function normalizeWhitespace(text: string | null | undefined): string {
+  return (text ?? "").replace(/\s+/gu, " ").trim();
+}
+
+export interface ReportSections {
+  findings?: string | null;
+  impression?: string | null;
+}
+
+/**
+ * The report text a protocol uses, after whitespace normalisation, or null when the study has none
+ * (the study is then excluded and counted).
+ *
+ * - impression: the impression; the findings when the impression is empty.
+ * - findings: the findings; the impression when the findings are empty.
+ * - findings+impression: the non-empty ones of findings, impression, joined by one space, in that order.
+ * - longest: the longer (in UTF-16 code units) of findings and impression; the impression on a tie.
+ */
+export function selectText(report: ReportSections, field: TextField): string | null {
+  const f = normalizeWhitespace(report.findings);
+  const i = normalizeWhitespace(report.impression);
+  let out: string;
+  switch (field) {
+    case "impression":
+      out = i || f;
+      break;
+    case "findings":
+      out = f || i;
+      break;
+    case "findings+impression":
+      out = [f, i].filter((s) => s.length > 0).join(" ");
+      break;
+    case "longest":
+      out = f.length > i.length ? f : i;
+      break;
+  }
+  return out.length > 0 ? out : null;
+}
+
+/** Compares strings by UTF-16 code units (the order candidate ids are tie-broken in). */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface TextCorpus {
+  /** Distinct normalised texts, sorted by code units; a candidate's id is its text, its index its tie order. */
+  texts: string[];
+  /** Index of each text in `texts`. */
+  indexOf: Map<string, number>;
+  /** How many of `texts` come only from distractor splits. */
+  distractorOnly: number;
+}
+
+/**
+ * The candidate corpus: the distinct texts of the test split after whitespace normalisation, plus the
+ * distinct distractor texts (normalised) not already present. Sorted so that index order = id order.
+ */
+export function buildTextCorpus(
+  testTexts: Iterable<string>,
+  distractorTexts: Iterable<string> = [],
+): TextCorpus {
+  const test = new Set<string>();
+  for (const t of testTexts) {
+    const n = normalizeWhitespace(t);
+    if (n) test.add(n);
+  }
+  const all = new Set(test);
+  for (const t of distractorTexts) {
+    const n = normalizeWhitespace(t);
+    if (n) all.add(n);
+  }
+  const texts = [...all].sort(compareCodeUnits);
+  const indexOf = new Map<string, number>();
+  for (const [i, t] of texts.entries()) indexOf.set(t, i);
+  return { texts, indexOf, distractorOnly: all.size - test.size };
+}
