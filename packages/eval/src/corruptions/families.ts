@@ -30,7 +30,7 @@ function param(family: SeverityFamily, severity: number): number {
 
 function clampRound(v: number, max: number): number {
   const r = Math.floor(v + 0.5);
-  return r < 0 ? 0 : r > max ? max : r;
+  return Math.min(Math.max(r, 0), max);
 }
 
 /**
