@@ -27,6 +27,9 @@ export interface DecodeOptions {
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/** Raster formats accepted through sharp; vector and document formats (SVG, PDF, ...) are refused. */
+const ACCEPTED_FORMATS = new Set(["jpeg", "png", "tiff", "webp", "gif"]);
+
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 function sniff(bytes: Uint8Array): "png" | "jpeg" | undefined {
@@ -35,8 +38,34 @@ function sniff(bytes: Uint8Array): "png" | "jpeg" | undefined {
   return undefined;
 }
 
-function classify(error: unknown, name: string | undefined, format: string | undefined): ImageDecodeError {
-  const message = error instanceof Error ? error.message : String(error);
+/** True when a PNG does not end with its IEND chunk, or a JPEG with its EOI marker (FF D9). */
+function endsEarly(bytes: Uint8Array, format: string | undefined): boolean {
+  const n = bytes.length;
+  if (format === "png") {
+    // IEND chunk: length 0, "IEND", CRC AE 42 60 82
+    return !(
+      n >= 12 &&
+      bytes[n - 8] === 0x49 &&
+      bytes[n - 7] === 0x45 &&
+      bytes[n - 6] === 0x4e &&
+      bytes[n - 5] === 0x44
+    );
+  }
+  if (format === "jpeg") {
+    let end = n;
+    while (end > 2 && bytes[end - 1] === 0) end--; // some writers pad after EOI
+    return !(bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9);
+  }
+  return false;
+}
+
+function classify(
+  error: unknown,
+  name: string | undefined,
+  format: string | undefined,
+  bytes: Uint8Array,
+): ImageDecodeError {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
   if (/unsupported image format/i.test(message) && !format) {
     return new ImageDecodeError(
       "UNSUPPORTED_FORMAT",
@@ -48,6 +77,7 @@ function classify(error: unknown, name: string | undefined, format: string | und
     );
   }
   if (
+    endsEarly(bytes, format) ||
     /premature end|truncat|unexpected end|end of (file|stream|data)|not enough|too short|short read|EOF|incomplete/i.test(
       message,
     )
@@ -92,7 +122,14 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   try {
     meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
   } catch (error) {
-    throw classify(error, name, format);
+    throw classify(error, name, format, bytes);
+  }
+  if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
+    throw new ImageDecodeError(
+      "UNSUPPORTED_FORMAT",
+      name,
+      `${meta.format ?? "unknown"} images are not accepted (JPEG, PNG, TIFF, WebP, GIF, DICOM)`,
+    );
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
@@ -169,6 +206,6 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     return makeImage("RGB", info.width, info.height, new Uint8Array(rgb), source);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
-    throw classify(error, name, format ?? meta.format);
+    throw classify(error, name, format ?? meta.format, bytes);
   }
 }
