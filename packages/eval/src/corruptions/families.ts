@@ -7,12 +7,12 @@ import type { RenderContext } from "./occlusion.ts";
 /**
  * Severity parameters (index = severity - 1), ImageNet-C's values adapted to radiographs:
  * - gaussian_noise: sigma as a fraction of the full range (ImageNet-C's), grey noise (same on all channels).
- * - gaussian_blur: sigma in pixels of a 224-pixel view (ImageNet-C's), scaled by min(W, H) / 224, since
- *   radiographs are large and every model sees them at about 224.
+ * - gaussian_blur: sigma in pixels of a 224-pixel view (ImageNet-C's), scaled by max(1, min(W, H) / 224),
+ *   since radiographs are large and every model sees them at about 224 (smaller images: ImageNet-C's pixels).
  * - contrast: factor c of (x - mean) * c + mean (ImageNet-C's).
  * - jpeg: quality (ImageNet-C's).
  * - downsample: ImageNet-C's pixelate factors of a 224-pixel view, i.e. a short side of
- *   round(224 * c) pixels, block-averaged down and nearest-neighbour back up to the original size.
+ *   round(c * min(min(W, H), 224)) pixels, block-averaged down and nearest-neighbour back up.
  */
 export const SEVERITY_PARAMS: Record<SeverityFamily, readonly number[]> = {
   gaussian_noise: [0.08, 0.12, 0.18, 0.26, 0.38],
@@ -78,12 +78,12 @@ function boxPass(
 }
 
 /**
- * Gaussian blur, sigma = c * min(W, H) / 224 pixels, approximated as SVG's feGaussianBlur does by three
+ * Gaussian blur, sigma = c * max(1, min(W, H) / 224) pixels, approximated as SVG's feGaussianBlur does by three
  * successive box blurs of width d = floor(sigma * 3 * sqrt(2 * pi) / 4 + 0.5), made odd (d | 1), in x
  * then y each time; integer sums with edge clamping, rounded half up after every pass. Exact arithmetic.
  */
 export function gaussianBlur(img: DecodedPixels, severity: number): DecodedPixels {
-  const sigma = (param("gaussian_blur", severity) * Math.min(img.width, img.height)) / 224;
+  const sigma = param("gaussian_blur", severity) * Math.max(1, Math.min(img.width, img.height) / 224);
   const d = Math.max(1, Math.floor((sigma * 3 * Math.sqrt(2 * Math.PI)) / 4 + 0.5)) | 1;
   const { width: W, height: H, channels: C } = img;
   const out = like(img);
@@ -160,13 +160,13 @@ export async function jpegRoundTrip(img: DecodedPixels, severity: number): Promi
 }
 
 /**
- * Downsampling: short side s = round(224 * c); f = min(1, s / min(W, H)); w = max(1, round(W f)),
+ * Downsampling: short side s = round(c * min(min(W, H), 224)); f = min(1, s / min(W, H)); w = max(1, round(W f)),
  * h = max(1, round(H f)). Down: target pixel u averages source x in [floor(u W / w), floor((u+1) W / w))
  * (rows alike), rounded half up. Up: pixel x takes target floor(x w / W). Integer arithmetic.
  */
 export function downsample(img: DecodedPixels, severity: number): DecodedPixels {
   const { width: W, height: H, channels: C } = img;
-  const s = Math.floor(224 * param("downsample", severity) + 0.5);
+  const s = Math.floor(param("downsample", severity) * Math.min(Math.min(W, H), 224) + 0.5);
   const f = Math.min(1, s / Math.min(W, H));
   const w = Math.max(1, Math.floor(W * f + 0.5));
   const h = Math.max(1, Math.floor(H * f + 0.5));

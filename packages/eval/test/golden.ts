@@ -1,0 +1,82 @@
+// Golden sha256 (pixelDigest) of renderings of test/helpers.ts syntheticImage(37, 29, ...), seed 7,
+// imageKey "img-1". A change here means a change to protocol v1's pixels: only with a new version.
+export const SOURCE = {
+  g8: "d87f69acf8d7ef54c3a8f7016fc8dff44adb8bdc7d3b9dbfff97ee2f746dad7e",
+  g16: "7db404ca035ab31f068c20d040df04b387bbabdbf996176c907477107e5ce5ed",
+  rgb8: "31d2c6f3ed8a70bc032d9c845e7dc9325021f6f55e8f357b227a68a1d9e62ea6",
+} as const;
+
+/** "<fill> <pattern> <image>" at level 0.3 */
+export const OCCLUSION_0_3: Record<string, string> = {
+  "black cells g8": "9ec3cdf6c6271f0f642be7ad99b9a676ca256209b9be04581309ea2183b4bd88",
+  "black cells g16": "c4e06734d43873b663700319317de00a818681a4ab3ac2643e6282c1a85759fe",
+  "black cells rgb8": "7bc58f396b43a04dfd75afb13f97df0ff01b26549d8e72cfca0677c70c775142",
+  "black block g8": "0fc2abe2e9da32a813c92edde6e7af2b6919747f58c95963c151877adc9dd57a",
+  "black block g16": "21bc0e48dfc504a4ab640cae6b09ed92b42ccddb284672a221669af04e43cd2a",
+  "black block rgb8": "9bb8c61d03a59466d9a777b70e2907f1c310b578f8d4a3998950f4747172bba2",
+  "mean cells g8": "773a8c54be5ace5e651b40a541e9817f948e69d549526ba8e652e1021dc021cf",
+  "mean cells g16": "ad25001026f9e0b331b9e7f00b15053268293931699f7b5f432f6f4d10c89387",
+  "mean cells rgb8": "c2c70367c01594f4b9e95e618824c3c16241594368a4bd1007d57926aa99c450",
+  "mean block g8": "94323fc39c749eee8be807a808fcc287a3a84e2eceaedc337ebb3d404af43a9b",
+  "mean block g16": "6c6ee56a73757ee7548807e0bc197903026ca4c57063fe9e37374be0be152112",
+  "mean block rgb8": "ee023c91458adacaf6c6cc9f9d1add580c93d80b9d39c1de0c6782e64cec283b",
+  "noise cells g8": "1bba657064e6d1e672cbcd2081a74db9281f5f08356a3c8fcfe0e5b3745d4c9b",
+  "noise cells g16": "ff7681aaddf178715a7d9a79dd215e601ebcbb3cd5fd02d8500c5e579b02bc90",
+  "noise cells rgb8": "f5cde5d2968602fddf0eab56240564d939ded8b49855f056c5aeef4f10052288",
+  "noise block g8": "2a147ba6786b911e58f6645bf8414acd8f3fa13e3fd01ffd046c4a08b77f5457",
+  "noise block g16": "082b157f153fc7a41352d58536f3ae2d820ab3bf532b3ddeb6a954dad4844f6d",
+  "noise block rgb8": "0ab68e3b7234cae95135094924a113474905e7f6ebe46d78ec7232015c5b3b58",
+};
+
+/** "<family> <image> <severity>" */
+export const FAMILIES: Record<string, string> = {
+  "gaussian_noise g8 1": "ef90b4de0aaf5eb85ac01b4285db3bb289a20accd343a3c67862e9386cae27a1",
+  "gaussian_noise g8 3": "3e1f59518bbc6f667dbd17a8b2ff6c07d5c3b393b019cabbc2cb769b9edb9e5c",
+  "gaussian_noise g8 5": "301c97621c751e5739f821b6e934b1be498d26aff85a86f0afe68c52997b9c48",
+  "gaussian_noise g16 1": "fcd24321cc116d523e7980e3746157c97f11b626fcffc004a90a717c57370b55",
+  "gaussian_noise g16 3": "073026c25671832acb82abf7cdd35e25c0f6ee98a33261f1b16dec5131b85d38",
+  "gaussian_noise g16 5": "99f0192ae68957dd8bb88c3c463a205ee99dc58ba29bfa24e037ea88ae776129",
+  "gaussian_noise rgb8 1": "43a2ef3d55051904da3334ca62937851d1deb6bc7393db656252351f3abe7c2f",
+  "gaussian_noise rgb8 3": "62f62ad29b9898e5e4f70128ab3accaf11482ea61aa8145f208dfa912b2d6a52",
+  "gaussian_noise rgb8 5": "af32309bd137959d8f9c8231bc25b348457025d82074aaacb3b49c1267e6eade",
+  "gaussian_blur g8 1": "abdc24a777dd4a556f06e27277de9fe813433bd814edc1ba05fb68ef725aaadf",
+  "gaussian_blur g8 3": "330b6708444ba62eb697a03f8e624a5dce26e224dc6e023462f331a72e730d05",
+  "gaussian_blur g8 5": "181943cb634d2b8c9027e36f600304c4510644ed4c16d9ea8e9be07bb25dc31c",
+  "gaussian_blur g16 1": "511d5d6e083f888a75ba006030fe63327057e25a3cfad07fa151b540710a531b",
+  "gaussian_blur g16 3": "772ec510e87d7a0a40612c12d674c1e116a99bc77702432b0b3b0cc9bd1132be",
+  "gaussian_blur g16 5": "e17de6a5e076fc37e05d6c5d6daf40023632d3fcd3ea31db169491a8aa9ce0ae",
+  "gaussian_blur rgb8 1": "473a50ef544128452467d62ff97fefdf8ff8ef56324f9581883b71a83a9ce5e4",
+  "gaussian_blur rgb8 3": "9a34d4b070b109fd930ce7576f8110dd0456bf35d548fc149ec51afcfd1b111e",
+  "gaussian_blur rgb8 5": "c35fab38ecb8e61d994361f2d674d01cb93d9f0ef64fa2fec187a8da44d9dae6",
+  "contrast g8 1": "322df5946c35dcb1e137d223bb681ba451c540c26be53f6746d1d167f0a95a1d",
+  "contrast g8 3": "70940ca6567e7acb2c91ba9271b138f70548cf14754aff1d50a7aafe456713e7",
+  "contrast g8 5": "2ee10ecb683920c9297dc8c0e6783f67268d79191370292cd93e136c283583d7",
+  "contrast g16 1": "2fc4dbba578324b12508613884ee6392ff189007c0601020f60c348a6272a347",
+  "contrast g16 3": "c0956f6a6a645eca3bd640f22051a9b9fefaa54ed108cfacbedb7d44b2fe6a64",
+  "contrast g16 5": "fcfb407a03e77c616f10b00ab1046e69e7fdcc2dbc29888401262fdb9451a59c",
+  "contrast rgb8 1": "94e6d63ed42768e8df86ebd39347216bc931c56e5699a9901443636a15f64831",
+  "contrast rgb8 3": "e53b02bdbc9c014d3d0782d2d54647c97a27b7176562e38c75de938080d86f90",
+  "contrast rgb8 5": "6e62dfbca97334f01a0e7ce0b90e8a5544d2df0b59a6d1ebf32a1736c2ce0c07",
+  "downsample g8 1": "8698c154b1b4fc7fb7f5a96386bcaaba7fe6caaf6eb0da73b2e6b4011dc4f95d",
+  "downsample g8 3": "b6e347998e689ab85c39d7bc3632ac5ca059ab4f25a520a9a340168732cbf01c",
+  "downsample g8 5": "1bcada9a6e2a7826f0e4c74a780172171134607181e0345cb63a6b55c87f7bdf",
+  "downsample g16 1": "58f412ffc06cce502d2821cf0b02556e331a33620f49e5b4333f3f14ac245d25",
+  "downsample g16 3": "d2fdb68b0bf5ad14368f42fb6c819a801ee32376c56c7302c86351b2731bd4ac",
+  "downsample g16 5": "7ffdd05a870d84692e364baee415c1b8367478b11e4c2e2dd13abdea9cf5aab9",
+  "downsample rgb8 1": "464b434c143900de1e3f0254e505fc72dcc618c77c9a2dacee2f79f7a13157c5",
+  "downsample rgb8 3": "814a58581ccde276914ade75e9fb3ca7358877beda64f150579e68dbfcb198b5",
+  "downsample rgb8 5": "b3163183dafd41aa3ddca1e02bdccda3a33479b13c10b4fcb11dbc0ed5bc951c",
+};
+
+/** JPEG bytes depend on the libjpeg-turbo build: these hold for sharp 0.35.5's prebuilt linux-x64 binaries. */
+export const JPEG_LINUX_X64_SHARP_0_35_5: Record<string, string> = {
+  "g8 1": "76489071fb3b78d694077c5b8fc9fea045462ce5572a6e63fbf1968eed8a5635",
+  "g8 3": "97140883d6d70b04bf0c99127103027259f338f52b073b3054434d2af5ee3f73",
+  "g8 5": "a75dc76b9379dfa32773a13e72f4797014e43d8341f89b8339321a1096d94c39",
+  "g16 1": "a8010260f846118c0d29c9a8080672707c5f451d1e1dc3c9fc8818950c021137",
+  "g16 3": "8498cd5ddfd5f335a317546f9a9c9ecfe3d7c4c5ab2ec3785cfe23dd52554ec8",
+  "g16 5": "9f8e801becbeb42d2b9354675d28a3be46c80ef6fc28e52336d0333401285e85",
+  "rgb8 1": "8bd3478a91bacf902d45ebdcb2b61b180aa960c2bfe731f51fdcd594e4d70c46",
+  "rgb8 3": "391e34d85607afd025a5f9e27509ffafdb5e58d4c376378b102f44ee7ef051c8",
+  "rgb8 5": "8130fa0b223b54cf77d5c520797bef4ef434220f5d369295dd9a367d18092721",
+};
