@@ -50,7 +50,9 @@ function describeThrown(e: unknown): string {
 }
 
 function looksTruncated(message: string): boolean {
-  return /past end|overread|beyond|end of buffer|exceeds|greater than or equal to .*length/i.test(message);
+  return /past end|overread|overrun|beyond|end of buffer|exceeds|greater than or equal to .*length/i.test(
+    message,
+  );
 }
 
 function numbers(ds: DataSet, tag: string): number[] {
