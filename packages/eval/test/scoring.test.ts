@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeMetrics } from "../src/metrics.ts";
+import { Sfc32 } from "../src/prng.ts";
+import { l2NormalizeRows, rankQueries, tieOrderFromIds } from "../src/scoring/rank.ts";
+import { JsScorer, OrtScorer, type Scorer } from "../src/scoring/scorer.ts";
+
+const rows = (...r: number[][]) => r.map((x) => Float32Array.from(x));
+let ort: OrtScorer;
+let ortMatmul: OrtScorer;
+const js = new JsScorer();
+beforeAll(async () => {
+  ort = await OrtScorer.create({ intraOpNumThreads: 1 });
+  ortMatmul = await OrtScorer.create({ op: "matmul", intraOpNumThreads: 1 });
+});
+afterAll(async () => {
+  await ort.close();
+  await ortMatmul.close();
+});
+
+function randomUnit(n: number, dim: number, label: string): Float32Array[] {
+  const r = Sfc32.fromLabel(label);
+  return Array.from({ length: n }, () =>
+    Float32Array.from({ length: dim }, () => r.nextUint32() / 2 ** 31 - 1),
+  );
+}
+
+describe("exact ranking", () => {
+  it("hand-computed case with the tie rule", async () => {
+    // candidates (unit after normalising): c0 = x, c1 = y, c2 = x (tie with c0), c3 = -x
+    const C = l2NormalizeRows(rows([1, 0], [0, 1], [2, 0], [-1, 0]), 2);
+    // q0 = x: scores 1, 0, 1, -1. positive c2: c0 ties and has a smaller id -> rank 2. positive c0 -> rank 1.
+    // q1 = (1, 1): scores .707, .707, .707, -.707; positive c1 -> c0 beats it on id -> rank 2.
+    // q2 = -x: positive c1 (score 0): c3 (1) beats it -> rank 2. positives {c1, c0}: best is c1 -> rank 2.
+    const Q = l2NormalizeRows(rows([1, 0], [1, 0], [1, 1], [-1, 0], [-1, 0]), 2);
+    for (const scorer of [js, ort, ortMatmul] as Scorer[]) {
+      const out = await rankQueries({
+        queries: Q,
+        candidates: C,
+        dim: 2,
+        positives: [[2], [0], [1], [1], [1, 0]],
+        scorer,
+      });
+      expect([...out.ranks], scorer.name).toEqual([2, 1, 2, 2, 2]);
+      expect([...out.bestPositive]).toEqual([2, 0, 1, 1, 1]);
+    }
+  });
+
+  it("tie order can come from ids instead of positions", async () => {
+    const C = l2NormalizeRows(rows([1, 0], [1, 0]), 2);
+    const Q = l2NormalizeRows(rows([1, 0]), 2);
+    const ids = ["b", "a"]; // candidate 1 has the smaller id and wins the tie
+    const out = await rankQueries({
+      queries: Q,
+      candidates: C,
+      dim: 2,
+      positives: [[0]],
+      scorer: js,
+      tieOrder: tieOrderFromIds(ids),
+    });
+    expect(out.ranks[0]).toBe(2);
+    expect([...tieOrderFromIds(["c", "a", "b"])]).toEqual([2, 0, 1]);
+  });
+
+  it("identical embeddings give Recall@1 = 1", async () => {
+    const E = l2NormalizeRows(randomUnit(50, 16, "same"), 16);
+    const out = await rankQueries({
+      queries: E,
+      candidates: E,
+      dim: 16,
+      positives: Array.from({ length: 50 }, (_, i) => [i]),
+      scorer: ort,
+    });
+    expect(computeMetrics(out.ranks, [1])["recall@1"]).toBe(1);
+  });
+
+  it("shuffling the candidates (ids travel with them) changes nothing; block sizes change nothing", async () => {
+    const dim = 8;
+    const base = randomUnit(300, dim, "cands");
+    for (let i = 0; i < 40; i++) base[i + 100] = base[i]!.slice(); // exact duplicates: ties
+    const C = l2NormalizeRows(base, dim);
+    const Q = l2NormalizeRows(randomUnit(120, dim, "queries"), dim);
+    const r = Sfc32.fromLabel("pos");
+    const positives = Array.from({ length: 120 }, () => [r.nextBelow(300), r.nextBelow(300)]);
+    const ref = await rankQueries({ queries: Q, candidates: C, dim, positives, scorer: ort });
+
+    const perm = Array.from({ length: 300 }, (_, i) => i);
+    for (let i = 299; i > 0; i--) {
+      const j = r.nextBelow(i + 1);
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    const inv = new Array<number>(300);
+    perm.forEach((old, pos) => {
+      inv[old] = pos;
+    });
+    const shuffled = l2NormalizeRows(
+      perm.map((old) => base[old]!),
+      dim,
+    );
+    const tieOrder = Int32Array.from(perm); // the id of the candidate now at `pos` is its old index
+    for (const [qb, cb] of [
+      [7, 13],
+      [1000, 1000],
+      [64, 1],
+    ] as const) {
+      const out = await rankQueries({
+        queries: Q,
+        candidates: shuffled,
+        dim,
+        positives: positives.map((p) => p.map((c) => inv[c]!)),
+        scorer: ort,
+        tieOrder,
+        queryBlock: qb,
+        candidateBlock: cb,
+      });
+      expect([...out.ranks]).toEqual([...ref.ranks]);
+      expect([...out.bestPositive].map((p) => perm[p])).toEqual([...ref.bestPositive]);
+    }
+  });
+
+  it("the ONNX Runtime kernels agree with the TypeScript kernel", async () => {
+    const dim = 32;
+    const C = l2NormalizeRows(randomUnit(257, dim, "c2"), dim);
+    const Q = l2NormalizeRows(randomUnit(65, dim, "q2"), dim);
+    const a = await js.block(Q, 65, C, 257, dim);
+    const b = await ort.block(Q, 65, C, 257, dim);
+    const c = await ortMatmul.block(Q, 65, C, 257, dim);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++)
+      worst = Math.max(worst, Math.abs(a[i]! - b[i]!), Math.abs(a[i]! - c[i]!));
+    expect(a.length).toBe(65 * 257);
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it("rejects bad input", async () => {
+    const E = l2NormalizeRows(rows([1, 0]), 2);
+    await expect(
+      rankQueries({ queries: E, candidates: E, dim: 2, positives: [[]], scorer: js }),
+    ).rejects.toThrow(/no positive/);
+    await expect(
+      rankQueries({ queries: E, candidates: E, dim: 2, positives: [[3]], scorer: js }),
+    ).rejects.toThrow(/bad positive/);
+    expect(() => l2NormalizeRows(rows([0, 0]), 2)).toThrow(/zero vector/);
+    expect(() => l2NormalizeRows(rows([1, 0, 0]), 2)).toThrow(/expected 2/);
+  });
+});
