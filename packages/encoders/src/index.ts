@@ -1,4 +1,9 @@
 // Image decoding and preprocessing (src/image, src/preprocess, src/parity/preprocess.ts)
+
+// Bundles, tokenizers, sessions, encoders, parity and test helpers (src/bundle, src/tokenizer,
+// src/session, src/encoder, src/parity/tokenizers.ts, src/parity/index.ts, src/testing)
+export * from "./bundle/index.ts";
+export * from "./encoder/index.ts";
 export * from "./image/index.ts";
 export {
   compareTensors,
@@ -9,4 +14,30 @@ export {
   type PreprocessParityRow,
   preprocessParity,
 } from "./parity/preprocess.ts";
+export {
+  MODELS_DIR,
+  settingsFromSpec,
+  TOKENIZER_REFERENCE,
+  type TokenizerMismatch,
+  type TokenizerParityReport,
+  type TokenizerParityRow,
+  tokenizerParity,
+  tokenizerSettingsOf,
+} from "./parity/tokenizers.ts";
 export * from "./preprocess/index.ts";
+export * from "./session/index.ts";
+export {
+  imageWeight,
+  TINY_VOCAB,
+  type TinyBundle,
+  type TinyBundleOptions,
+  type TinyImageModelOptions,
+  type TinyTextModelOptions,
+  textWeight,
+  tinyImageModel,
+  tinyTextModel,
+  tinyTokenizerJson,
+  typeWeight,
+  writeTinyBundle,
+} from "./testing/tiny-models.ts";
+export * from "./tokenizer/index.ts";

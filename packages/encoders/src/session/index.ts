@@ -1,0 +1,15 @@
+export {
+  type CreatedSession,
+  createSession,
+  EXECUTION_PROVIDERS,
+  type ExecutionProvider,
+  onnxRuntime,
+  type ProviderAttempt,
+  planProviders,
+  SessionCreateError,
+  type SessionFactoryOptions,
+  type SessionLogger,
+  type SessionRuntime,
+  sessionOptionsFor,
+  stderrLogger,
+} from "./factory.ts";
