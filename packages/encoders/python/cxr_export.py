@@ -13,6 +13,7 @@ See README.md in this folder for the exact commands per model.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cxrexport.bundle import template_text, write_bundle  # noqa: E402
-from cxrexport.bundle import Verification  # noqa: E402
+from cxrexport.bundle import Samples, Verification  # noqa: E402
 from cxrexport.cards import LICENSES, RANDOM_LICENSE, family_card  # noqa: E402
 from cxrexport.families import Built, build_clip, build_cxr_clip, build_medclip  # noqa: E402
 
@@ -36,6 +37,12 @@ def common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id", help="bundle id (default: derived from the family)")
     p.add_argument("--license-file", type=Path, help="embed this file as LICENSE instead of the built-in text")
     p.add_argument("--reference-out", type=Path, help="also write PyTorch embeddings of the sample inputs here (tests)")
+    p.add_argument(
+        "--sample-inputs",
+        type=Path,
+        help="folder with inputs.json (+ its .f32 pixel file): verify on these preprocessed pixels and token ids "
+        "instead of seeded random ones (the TypeScript test passes its own preprocessing and tokenization)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
 
 
@@ -70,6 +77,17 @@ def build(args: argparse.Namespace) -> Built:
     return build_cxr_clip(args)
 
 
+def load_samples(folder: Path, text_inputs: list[str]) -> Samples:
+    """inputs.json: {"image": {"file", "shape"}, "text": {"input_ids": [[...]], "attention_mask": ..., ...}}."""
+    import numpy as np
+    import torch
+
+    doc = json.loads((folder / "inputs.json").read_text())
+    pixels = np.fromfile(folder / doc["image"]["file"], dtype="<f4").reshape(doc["image"]["shape"])
+    texts = {name: torch.tensor(doc["text"][name], dtype=torch.int64) for name in text_inputs}
+    return Samples(torch.from_numpy(pixels.copy()), texts)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     import torch
@@ -77,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(max(1, args.threads))
     start = time.monotonic()
     built = build(args)
+    if args.sample_inputs is not None:
+        built.samples = load_samples(args.sample_inputs, list(built.samples.text))
     template_id = built.spec.template_id
     if args.license_file is not None:
         license_text = args.license_file.read_text()
