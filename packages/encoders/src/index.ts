@@ -6,6 +6,13 @@ export * from "./bundle/index.ts";
 export * from "./encoder/index.ts";
 export * from "./image/index.ts";
 export {
+  formatParity,
+  formatTokenizerParity,
+  ParityReferenceError,
+  type ParityReport,
+  runParity,
+} from "./parity/index.ts";
+export {
   compareTensors,
   formatPreprocessParity,
   PARITY_TRANSFORMS,
