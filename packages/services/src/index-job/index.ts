@@ -1,0 +1,14 @@
+export { collectionAlias } from "./collections.ts";
+export { type GraphQLCode, type IndexErrorCode, IndexSearchError, isIndexSearchError } from "./errors.ts";
+export { INDEXED_FIELDS, imageKey, MODALITIES, type Modality, reportKey, reportText } from "./items.ts";
+export {
+  type IndexConfig,
+  type IndexDatasetOptions,
+  type IndexPhase,
+  type IndexProgress,
+  type IndexResult,
+  type ItemFailure,
+  indexDataset,
+  type ModalityIndexResult,
+} from "./job.ts";
+export { EncoderCache, type EncoderConfig } from "./model.ts";

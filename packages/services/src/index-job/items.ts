@@ -1,0 +1,172 @@
+import { readFile } from "node:fs/promises";
+import type { Database } from "@cxr/db";
+import type { Payload } from "@cxr/store";
+
+/**
+ * The items of one dataset and modality, read from the database in a stable order (by row id), a
+ * page at a time, with everything a vector point needs: a stable key (its point id derives from it),
+ * the payload, and a way to load the bytes or text to encode.
+ */
+
+export type Modality = "images" | "reports";
+export const MODALITIES: readonly Modality[] = ["images", "reports"];
+
+/** Payload fields every point carries that filters may use (declared as the collection's keyword fields). */
+export const INDEXED_FIELDS = [
+  "dataset",
+  "split",
+  "view",
+  "studyId",
+  "modality",
+  "imageId",
+  "reportId",
+  "modelFingerprint",
+] as const;
+export type IndexedField = (typeof INDEXED_FIELDS)[number];
+
+export type ItemsDb = Pick<Database, "prisma">;
+
+export interface IndexItem {
+  /** The database row id (Image.id or Report.id): the order and the cursor. */
+  id: string;
+  /** Stable across re-ingests: dataset name and external ids. The point id is `pointId(key)`. */
+  key: string;
+  /** For failure reports: the source's ids, never content. */
+  label: string;
+  payload: Payload;
+}
+
+export interface ImageItem extends IndexItem {
+  path: string;
+}
+
+export interface ReportItem extends IndexItem {
+  /** The text the report is encoded from; empty when the report has none. */
+  text: string;
+  /** Which field the text came from. */
+  textField: "impression" | "findings" | "fullText" | "none";
+}
+
+export interface DatasetRef {
+  id: string;
+  name: string;
+}
+
+/** Point key of an image: dataset name, study and image external ids. */
+export function imageKey(dataset: string, studyExternalId: string, imageExternalId: string): string {
+  return `${dataset}/images/${studyExternalId}/${imageExternalId}`;
+}
+
+/** Point key of a report: dataset name and the study's external id (one report per study). */
+export function reportKey(dataset: string, studyExternalId: string): string {
+  return `${dataset}/reports/${studyExternalId}`;
+}
+
+/**
+ * The text a report is indexed with: the impression, falling back to the findings (the benchmark's
+ * default text field), then the full text for reports without recognised sections.
+ */
+export function reportText(report: {
+  impression: string | null;
+  findings: string | null;
+  fullText: string;
+}): {
+  text: string;
+  textField: ReportItem["textField"];
+} {
+  const impression = report.impression?.trim() ?? "";
+  if (impression !== "") return { text: impression, textField: "impression" };
+  const findings = report.findings?.trim() ?? "";
+  if (findings !== "") return { text: findings, textField: "findings" };
+  const full = report.fullText.trim();
+  if (full !== "") return { text: full, textField: "fullText" };
+  return { text: "", textField: "none" };
+}
+
+export function countItems(db: ItemsDb, dataset: DatasetRef, modality: Modality): Promise<number> {
+  return modality === "images"
+    ? db.prisma.image.count({ where: { study: { datasetId: dataset.id } } })
+    : db.prisma.report.count({ where: { study: { datasetId: dataset.id } } });
+}
+
+/** Items with id > `after` (all when null), ascending by id, at most `limit`. */
+export async function pageImages(
+  db: ItemsDb,
+  dataset: DatasetRef,
+  after: string | null,
+  limit: number,
+): Promise<ImageItem[]> {
+  const rows = await db.prisma.image.findMany({
+    where: { study: { datasetId: dataset.id }, ...(after === null ? {} : { id: { gt: after } }) },
+    orderBy: { id: "asc" },
+    take: limit,
+    include: { study: { select: { id: true, externalId: true, split: { select: { name: true } } } } },
+  });
+  return rows.map((row) => {
+    const payload: Payload = {
+      dataset: dataset.name,
+      split: row.study.split.name,
+      studyId: row.study.id,
+      studyExternalId: row.study.externalId,
+      modality: "images",
+      imageId: row.id,
+      imageExternalId: row.externalId,
+    };
+    if (row.view !== null && row.view !== "") payload.view = row.view;
+    return {
+      id: row.id,
+      key: imageKey(dataset.name, row.study.externalId, row.externalId),
+      label: `${row.study.externalId}/${row.externalId}`,
+      payload,
+      path: row.path,
+    };
+  });
+}
+
+export async function pageReports(
+  db: ItemsDb,
+  dataset: DatasetRef,
+  after: string | null,
+  limit: number,
+): Promise<ReportItem[]> {
+  const rows = await db.prisma.report.findMany({
+    where: { study: { datasetId: dataset.id }, ...(after === null ? {} : { id: { gt: after } }) },
+    orderBy: { id: "asc" },
+    take: limit,
+    include: { study: { select: { id: true, externalId: true, split: { select: { name: true } } } } },
+  });
+  return rows.map((row) => {
+    const { text, textField } = reportText(row);
+    return {
+      id: row.id,
+      key: reportKey(dataset.name, row.study.externalId),
+      label: row.study.externalId,
+      payload: {
+        dataset: dataset.name,
+        split: row.study.split.name,
+        studyId: row.study.id,
+        studyExternalId: row.study.externalId,
+        modality: "reports",
+        reportId: row.id,
+        textField,
+      },
+      text,
+      textField,
+    };
+  });
+}
+
+/** Reads an image file; a missing or unreadable file is the item's failure, not the job's. */
+export async function readImageFile(
+  path: string,
+): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; reason: string }> {
+  try {
+    return { ok: true, bytes: await readFile(path) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    return {
+      ok: false,
+      reason: `FILE_UNREADABLE: ${code === "ENOENT" ? "the image file is missing" : code}`,
+    };
+  }
+}

@@ -1,0 +1,491 @@
+import type { Config } from "@cxr/config";
+import type {
+  Database,
+  DatasetModel as Dataset,
+  IndexJobModel as IndexJob,
+  ModelModel as Model,
+} from "@cxr/db";
+import type { EncodeResult, ModelEncoder } from "@cxr/encoders";
+import { type Point, pointId, type VectorStore } from "@cxr/store";
+import {
+  carryOtherDatasets,
+  collectionAlias,
+  datasetFilter,
+  dropUnusedVersions,
+  nextVersion,
+  versionName,
+} from "./collections.ts";
+import { IndexSearchError } from "./errors.ts";
+import {
+  countItems,
+  type DatasetRef,
+  INDEXED_FIELDS,
+  type IndexItem,
+  MODALITIES,
+  type Modality,
+  pageImages,
+  pageReports,
+  readImageFile,
+} from "./items.ts";
+import { findModel, firstLine, openEncoder } from "./model.ts";
+
+/**
+ * `indexDataset`: encodes one dataset's images and/or reports with one model into the model's
+ * collection for that modality, resumably.
+ *
+ * - Items are read from the database in ascending id order, `batchSize` at a time; each batch is
+ *   encoded, upserted under deterministic point ids (`pointId(key)`, the key built from the dataset
+ *   name and the source's ids) and only then recorded in the IndexJob row (cursor = the batch's last
+ *   id, processed/failed counts). A kill -9 anywhere loses at most the batch in flight; the next run
+ *   resumes after the cursor, and re-upserting a batch replaces its points instead of duplicating them.
+ * - Each job writes its own collection version; the alias moves to it only when the job completes.
+ * - Items that cannot be encoded are counted and listed with their reason; the job goes on.
+ */
+
+export type IndexConfig = Pick<Config, "executionProviders" | "cpuThreads" | "encodeBatchSize">;
+
+export type IndexPhase = "encoding" | "carrying" | "swapping" | "done";
+
+export interface IndexProgress {
+  model: string;
+  dataset: string;
+  modality: Modality;
+  jobId: string;
+  collection: string;
+  phase: IndexPhase;
+  total: number;
+  /** Items written (embedded and upserted), this run and earlier runs of the same job. */
+  processed: number;
+  failed: number;
+  /** Items this job had already handled when this run started (non-zero when resuming). */
+  resumedAt: number;
+}
+
+export interface ItemFailure {
+  /** Image.id or Report.id. */
+  itemId: string;
+  /** The source's ids (study/image), never content. */
+  item: string;
+  reason: string;
+}
+
+export interface ModalityIndexResult {
+  modality: Modality;
+  /** "up-to-date": a completed index of this dataset was already live; nothing was written. */
+  status: "completed" | "up-to-date";
+  jobId: string;
+  alias: string;
+  collection: string;
+  /** The collection the alias pointed at before (null for the first index of this model and modality). */
+  previousCollection: string | null;
+  /** True when this run continued an interrupted job. */
+  resumed: boolean;
+  total: number;
+  processed: number;
+  failed: number;
+  /** Points of this dataset in the live collection now (equals processed when nothing changed underneath). */
+  points: number;
+  /** Points of the whole live collection (every dataset). */
+  collectionPoints: number;
+  /** Points of other datasets carried over from the previous version. */
+  carried: number;
+  /** Datasets whose points were encoded by another bundle of this model id and were not carried over. */
+  leftBehind: string[];
+  /** Old versions dropped after the swap. */
+  dropped: string[];
+  /** This run's per-item failures (earlier runs' are in the job's `error` text). */
+  failures: ItemFailure[];
+}
+
+export interface IndexResult {
+  model: string;
+  dataset: string;
+  results: ModalityIndexResult[];
+}
+
+export interface IndexDatasetOptions {
+  db: Pick<Database, "prisma">;
+  store: VectorStore;
+  config: IndexConfig;
+  modelId: string;
+  datasetName: string;
+  modality: Modality | "both";
+  /** Items per batch (encode + upsert + progress record); default config.encodeBatchSize. */
+  batchSize?: number;
+  /** Build a new collection version even when this dataset's index is up to date. */
+  reindex?: boolean;
+  /** Called after every batch and at each phase change; awaited (a slow callback slows the job). */
+  onProgress?: (progress: IndexProgress) => void | Promise<void>;
+  /** Stops between batches; the job stays resumable ("running" until resumed). */
+  signal?: AbortSignal;
+}
+
+/** Most item failures kept in the job's `error` text. */
+const MAX_RECORDED_FAILURES = 200;
+const OPEN_STATUSES = ["pending", "running", "failed"];
+
+export async function indexDataset(options: IndexDatasetOptions): Promise<IndexResult> {
+  const { db, modelId, datasetName } = options;
+  const modalities = parseModality(options.modality);
+  const batchSize = options.batchSize ?? options.config.encodeBatchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+    throw new IndexSearchError(
+      "INVALID_ARGUMENT",
+      `batch size must be a whole number in 1..10000, got ${batchSize}`,
+    );
+  }
+  const model = await findModel(db, modelId);
+  const dataset = await findDataset(db, datasetName);
+
+  let encoder: ModelEncoder | undefined;
+  const getEncoder = async () => {
+    encoder ??= await openEncoder(model, options.config, { batchSize });
+    return encoder;
+  };
+  try {
+    const results: ModalityIndexResult[] = [];
+    for (const modality of modalities) {
+      results.push(await indexModality(options, model, dataset, modality, batchSize, getEncoder));
+    }
+    return { model: model.id, dataset: dataset.name, results };
+  } finally {
+    await encoder?.close();
+  }
+}
+
+function parseModality(modality: string): Modality[] {
+  if (modality === "both") return [...MODALITIES];
+  if ((MODALITIES as readonly string[]).includes(modality)) return [modality as Modality];
+  throw new IndexSearchError(
+    "INVALID_ARGUMENT",
+    `modality must be images, reports or both, got "${modality}"`,
+  );
+}
+
+async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<Dataset> {
+  const row = await db.prisma.dataset.findUnique({ where: { name } });
+  if (row === null) {
+    throw new IndexSearchError(
+      "UNKNOWN_DATASET",
+      `no dataset "${name}" is ingested (see \`cxr datasets list\`)`,
+      { dataset: name },
+    );
+  }
+  if (row.status !== "ready") {
+    throw new IndexSearchError(
+      "DATASET_NOT_READY",
+      `dataset "${name}" is ${row.status === "failed" ? "in a failed ingest" : "still being ingested"}; finish its ingest first`,
+      { dataset: name },
+    );
+  }
+  return row;
+}
+
+async function indexModality(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  batchSize: number,
+  getEncoder: () => Promise<ModelEncoder>,
+): Promise<ModalityIndexResult> {
+  const { db, store } = options;
+  const alias = collectionAlias(model.id, modality);
+  const ref: DatasetRef = { id: dataset.id, name: dataset.name };
+  const where = { modelId: model.id, datasetId: dataset.id, modality };
+
+  let job = await db.prisma.indexJob.findFirst({
+    where: { ...where, status: { in: OPEN_STATUSES } },
+    orderBy: { startedAt: "desc" },
+  });
+  const resumed = job !== null;
+
+  if (job === null) {
+    const upToDate = options.reindex ? null : await liveIndex(options, model, dataset, modality, alias);
+    if (upToDate !== null) return upToDate;
+    const known = await db.prisma.indexJob.findMany({
+      where: { modelId: model.id, modality },
+      select: { collection: true },
+    });
+    const version = await nextVersion(
+      store,
+      alias,
+      known.map((j) => j.collection),
+    );
+    job = await db.prisma.indexJob.create({
+      data: {
+        ...where,
+        alias,
+        collection: versionName(model.id, modality, version),
+        status: "pending",
+        total: await countItems(db, ref, modality),
+      },
+    });
+  }
+
+  const collection = job.collection;
+  await store.ensureCollection(collection, {
+    dimension: model.dimension,
+    distance: "cosine",
+    indexedFields: [...INDEXED_FIELDS],
+  });
+  const total = await countItems(db, ref, modality);
+  job = await db.prisma.indexJob.update({
+    where: { id: job.id },
+    data: { status: "running", total, finishedAt: null, error: withoutJobFailure(job.error) },
+  });
+  const resumedAt = job.processed + job.failed;
+  const progress = (phase: IndexPhase, j: IndexJob) =>
+    options.onProgress?.({
+      model: model.id,
+      dataset: dataset.name,
+      modality,
+      jobId: j.id,
+      collection,
+      phase,
+      total: j.total,
+      processed: j.processed,
+      failed: j.failed,
+      resumedAt,
+    });
+
+  const failures: ItemFailure[] = [];
+  try {
+    await progress("encoding", job);
+    for (;;) {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
+      const { points, failed } = await encodeBatch(
+        options,
+        model,
+        ref,
+        modality,
+        job.cursor,
+        batchSize,
+        getEncoder,
+      );
+      if (points === null) break;
+      if (points.points.length > 0) await store.upsert(collection, points.points);
+      failures.push(...failed);
+      job = await db.prisma.indexJob.update({
+        where: { id: job.id },
+        data: {
+          cursor: points.lastId,
+          processed: { increment: points.points.length },
+          failed: { increment: failed.length },
+          ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
+        },
+      });
+      await progress("encoding", job);
+    }
+
+    await progress("carrying", job);
+    let previous: string | null;
+    let carried: { copied: number; leftBehind: string[] };
+    for (;;) {
+      previous = await store.resolveAlias(alias);
+      carried = await carryOtherDatasets(store, collection, previous, dataset.name, model.fingerprint);
+      // Another job swapped the alias meanwhile: carry over from its version instead.
+      if ((await store.resolveAlias(alias)) === previous) break;
+    }
+    await progress("swapping", job);
+    await store.setAlias(alias, collection);
+    job = await db.prisma.indexJob.update({
+      where: { id: job.id },
+      data: { status: "completed", finishedAt: new Date() },
+    });
+    await progress("done", job);
+
+    const unfinished = await db.prisma.indexJob.findMany({
+      where: { modelId: model.id, modality, status: { in: OPEN_STATUSES } },
+      select: { collection: true },
+    });
+    const dropped = await dropUnusedVersions(store, alias, [
+      collection,
+      previous === collection ? null : previous,
+      ...unfinished.map((j) => j.collection),
+    ]);
+    return {
+      modality,
+      status: "completed",
+      jobId: job.id,
+      alias,
+      collection,
+      previousCollection: previous === collection ? null : previous,
+      resumed,
+      total: job.total,
+      processed: job.processed,
+      failed: job.failed,
+      points: await store.count(collection, datasetFilter(dataset.name)),
+      collectionPoints: await store.count(collection),
+      carried: carried.copied,
+      leftBehind: carried.leftBehind,
+      dropped,
+      failures,
+    };
+  } catch (error) {
+    const aborted = options.signal?.aborted === true;
+    // An abort leaves the job "running" (resumable as is); any other failure is recorded.
+    if (!aborted) {
+      await db.prisma.indexJob
+        .update({
+          where: { id: job.id },
+          data: {
+            status: "failed",
+            error: [`job failed: ${firstLine(error)}`, withoutJobFailure(job.error)]
+              .filter(Boolean)
+              .join("\n"),
+          },
+        })
+        .catch(() => undefined);
+    }
+    if (error instanceof IndexSearchError || aborted) throw error;
+    throw new IndexSearchError(
+      "JOB_FAILED",
+      `indexing ${dataset.name} ${modality} with ${model.id} failed (job ${job.id}, resumable): ${firstLine(error)}`,
+      { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+      { cause: error },
+    );
+  }
+}
+
+/** The completed, still-live index of this dataset, or null when it must be (re)built. */
+async function liveIndex(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  alias: string,
+): Promise<ModalityIndexResult | null> {
+  const { db, store } = options;
+  const done = await db.prisma.indexJob.findFirst({
+    where: { modelId: model.id, datasetId: dataset.id, modality, status: "completed" },
+    orderBy: { finishedAt: "desc" },
+  });
+  if (done === null) return null;
+  // Re-ingested since, or the model re-added since: rebuild.
+  if (dataset.updatedAt > done.startedAt || model.addedAt > done.startedAt) return null;
+  const live = await store.resolveAlias(alias);
+  if (live === null) return null;
+  const points = await store.count(live, {
+    must: [
+      { key: "dataset", match: dataset.name },
+      { key: "modelFingerprint", match: model.fingerprint },
+    ],
+  });
+  const items = await countItems(db, dataset, modality);
+  // The live collection must still hold this job's points for this dataset, and the items must not have changed.
+  if (points !== done.processed || items !== done.total) return null;
+  return {
+    modality,
+    status: "up-to-date",
+    jobId: done.id,
+    alias,
+    collection: live,
+    previousCollection: null,
+    resumed: false,
+    total: done.total,
+    processed: done.processed,
+    failed: done.failed,
+    points,
+    collectionPoints: await store.count(live),
+    carried: 0,
+    leftBehind: [],
+    dropped: [],
+    failures: [],
+  };
+}
+
+interface EncodedBatch {
+  points: { points: Point[]; lastId: string } | null;
+  failed: ItemFailure[];
+}
+
+/** Reads the next page after `cursor`, encodes it; null points when there is nothing left. */
+async function encodeBatch(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: DatasetRef,
+  modality: Modality,
+  cursor: string | null,
+  batchSize: number,
+  getEncoder: () => Promise<ModelEncoder>,
+): Promise<EncodedBatch> {
+  const { db } = options;
+  const failed: ItemFailure[] = [];
+  let items: IndexItem[];
+  let results: Array<EncodeResult | { ok: false; reason: string }>;
+  if (modality === "images") {
+    const page = await pageImages(db, dataset, cursor, batchSize);
+    if (page.length === 0) return { points: null, failed };
+    const files = await Promise.all(page.map((item) => readImageFile(item.path)));
+    const readable: Array<{ bytes: Uint8Array; name: string }> = [];
+    files.forEach((f, i) => {
+      if (f.ok) readable.push({ bytes: f.bytes, name: page[i]!.label });
+    });
+    const encoded = readable.length > 0 ? await (await getEncoder()).encodeImages(readable) : [];
+    let next = 0;
+    results = files.map((f) => (f.ok ? encoded[next++]! : f));
+    items = page;
+  } else {
+    const page = await pageReports(db, dataset, cursor, batchSize);
+    if (page.length === 0) return { points: null, failed };
+    const texts = page.filter((item) => item.text !== "");
+    const encoded =
+      texts.length > 0
+        ? await (await getEncoder()).encodeTexts(texts.map((item) => ({ text: item.text, name: item.label })))
+        : [];
+    let next = 0;
+    results = page.map((item) =>
+      item.text === ""
+        ? { ok: false as const, reason: "EMPTY_TEXT: the report has no text" }
+        : encoded[next++]!,
+    );
+    items = page;
+  }
+  const points: Point[] = [];
+  items.forEach((item, i) => {
+    const result = results[i]!;
+    if (result.ok) {
+      points.push({
+        id: pointId(item.key),
+        vector: result.embedding,
+        payload: { ...item.payload, modelFingerprint: model.fingerprint },
+      });
+    } else {
+      failed.push({ itemId: item.id, item: item.label, reason: failureReason(result) });
+    }
+  });
+  return { points: { points, lastId: items.at(-1)!.id }, failed };
+}
+
+function failureReason(result: { ok: false; reason: string } | { ok: false; error: Error }): string {
+  if ("reason" in result) return result.reason;
+  const error = result.error as Error & { code?: string };
+  // Decoder and encoder messages start with the input's name (source ids); keep the code and reason.
+  return `${error.code ?? error.name}: ${firstLine(error).replace(/^[^:]*: [A-Z_]+: /, "")}`;
+}
+
+/** The job's `error` text: one line per failed item ("<item>: <reason>"), capped. */
+function appendFailures(previous: string | null, failed: ItemFailure[]): string {
+  const rest = withoutJobFailure(previous);
+  const lines = rest === null ? [] : rest.split("\n");
+  let more = 0;
+  const last = lines.at(-1);
+  if (last?.startsWith("… and ")) {
+    more = Number(/\d+/.exec(last)?.[0] ?? 0);
+    lines.pop();
+  }
+  for (const f of failed) {
+    if (lines.length < MAX_RECORDED_FAILURES) lines.push(`${f.item}: ${f.reason}`);
+    else more++;
+  }
+  if (more > 0) lines.push(`… and ${more} more`);
+  return lines.join("\n");
+}
+
+/** The job's `error` text without its "job failed: ..." first line (kept: the item failure lines). */
+function withoutJobFailure(text: string | null): string | null {
+  if (text === null) return null;
+  const rest = text.startsWith("job failed:") ? text.split("\n").slice(1).join("\n") : text;
+  return rest === "" ? null : rest;
+}

@@ -1,0 +1,91 @@
+import type { Config } from "@cxr/config";
+import type { Database, ModelModel as Model } from "@cxr/db";
+import { ModelEncoder } from "@cxr/encoders";
+import { IndexSearchError } from "./errors.ts";
+
+/**
+ * The one door from the index and search services to a registered model: the `Model` row (by id)
+ * and an encoder built from its bundle folder. The bundle must still be the one that was added
+ * (same fingerprint); vectors from a changed bundle would not be comparable with the collection's.
+ */
+
+export type EncoderConfig = Pick<Config, "executionProviders" | "cpuThreads">;
+
+export async function findModel(db: Pick<Database, "prisma">, modelId: string): Promise<Model> {
+  const row = await db.prisma.model.findUnique({ where: { id: modelId } });
+  if (row === null) {
+    throw new IndexSearchError(
+      "UNKNOWN_MODEL",
+      `no model "${modelId}" is registered (see \`cxr models list\`, add one with \`cxr models add\`)`,
+      { model: modelId },
+    );
+  }
+  return row;
+}
+
+export async function openEncoder(
+  model: Model,
+  config: EncoderConfig,
+  options: { batchSize?: number } = {},
+): Promise<ModelEncoder> {
+  let encoder: ModelEncoder;
+  try {
+    encoder = await ModelEncoder.create(model.bundlePath, {
+      providers: config.executionProviders,
+      cpuThreads: config.cpuThreads,
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    });
+  } catch (error) {
+    throw new IndexSearchError(
+      "MODEL_UNAVAILABLE",
+      `model "${model.id}" cannot be loaded from ${model.bundlePath}: ${firstLine(error)} (run \`cxr models verify ${model.id}\`)`,
+      { model: model.id },
+      { cause: error },
+    );
+  }
+  if (encoder.info.fingerprint !== model.fingerprint) {
+    await encoder.close();
+    throw new IndexSearchError(
+      "MODEL_UNAVAILABLE",
+      `model "${model.id}": the bundle at ${model.bundlePath} changed since it was added (fingerprint ${encoder.info.fingerprint.slice(0, 12)}, registered ${model.fingerprint.slice(0, 12)}); run \`cxr models verify ${model.id}\``,
+      { model: model.id },
+    );
+  }
+  return encoder;
+}
+
+/** Encoders kept open across calls (the API serves many searches with one load per model). */
+export class EncoderCache {
+  private readonly open = new Map<string, Promise<ModelEncoder>>();
+
+  constructor(private readonly config: EncoderConfig) {}
+
+  /** The encoder of this model row; reloaded when the row's fingerprint changed. */
+  get(model: Model): Promise<ModelEncoder> {
+    const key = `${model.id}\u0000${model.fingerprint}`;
+    let encoder = this.open.get(key);
+    if (encoder === undefined) {
+      encoder = openEncoder(model, this.config);
+      this.open.set(key, encoder);
+      encoder.catch(() => this.open.delete(key));
+    }
+    return encoder;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    for (const pending of all) {
+      try {
+        await (await pending).close();
+      } catch {
+        // failed loads have nothing to close
+      }
+    }
+  }
+}
+
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split("\n")[0] ?? text).slice(0, 300);
+}

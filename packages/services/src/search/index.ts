@@ -1,0 +1,10 @@
+export {
+  MAX_SEARCH_K,
+  type ModelSearchResult,
+  type SearchFilter,
+  type SearchHit,
+  type SearchOptions,
+  type SearchQuery,
+  type SearchResult,
+  search,
+} from "./search.ts";
