@@ -44,6 +44,15 @@ type RowItem =
   | { ok: true; row: Row }
   | { ok: false; where: string; reason: "malformed-record" | "non-utf8"; detail: string };
 
+/** Like pick, but the text as written (a full report keeps its line breaks and trailing newline). */
+function pickRaw(record: Record<string, unknown>, names: string[]): string | undefined {
+  for (const name of names) {
+    const value = record[name];
+    if (typeof value === "string" && value.trim() !== "") return value;
+  }
+  return undefined;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -100,7 +109,7 @@ function toRow(record: Record<string, unknown>, where: string, defaultSplit: str
     split: pick(record, ["split"]) ?? defaultSplit,
     patientId: pick(record, PATIENT),
     images,
-    reportText: pick(record, REPORT),
+    reportText: pickRaw(record, REPORT),
     findings: pick(record, ["findings"]),
     impression: pick(record, ["impression"]),
     labels,
