@@ -40,7 +40,7 @@ describe("occlusion geometry", () => {
   it("level p hides exactly the first round(p*G*G) cells, nested across levels", () => {
     const W = 40;
     const H = 24; // cells of 5 x 3 pixels
-    let previous = new Uint8Array(W * H);
+    let previous: Uint8Array = new Uint8Array(W * H);
     for (const level of [0, 0.1, 0.2, 0.3, 0.4, 0.5, 1]) {
       const mask = occlusionMask(W, H, occ(), level, ctx);
       const hidden = mask.reduce((a, b) => a + b, 0);
@@ -60,7 +60,7 @@ describe("occlusion geometry", () => {
 
   it("block pattern is one centred block of area fraction p, nested", () => {
     expect(centredBlock(100, 60, 0.25)).toEqual({ x0: 25, y0: 15, w: 50, h: 30 });
-    let prev = new Uint8Array(100 * 60);
+    let prev: Uint8Array = new Uint8Array(100 * 60);
     for (const level of [0, 0.1, 0.2, 0.3, 0.5, 0.9]) {
       const m = occlusionMask(100, 60, occ("black", "block"), level, ctx);
       const area = m.reduce((a, b) => a + b, 0) / m.length;

@@ -97,7 +97,8 @@ function chanceModel(): BenchModel {
     fingerprint: "fp-clip",
     async encodeImages(pixels) {
       return pixels.map((p) => {
-        const sum = p.data.reduce((a, b) => a + b, 0);
+        let sum = 0;
+        for (const v of p.data) sum += v;
         return Float32Array.from({ length: 16 }, (_, k) => Math.sin(sum * 0.37 + k * 1.7));
       });
     },

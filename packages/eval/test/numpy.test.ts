@@ -137,7 +137,16 @@ describe.skipIf(!hasNumpy)("agreement with an independent numpy computation", ()
     const C = l2NormalizeRows(Array.from({ length: nc }, vec), dim);
     const Q = l2NormalizeRows(Array.from({ length: nq }, vec), dim);
     const positives = Array.from({ length: nq }, () => [r.nextBelow(nc)]);
-    const ours = await rankQueries({ queries: Q, candidates: C, dim, positives, scorer });
+    // small blocks so that most blocks hold no positive and go through the fused count graph
+    const ours = await rankQueries({
+      queries: Q,
+      candidates: C,
+      dim,
+      positives,
+      scorer,
+      queryBlock: 64,
+      candidateBlock: 128,
+    });
     const ref = await reference("continuous", Q, C, {
       dim,
       nq,

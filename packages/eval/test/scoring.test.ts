@@ -131,6 +131,45 @@ describe("exact ranking", () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it("the fused count graph gives the ranks of counting in TypeScript, exact ties included", async () => {
+    // Sparse sign vectors: scores are exact multiples of 1/16 in any arithmetic, so ties are real.
+    const dim = 64;
+    const r = Sfc32.fromLabel("fused");
+    const sparse = () => {
+      const v = new Float32Array(dim);
+      for (let placed = 0; placed < 16; ) {
+        const k = r.nextBelow(dim);
+        if (v[k] === 0) {
+          v[k] = r.nextBelow(2) ? 1 : -1;
+          placed++;
+        }
+      }
+      return v;
+    };
+    const C = l2NormalizeRows(Array.from({ length: 3000 }, sparse), dim);
+    const Q = l2NormalizeRows(Array.from({ length: 200 }, sparse), dim);
+    const positives = Array.from({ length: 200 }, () => [r.nextBelow(3000)]);
+    const tieOrder = Int32Array.from({ length: 3000 }, (_, i) => (i * 7919) % 3000);
+    let fusedCalls = 0;
+    const counting: Scorer = {
+      name: ort.name,
+      block: (...a) => ort.block(...a),
+      count: (...a) => {
+        fusedCalls++;
+        return ort.count!(...a);
+      },
+      close: async () => {},
+    };
+    const opts = { queries: Q, candidates: C, dim, positives, tieOrder, queryBlock: 16, candidateBlock: 64 };
+    const fused = await rankQueries({ ...opts, scorer: counting });
+    expect(fusedCalls).toBeGreaterThan(100);
+    const plain = await rankQueries({ ...opts, scorer: ortMatmul });
+    const slow = await rankQueries({ ...opts, scorer: js });
+    expect([...fused.ranks]).toEqual([...plain.ranks]);
+    expect([...fused.ranks]).toEqual([...slow.ranks]);
+    expect(new Set(fused.ranks).size).toBeGreaterThan(20);
+  });
+
   it("rejects bad input", async () => {
     const E = l2NormalizeRows(rows([1, 0]), 2);
     await expect(

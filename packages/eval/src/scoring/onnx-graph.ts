@@ -1,4 +1,4 @@
-import onnxProto from "onnx-proto";
+import onnxProto, { type onnx as OnnxTypes } from "onnx-proto";
 
 const { onnx } = onnxProto;
 
@@ -50,6 +50,73 @@ export function buildSimilarityModel(op: SimilarityOp): Uint8Array {
       onnx.ValueInfoProto.create({ name: second, type: tensorType(secondDims) }),
     ],
     output: [onnx.ValueInfoProto.create({ name: "scores", type: tensorType(["Q", "C"]) })],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 7,
+    producerName: "@cxr/eval",
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: 13 })],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * The counting graph of one block: how many candidates rank above each query's best positive.
+ * Inputs: `queries` [Q, D], `candidates` [C, D], `threshold` [Q, 1] float32 (the best positive's score),
+ * `thresholdTie` [Q, 1] int32 (its tie order), `tie` [1, C] int32 (the candidates' tie orders).
+ * Output `count` [Q] int32 = sum over c of (s > threshold) or (s == threshold and tie < thresholdTie),
+ * with s = the same Gemm (transB = 1) as the similarity graph, so scores are computed identically.
+ */
+export function buildCountModel(): Uint8Array {
+  const { FLOAT, INT32, INT64 } = onnx.TensorProto.DataType;
+  const tensorType = (elemType: number, dims: (string | number)[]) =>
+    onnx.TypeProto.create({
+      tensorType: onnx.TypeProto.Tensor.create({
+        elemType,
+        shape: onnx.TensorShapeProto.create({
+          dim: dims.map((d) =>
+            typeof d === "number"
+              ? onnx.TensorShapeProto.Dimension.create({ dimValue: d })
+              : onnx.TensorShapeProto.Dimension.create({ dimParam: d }),
+          ),
+        }),
+      }),
+    });
+  const input = (name: string, elemType: number, dims: (string | number)[]) =>
+    onnx.ValueInfoProto.create({ name, type: tensorType(elemType, dims) });
+  const node = (
+    opType: string,
+    inputs: string[],
+    output: string,
+    attribute: OnnxTypes.IAttributeProto[] = [],
+  ) => onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute });
+  const graph = onnx.GraphProto.create({
+    name: "cxr-eval-count",
+    node: [
+      node("Gemm", ["queries", "candidates"], "scores", [
+        onnx.AttributeProto.create({ name: "transB", type: onnx.AttributeProto.AttributeType.INT, i: 1 }),
+      ]),
+      node("Greater", ["scores", "threshold"], "above"),
+      node("Equal", ["scores", "threshold"], "level"),
+      node("Less", ["tie", "thresholdTie"], "earlier"),
+      node("And", ["level", "earlier"], "tiedEarlier"),
+      node("Or", ["above", "tiedEarlier"], "beats"),
+      node("Cast", ["beats"], "beatsInt", [
+        onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: INT32 }),
+      ]),
+      node("ReduceSum", ["beatsInt", "axes"], "count", [
+        onnx.AttributeProto.create({ name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
+      ]),
+    ],
+    initializer: [onnx.TensorProto.create({ name: "axes", dataType: INT64, dims: [1], int64Data: [1] })],
+    input: [
+      input("queries", FLOAT, ["Q", "D"]),
+      input("candidates", FLOAT, ["C", "D"]),
+      input("threshold", FLOAT, ["Q", 1]),
+      input("thresholdTie", INT32, ["Q", 1]),
+      input("tie", INT32, [1, "C"]),
+    ],
+    output: [onnx.ValueInfoProto.create({ name: "count", type: tensorType(INT32, ["Q"]) })],
   });
   const model = onnx.ModelProto.create({
     irVersion: 7,

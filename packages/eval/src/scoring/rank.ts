@@ -61,7 +61,9 @@ export interface RankOutput {
  * Two passes per query block over the same kernel blocks: first the candidate blocks holding any of the
  * block's positives (queries are visited sorted by their first positive, so these are few), then every
  * candidate block to count. Both passes compare scores computed by the identical kernel call, so a
- * positive is compared with other candidates on the same arithmetic.
+ * positive is compared with other candidates on the same arithmetic. When the scorer offers a fused
+ * `count`, blocks without positives are counted by it (the scores never leave the kernel); blocks with
+ * positives are always counted here on the scores the positives were read from.
  */
 export async function rankQueries(input: RankInput): Promise<RankOutput> {
   const { queries, candidates, dim, positives, scorer } = input;
@@ -132,17 +134,25 @@ export async function rankQueries(input: RankInput): Promise<RankOutput> {
 
     // Pass 2: count the candidates that rank above the best positive.
     const count = new Float64Array(m);
+    const thr = Float32Array.from(bs);
     for (let b = 0; b < nBlocks; b++) {
       const { c0, n, rows } = candBlock(b);
-      const S = kept.get(b) ?? (await scorer.block(qbuf, m, rows, n, dim));
+      const S = kept.get(b);
+      // Blocks holding positives are always counted on the very scores the positives were read from.
+      if (!S && scorer.count && !posBlocks.has(b)) {
+        const counts = await scorer.count(qbuf, m, rows, n, dim, thr, bt, tie.subarray(c0, c0 + n));
+        for (let i = 0; i < m; i++) count[i]! += counts[i]!;
+        continue;
+      }
+      const block = S ?? (await scorer.block(qbuf, m, rows, n, dim));
       for (let i = 0; i < m; i++) {
-        const thr = bs[i]!;
+        const t = thr[i]!;
         const tt = bt[i]!;
         const o = i * n;
         let c = 0;
         for (let j = 0; j < n; j++) {
-          const v = S[o + j]!;
-          if (v > thr || (v === thr && tie[c0 + j]! < tt)) c++;
+          const v = block[o + j]!;
+          if (v > t || (v === t && tie[c0 + j]! < tt)) c++;
         }
         count[i]! += c;
       }

@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { buildSimilarityModel, type SimilarityOp } from "./onnx-graph.ts";
+import { buildCountModel, buildSimilarityModel, type SimilarityOp } from "./onnx-graph.ts";
 
 /**
  * A similarity kernel: the dot products of every query row with every candidate row of one block.
@@ -16,6 +16,21 @@ export interface Scorer {
     nc: number,
     dim: number,
   ): Promise<Float32Array>;
+  /**
+   * Optional fused counting: for each query i, the number of candidates j of the block with
+   * s_ij > threshold[i], or s_ij == threshold[i] and tie[j] < thresholdTie[i], where s_ij is exactly
+   * what `block` returns. Lets a kernel (e.g. on GPU) avoid handing the score block back.
+   */
+  count?(
+    queries: Float32Array,
+    nq: number,
+    candidates: Float32Array,
+    nc: number,
+    dim: number,
+    threshold: Float32Array,
+    thresholdTie: Int32Array,
+    tie: Int32Array,
+  ): Promise<Int32Array>;
   close(): Promise<void>;
 }
 
@@ -47,6 +62,8 @@ export interface OrtScorerOptions {
   executionProviders?: string[];
   /** CPU threads for the kernel; default: ORT's own choice. */
   intraOpNumThreads?: number;
+  /** Count in the graph too (Gemm + comparisons + ReduceSum) instead of in TypeScript. Default true. */
+  fusedCount?: boolean;
 }
 
 /** The ONNX Runtime kernel: one in-memory Gemm (or MatMul) graph built with onnx-proto. */
@@ -56,8 +73,10 @@ export class OrtScorer implements Scorer {
     private readonly session: ort.InferenceSession,
     private readonly op: SimilarityOp,
     providers: string[],
+    private readonly countSession: ort.InferenceSession | undefined,
   ) {
-    this.name = `onnxruntime-node@1.30.0/${op}/${providers.join("+")}`;
+    this.name = `onnxruntime-node@1.30.0/${op}${countSession ? "+fused-count" : ""}/${providers.join("+")}`;
+    if (!countSession) this.count = undefined;
   }
 
   static async create(options: OrtScorerOptions = {}): Promise<OrtScorer> {
@@ -69,8 +88,26 @@ export class OrtScorer implements Scorer {
     };
     if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
     const session = await ort.InferenceSession.create(buildSimilarityModel(op), sessionOptions);
-    return new OrtScorer(session, op, providers);
+    // The fused count uses Gemm; it reproduces the "gemm" similarity exactly, so it pairs with it only.
+    const fused = (options.fusedCount ?? true) && op === "gemm";
+    const countSession = fused
+      ? await ort.InferenceSession.create(buildCountModel(), sessionOptions)
+      : undefined;
+    return new OrtScorer(session, op, providers, countSession);
   }
+
+  count?: Scorer["count"] = async (queries, nq, candidates, nc, dim, threshold, thresholdTie, tie) => {
+    const out = await this.countSession!.run({
+      queries: new ort.Tensor("float32", queries.subarray(0, nq * dim), [nq, dim]),
+      candidates: new ort.Tensor("float32", candidates.subarray(0, nc * dim), [nc, dim]),
+      threshold: new ort.Tensor("float32", threshold.subarray(0, nq), [nq, 1]),
+      thresholdTie: new ort.Tensor("int32", thresholdTie.subarray(0, nq), [nq, 1]),
+      tie: new ort.Tensor("int32", tie.subarray(0, nc), [1, nc]),
+    });
+    const count = out["count"];
+    if (!count) throw new Error("count session returned no count");
+    return count.data as Int32Array;
+  };
 
   async block(queries: Float32Array, nq: number, candidates: Float32Array, nc: number, dim: number) {
     const q = new ort.Tensor("float32", queries.subarray(0, nq * dim), [nq, dim]);
@@ -93,5 +130,6 @@ export class OrtScorer implements Scorer {
 
   async close() {
     await this.session.release();
+    await this.countSession?.release();
   }
 }
