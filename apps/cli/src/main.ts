@@ -4,6 +4,8 @@ import { DatabaseError } from "@cxr/db";
 import { Command, CommanderError } from "commander";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerIndexSearchCommands } from "./commands/index-search.ts";
+import { registerModelCommands } from "./commands/models.ts";
 import { config } from "./context.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -20,6 +22,8 @@ const program = new Command()
 
 registerDbCommands(program);
 registerDoctorCommand(program);
+registerIndexSearchCommands(program);
+registerModelCommands(program);
 
 /** One clear line per expected failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {

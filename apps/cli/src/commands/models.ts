@@ -1,0 +1,243 @@
+import { type Config, ConfigError } from "@cxr/config";
+import { type Database, openDatabase } from "@cxr/db";
+import {
+  addModel,
+  DEFAULT_HF_ENDPOINT,
+  listModels,
+  ModelError,
+  type ModelErrorCode,
+  type ModelRecord,
+  modelSource,
+  pullInstructions,
+  pullModel,
+  removeModel,
+  showModel,
+  verifyModel,
+} from "@cxr/services";
+import type { Command } from "commander";
+import { config, output } from "../context.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { createProgress, type Progress } from "../progress.ts";
+
+/**
+ * `cxr models ...`: thin commands over @cxr/services' model registry. Exit codes: a bundle that
+ * cannot be used, an unknown id or a duplicate -> 2 (one line naming the file and the field);
+ * a registered model that fails `verify`, or a download that fails -> 1.
+ */
+
+const EXIT_FOR: Record<ModelErrorCode, number> = {
+  NOT_FOUND: EXIT.environment,
+  ALREADY_EXISTS: EXIT.environment,
+  INVALID_BUNDLE: EXIT.environment,
+  UNKNOWN_MODEL: EXIT.environment,
+  NOT_PULLABLE: EXIT.environment,
+  VERIFY_FAILED: EXIT.failed,
+  DOWNLOAD_FAILED: EXIT.failed,
+};
+
+async function withDb<T>(run: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const db = await openDatabase(cfg);
+  try {
+    return await run(db, cfg);
+  } catch (error) {
+    if (error instanceof ModelError) throw new CliError(error.message, EXIT_FOR[error.code]);
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+const short = (hash: string) => hash.slice(0, 12);
+
+function describe(model: ModelRecord): string {
+  return `${model.id} ${model.version} (${model.name}): dimension ${model.dimension}, license ${model.license}, fingerprint ${short(model.fingerprint)}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** CXR_HF_ENDPOINT, validated like the rest of the configuration (an http(s) URL). */
+function hubEndpoint(flag: string | undefined): string {
+  const fromEnv = process.env.CXR_HF_ENDPOINT?.trim();
+  const raw = flag ?? (fromEnv === "" ? undefined : fromEnv) ?? DEFAULT_HF_ENDPOINT;
+  const name = flag === undefined ? "CXR_HF_ENDPOINT" : "--endpoint";
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL such as ${DEFAULT_HF_ENDPOINT}, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+export function registerModelCommands(program: Command): void {
+  const models = program
+    .command("models")
+    .description("model bundles: add a folder, list, show the card, verify, remove, pull CLIP from the hub");
+
+  models
+    .command("add <dir>")
+    .description(
+      "check a bundle folder (manifest, every sha256, both ONNX graphs, self-test), copy it under CXR_MODELS_DIR and record it",
+    )
+    .option("--json", "print the result as JSON")
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      const added = await withDb((db, cfg) => addModel(db, cfg, dir));
+      const checks = added.check.selfTest.checks;
+      output(opts.json, added, () =>
+        [
+          `added ${describe(added.model)}`,
+          `  bundle     ${added.model.bundlePath}${added.copied ? " (copied)" : " (in place)"}`,
+          `  self-test  ${checks.filter((c) => c.ok).length}/${checks.length} checks passed (image on ${added.check.providers.image}, text on ${added.check.providers.text})`,
+        ].join("\n"),
+      );
+    });
+
+  models
+    .command("list")
+    .description("the registered models")
+    .option("--json", "print the models as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withDb((db) => listModels(db));
+      output(opts.json, list, () =>
+        list.length === 0
+          ? "no models registered (add one with `cxr models add <dir>` or `cxr models pull clip-vit-b32`)"
+          : table([
+              ["ID", "VERSION", "DIM", "LICENSE", "VERIFIED", "FINGERPRINT", "NAME"],
+              ...list.map((m) => [
+                m.id,
+                m.version,
+                String(m.dimension),
+                m.license,
+                m.verifiedAt ? m.verifiedAt.toISOString().slice(0, 19).replace("T", " ") : "never",
+                short(m.fingerprint),
+                m.name,
+              ]),
+            ]),
+      );
+    });
+
+  models
+    .command("show <id>")
+    .description("a model's manifest summary and its model card (source, paper, license, intended use)")
+    .option("--json", "print the details as JSON")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const details = await withDb((db) => showModel(db, id));
+      const { model, summary, card } = details;
+      output(
+        opts.json,
+        { model, summary, card, ...(details.cardError ? { cardError: details.cardError } : {}) },
+        () =>
+          [
+            describe(model),
+            `  family       ${summary.family}`,
+            `  bundle       ${model.bundlePath}`,
+            `  added        ${model.addedAt.toISOString()}; verified ${model.verifiedAt?.toISOString() ?? "never"}`,
+            ...Object.entries(summary.source).map(([k, v]) => `  source.${k.padEnd(7)}${v}`),
+            `  image        ${summary.image.onnx}: ${summary.image.input} [${summary.image.shape.join(", ")}] -> ${summary.image.output}`,
+            ...summary.image.preprocess.map((s, i) => `    ${i + 1}. ${s}`),
+            `  text         ${summary.text.onnx}: ${Object.values(summary.text.inputs).join(", ")} (${summary.text.dtype}) -> ${summary.text.output}`,
+            `  tokenizer    ${summary.text.tokenizer.file}: maxLength ${summary.text.tokenizer.maxLength}, truncation ${summary.text.tokenizer.truncation}, padding ${summary.text.tokenizer.padding} (id ${summary.text.tokenizer.padId})`,
+            `  normalize    ${summary.normalize}`,
+            "",
+            card ?? `(model card unreadable: ${details.cardError})`,
+          ].join("\n"),
+      );
+    });
+
+  models
+    .command("verify <id>")
+    .description("re-check a registered model: every sha256, the fingerprint, both graphs and the self-test")
+    .option("--json", "print the result as JSON")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const verified = await withDb((db, cfg) => verifyModel(db, cfg, id));
+      const checks = verified.check.selfTest.checks;
+      output(opts.json, verified, () =>
+        [
+          `verified ${describe(verified.model)}`,
+          `  files      ${verified.model.bundlePath}: every sha256 matches the manifest; fingerprint unchanged`,
+          `  self-test  ${checks.filter((c) => c.ok).length}/${checks.length} checks passed (image on ${verified.check.providers.image}, text on ${verified.check.providers.text})`,
+          ...checks.map((c) => `    ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`),
+        ].join("\n"),
+      );
+    });
+
+  models
+    .command("remove <id>")
+    .description(
+      "forget a model (its index jobs and benchmark entries go with it) and delete its copy under CXR_MODELS_DIR",
+    )
+    .option("--keep-files", "keep the bundle folder")
+    .option("--json", "print the result as JSON")
+    .action(async (id: string, opts: { json?: boolean; keepFiles?: boolean }) => {
+      const removed = await withDb((db, cfg) =>
+        removeModel(db, cfg, id, { keepFiles: opts.keepFiles ?? false }),
+      );
+      output(opts.json, removed, () =>
+        removed.deletedFiles
+          ? `removed ${removed.id} and deleted ${removed.bundlePath}`
+          : `removed ${removed.id} (files kept at ${removed.bundlePath})`,
+      );
+    });
+
+  models
+    .command("pull <id>")
+    .description(
+      "clip-vit-b32: download the ready ONNX export (Xenova/clip-vit-base-patch32) and add it; other ids: where to get the checkpoint and how to export it",
+    )
+    .option(
+      "--endpoint <url>",
+      `Hugging Face hub base URL (default: $CXR_HF_ENDPOINT or ${DEFAULT_HF_ENDPOINT})`,
+    )
+    .option("--json", "print the result as JSON")
+    .action(async (id: string, opts: { json?: boolean; endpoint?: string }) => {
+      const source = modelSource(id);
+      if (source !== undefined && !source.pullable) {
+        output(opts.json, source, () => pullInstructions(id) ?? "");
+        throw new CliError(
+          `${id}: no ready ONNX export to download: fetch the checkpoint and run the export command above`,
+          EXIT.environment,
+        );
+      }
+      const baseUrl = hubEndpoint(opts.endpoint);
+      const bars = new Map<string, Progress>();
+      const pulled = await withDb((db, cfg) =>
+        pullModel(db, cfg, id, {
+          baseUrl,
+          onProgress: (p) => {
+            let bar = bars.get(p.file);
+            if (!bar) {
+              bar = createProgress(`pull ${p.file} (${p.index}/${p.count})`, { unit: "bytes" });
+              bars.set(p.file, bar);
+            }
+            bar.tick(p.received, p.total);
+          },
+        }),
+      ).finally(() => {
+        for (const bar of bars.values()) bar.done();
+      });
+      const checks = pulled.check.selfTest.checks;
+      output(opts.json, pulled, () =>
+        [
+          `pulled ${describe(pulled.model)}`,
+          `  from       ${pulled.source}`,
+          ...pulled.downloads.map(
+            (d) =>
+              `  ${d.file.padEnd(24)} ${String(d.size).padStart(11)} bytes  sha256 ${short(d.sha256)}${d.announcedSha256 ? " (matches the hub's)" : ""}${d.cached ? " (from an earlier run)" : d.resumedFrom > 0 ? ` (resumed at byte ${d.resumedFrom})` : ""}`,
+          ),
+          `  bundle     ${pulled.model.bundlePath}`,
+          `  self-test  ${checks.filter((c) => c.ok).length}/${checks.length} checks passed`,
+        ].join("\n"),
+      );
+    });
+}
