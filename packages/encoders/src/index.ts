@@ -35,6 +35,7 @@ export * from "./preprocess/index.ts";
 export * from "./session/index.ts";
 export {
   imageWeight,
+  setJsonPath,
   TINY_VOCAB,
   type TinyBundle,
   type TinyBundleOptions,

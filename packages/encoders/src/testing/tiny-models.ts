@@ -329,3 +329,26 @@ export async function writeTinyBundle(dir: string, options: TinyBundleOptions = 
   await writeFile(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir, manifest, vocab, dimension };
 }
+
+/**
+ * Sets (or, with `undefined`, deletes) a field of parsed JSON by a dotted path such as
+ * `image.preprocess.0.size`, or by an array of keys when a key holds dots (`["files", "image.onnx"]`);
+ * for tests that break one manifest field at a time.
+ */
+export function setJsonPath(
+  root: Record<string, unknown>,
+  at: string | readonly string[],
+  value: unknown,
+): void {
+  const keys = typeof at === "string" ? at.split(".") : [...at];
+  const dotted = keys.join(".");
+  let node: Record<string, unknown> = root;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== "object") throw new Error(`${dotted}: no object at ${key}`);
+    node = next as Record<string, unknown>;
+  }
+  const last = keys.at(-1)!;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+}
