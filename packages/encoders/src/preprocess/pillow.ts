@@ -101,7 +101,8 @@ function fixedPoint(weights: Float64Array): Int32Array {
 
 /** Pillow `clip8`: arithmetic shift right by PRECISION_BITS, then clamp to 0..255. */
 function clip8(ss: number): number {
-  const v = Math.floor(ss / ONE);
+  // Pillow's accumulators are C ints (two spare bits keep them in range), so an int32 shift is exact
+  const v = ss >> PRECISION_BITS;
   return v < 0 ? 0 : Math.min(v, 255);
 }
 
@@ -124,9 +125,53 @@ function horizontal8(
   const { ksize, bounds } = c;
   const srcStride = width * channels;
   const outStride = outW * channels;
+  // per output pixel, the sum of its fixed-point taps: a constant row (padding, borders) needs no taps
+  let ksum: Float64Array | undefined;
+  if (channels === 1) {
+    ksum = new Float64Array(outW);
+    for (let xx = 0; xx < outW; xx++) {
+      let t = 0;
+      for (let x = 0; x < bounds[xx * 2 + 1]!; x++) t += kk[xx * ksize + x]!;
+      ksum[xx] = t;
+    }
+  }
   for (let yy = 0; yy < rows; yy++) {
     const rowBase = (yy + rowFirst) * srcStride;
     const outBase = yy * outStride;
+    if (ksum) {
+      const v0 = src[rowBase]!;
+      let constant = true;
+      for (let x = 1; x < width; x++) {
+        if (src[rowBase + x] !== v0) {
+          constant = false;
+          break;
+        }
+      }
+      if (constant) {
+        for (let xx = 0; xx < outW; xx++) out[outBase + xx] = clip8(HALF + v0 * ksum[xx]!);
+        continue;
+      }
+    }
+    if (channels === 1) {
+      for (let xx = 0; xx < outW; xx++) {
+        const p0 = rowBase + bounds[xx * 2]!;
+        const n = bounds[xx * 2 + 1]!;
+        const k = xx * ksize;
+        let ss = HALF;
+        let x = 0;
+        // integer sums are exact in any order: unrolled by 4
+        for (; x + 3 < n; x += 4) {
+          ss +=
+            src[p0 + x]! * kk[k + x]! +
+            src[p0 + x + 1]! * kk[k + x + 1]! +
+            src[p0 + x + 2]! * kk[k + x + 2]! +
+            src[p0 + x + 3]! * kk[k + x + 3]!;
+        }
+        for (; x < n; x++) ss += src[p0 + x]! * kk[k + x]!;
+        out[outBase + xx] = clip8(ss);
+      }
+      continue;
+    }
     for (let xx = 0; xx < outW; xx++) {
       const xmin = bounds[xx * 2]!;
       const n = bounds[xx * 2 + 1]!;
@@ -154,17 +199,35 @@ function vertical8(
   const stride = width * channels;
   const out = new Uint8Array(stride * outH);
   const { ksize, bounds } = c;
+  // accumulate whole rows (contiguous reads); the sums are exact integers, as in Pillow's int accumulators
+  const acc = new Float64Array(stride);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - rowShift;
     const n = bounds[yy * 2 + 1]!;
     const k = yy * ksize;
-    const outBase = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let ss = HALF;
-      let p = ymin * stride + i;
-      for (let y = 0; y < n; y++, p += stride) ss += src[p]! * kk[k + y]!;
-      out[outBase + i] = clip8(ss);
+    acc.fill(HALF);
+    let y = 0;
+    // integer sums are exact in any order: four source rows per sweep over the accumulator
+    for (; y + 3 < n; y += 4) {
+      const w0 = kk[k + y]!;
+      const w1 = kk[k + y + 1]!;
+      const w2 = kk[k + y + 2]!;
+      const w3 = kk[k + y + 3]!;
+      const r0 = (ymin + y) * stride;
+      const r1 = r0 + stride;
+      const r2 = r1 + stride;
+      const r3 = r2 + stride;
+      for (let i = 0; i < stride; i++) {
+        acc[i] = acc[i]! + src[r0 + i]! * w0 + src[r1 + i]! * w1 + src[r2 + i]! * w2 + src[r3 + i]! * w3;
+      }
     }
+    for (; y < n; y++) {
+      const w = kk[k + y]!;
+      const row = (ymin + y) * stride;
+      for (let i = 0; i < stride; i++) acc[i] = acc[i]! + src[row + i]! * w;
+    }
+    const outBase = yy * stride;
+    for (let i = 0; i < stride; i++) out[outBase + i] = clip8(acc[i]!);
   }
   return out;
 }
@@ -202,16 +265,19 @@ function vertical32(
 ): Int32Array {
   const out = new Int32Array(width * outH);
   const { ksize, bounds, weights } = c;
+  // row-wise accumulation; each value is still summed over y in order, in double, like Pillow
+  const acc = new Float64Array(width);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2]! - rowShift;
     const n = bounds[yy * 2 + 1]!;
     const k = yy * ksize;
-    for (let xx = 0; xx < width; xx++) {
-      let ss = 0;
-      let p = ymin * width + xx;
-      for (let y = 0; y < n; y++, p += width) ss += src[p]! * weights[k + y]!;
-      out[yy * width + xx] = roundUp(ss);
+    acc.fill(0);
+    for (let y = 0; y < n; y++) {
+      const w = weights[k + y]!;
+      const row = (ymin + y) * width;
+      for (let xx = 0; xx < width; xx++) acc[xx] = acc[xx]! + src[row + xx]! * w;
     }
+    for (let xx = 0; xx < width; xx++) out[yy * width + xx] = roundUp(acc[xx]!);
   }
   return out;
 }

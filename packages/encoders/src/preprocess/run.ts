@@ -90,54 +90,92 @@ function centerCrop(image: DecodedImage, step: CenterCropStep): DecodedImage {
   return pillowCrop(image, left, top, size, size);
 }
 
-function toTensor(image: DecodedImage, step: ToTensorStep): PreprocessResult {
+/**
+ * Internal tensor: CHW float32. When `replicated`, `data` holds one plane that stands for all
+ * `channels` identical planes (a grey image repeated to 3 channels), so that per-channel-equal steps
+ * run once; it is expanded when a step treats channels differently, and at the end.
+ */
+interface Tensor {
+  data: Float32Array;
+  channels: number;
+  h: number;
+  w: number;
+  replicated: boolean;
+}
+
+function expand(t: Tensor): Tensor {
+  if (!t.replicated || t.channels === 1) return { ...t, replicated: false };
+  const hw = t.h * t.w;
+  const data = new Float32Array(t.channels * hw);
+  for (let c = 0; c < t.channels; c++) data.set(t.data, c * hw);
+  return { ...t, data, replicated: false };
+}
+
+function toTensor(image: DecodedImage, step: ToTensorStep): Tensor {
   let img = image.mode === "I" ? pillowConvert(image, "L") : image;
   if (step.channels === 1 && img.mode === "RGB") img = pillowConvert(img, "L");
   const src = img.data;
   const hw = img.width * img.height;
   const srcCh = channelsOf(img.mode);
-  const out = new Float32Array(step.channels * hw);
+  const planes = srcCh === 1 ? 1 : step.channels;
+  const out = new Float32Array(planes * hw);
   const inv255 = f(1 / 255);
   // 256-entry lookup: every step is per-value and depends only on the 8-bit input
   const lut = new Float32Array(256);
   for (let v = 0; v < 256; v++) {
     lut[v] = step.scale === "divide255" ? f(v / 255) : step.scale === "multiplyInv255" ? f(v * inv255) : v;
   }
-  for (let c = 0; c < step.channels; c++) {
-    const sc = srcCh === 1 ? 0 : c;
+  for (let c = 0; c < planes; c++) {
     const plane = c * hw;
-    for (let i = 0, p = sc; i < hw; i++, p += srcCh) out[plane + i] = lut[src[p]!]!;
+    for (let i = 0, p = c; i < hw; i++, p += srcCh) out[plane + i] = lut[src[p]!]!;
   }
-  return { data: out, shape: [step.channels, img.height, img.width] };
+  return {
+    data: out,
+    channels: step.channels,
+    h: img.height,
+    w: img.width,
+    replicated: planes < step.channels,
+  };
 }
 
-function normalize(t: PreprocessResult, mean: number[], std: number[], stepIndex: number): PreprocessResult {
-  const [channels, h, w] = t.shape as [number, number, number];
+function normalize(input: Tensor, mean: number[], std: number[], stepIndex: number): Tensor {
+  const { channels } = input;
   if ((mean.length !== 1 && mean.length !== channels) || (std.length !== 1 && std.length !== channels)) {
     throw new PreprocessError(
       stepIndex,
       `normalize has ${mean.length} means and ${std.length} stds for a ${channels}-channel tensor`,
     );
   }
-  const hw = h * w;
+  const m32 = Array.from({ length: channels }, (_, c) => f(mean.length === 1 ? mean[0]! : mean[c]!));
+  const s32 = Array.from({ length: channels }, (_, c) => f(std.length === 1 ? std[0]! : std[c]!));
+  const uniform = m32.every((m) => m === m32[0]) && s32.every((s) => s === s32[0]);
+  const t = input.replicated && !uniform ? expand(input) : input;
+  const hw = t.h * t.w;
+  const planes = t.replicated ? 1 : channels;
   const data = t.data;
-  for (let c = 0; c < channels; c++) {
-    const m = f(mean.length === 1 ? mean[0]! : mean[c]!);
-    const s = f(std.length === 1 ? std[0]! : std[c]!);
+  for (let c = 0; c < planes; c++) {
+    const m = m32[c]!;
+    const s = s32[c]!;
     for (let i = c * hw, end = i + hw; i < end; i++) data[i] = f(f(data[i]! - m) / s);
   }
   return t;
 }
 
 /** Run `steps` on `image`; the last step must have produced a tensor (toTensor or later). */
-export function runPreprocess(image: DecodedImage, steps: PreprocessStep[]): PreprocessResult {
+export function runPreprocess(image: DecodedImage, steps: readonly PreprocessStep[]): PreprocessResult {
   let img: DecodedImage | undefined = image;
-  let tensor: PreprocessResult | undefined;
+  let tensor: Tensor | undefined;
   steps.forEach((step, i) => {
     if (img) {
       switch (step.op) {
         case "convert":
-          img = pillowConvert(img, step.mode);
+          // A grey image converted to RGB has three equal channels; every later step (Pillow resize per
+          // channel, crop, paste's RGB->L luma, toTensor) gives the same result on the grey image, so it
+          // stays grey (I is clipped to 0..255 exactly as convert("RGB") does).
+          img =
+            step.mode === "RGB" && img.mode !== "RGB"
+              ? pillowConvert(img, "L")
+              : pillowConvert(img, step.mode);
           return;
         case "resize":
           img = resize(img, step);
@@ -162,11 +200,13 @@ export function runPreprocess(image: DecodedImage, steps: PreprocessStep[]): Pre
         tensor = normalize(t, step.mean, step.std, i);
         return;
       case "tensorResize": {
-        const [c, h, w] = t.shape as [number, number, number];
-        const [nw, nh] = shorterSideSize(w, h, step.size);
+        const [nw, nh] = shorterSideSize(t.w, t.h, step.size);
+        const planes = t.replicated ? 1 : t.channels;
         tensor = {
-          data: torchInterpolate(t.data, [c, h, w], nh, nw, step.kernel, step.antialias),
-          shape: [c, nh, nw],
+          ...t,
+          data: torchInterpolate(t.data, [planes, t.h, t.w], nh, nw, step.kernel, step.antialias),
+          h: nh,
+          w: nw,
         };
         return;
       }
@@ -176,5 +216,6 @@ export function runPreprocess(image: DecodedImage, steps: PreprocessStep[]): Pre
   });
   if (!tensor)
     throw new PreprocessError(steps.length - 1, "the steps never produce a tensor (no toTensor step)");
-  return tensor;
+  const done = expand(tensor);
+  return { data: done.data, shape: [done.channels, done.h, done.w] };
 }

@@ -66,7 +66,11 @@ function plainTaps(inSize: number, outSize: number, kernel: TensorKernel): Taps 
   return { n, index, weight };
 }
 
-/** Non-antialiased interpolation: out = sum_i wy_i * (sum_j wx_j * src[y_i][x_j]), float32. */
+/**
+ * Non-antialiased interpolation: out = sum_i wy_i * (sum_j wx_j * src[y_i][x_j]), float32, in torch's
+ * order. Each inner row sum depends only on (input row, output column), so they are computed once per
+ * input row and reused (the same float32 operations, fewer of them).
+ */
 function interpolatePlain(
   src: Float32Array,
   channels: number,
@@ -80,22 +84,29 @@ function interpolatePlain(
   const tx = plainTaps(inW, outW, kernel);
   const out = new Float32Array(channels * outH * outW);
   const n = tx.n;
+  const rowSums = new Float32Array(inH * outW);
+  const rowDone = new Uint8Array(inH);
   for (let c = 0; c < channels; c++) {
     const plane = c * inH * inW;
+    rowDone.fill(0);
     for (let y = 0; y < outH; y++) {
-      for (let x = 0; x < outW; x++) {
-        let acc = 0;
-        for (let i = 0; i < n; i++) {
-          const row = plane + ty.index[y * n + i]! * inW;
-          let t = 0;
-          for (let j = 0; j < n; j++) {
-            const term = f(src[row + tx.index[x * n + j]!]! * tx.weight[x * n + j]!);
-            t = j === 0 ? term : f(t + term);
-          }
-          const term = f(t * ty.weight[y * n + i]!);
-          acc = i === 0 ? term : f(acc + term);
+      for (let i = 0; i < n; i++) {
+        const iy = ty.index[y * n + i]!;
+        if (rowDone[iy]) continue;
+        rowDone[iy] = 1;
+        const row = plane + iy * inW;
+        for (let x = 0; x < outW; x++) {
+          let t = f(src[row + tx.index[x * n]!]! * tx.weight[x * n]!);
+          for (let j = 1; j < n; j++) t = f(t + f(src[row + tx.index[x * n + j]!]! * tx.weight[x * n + j]!));
+          rowSums[iy * outW + x] = t;
         }
-        out[(c * outH + y) * outW + x] = acc;
+      }
+      const outRow = (c * outH + y) * outW;
+      for (let x = 0; x < outW; x++) {
+        let acc = f(rowSums[ty.index[y * n]! * outW + x]! * ty.weight[y * n]!);
+        for (let i = 1; i < n; i++)
+          acc = f(acc + f(rowSums[ty.index[y * n + i]! * outW + x]! * ty.weight[y * n + i]!));
+        out[outRow + x] = acc;
       }
     }
   }
