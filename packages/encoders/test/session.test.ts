@@ -3,6 +3,7 @@ import {
   createSession,
   onnxRuntime,
   planProviders,
+  providerErrorReason,
   SessionCreateError,
   type SessionRuntime,
   sessionOptionsFor,
@@ -66,6 +67,20 @@ describe("execution provider planning", () => {
       executionProviders: [{ name: "cuda", deviceId: 1 }],
       intraOpNumThreads: 1,
     });
+  });
+
+  it("keeps the useful part of ONNX Runtime's error messages", () => {
+    const webgpu =
+      "/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(...)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters\n";
+    expect(providerErrorReason(new Error(webgpu))).toBe(
+      "Failed to get a WebGPU adapter: No supported adapters",
+    );
+    const cuda =
+      "/x/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library libonnxruntime_providers_shared.so";
+    expect(providerErrorReason(new Error(cuda))).toBe(
+      "Failed to load library libonnxruntime_providers_shared.so",
+    );
+    expect(providerErrorReason("plain")).toBe("plain");
   });
 
   it("the real runtime offers cpu", () => {

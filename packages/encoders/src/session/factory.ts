@@ -188,7 +188,7 @@ export async function createSession(
       logger.info(`${label}: execution provider ${provider}${threads}`);
       return { session, provider, attempts };
     } catch (error) {
-      const reason = firstLine(error);
+      const reason = providerErrorReason(error);
       attempts.push({ provider, error: reason });
       logger.warn(`${label}: ${provider} could not create the session (${reason}); falling back`);
     }
@@ -196,12 +196,15 @@ export async function createSession(
   throw new SessionCreateError(label, attempts);
 }
 
-function firstLine(error: unknown): string {
+/** The useful part of an ONNX Runtime error: its first line, without source paths and C++ signatures. */
+export function providerErrorReason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return (
+  const line =
     text
       .split("\n")
       .map((s) => s.trim())
-      .find((s) => s !== "") ?? "unknown error"
-  ).slice(0, 300);
+      .find((s) => s !== "") ?? "unknown error";
+  const afterCheck = /\bwas false\.\s*(.+)$/.exec(line);
+  const afterCode = /\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*(.+)$/.exec(line);
+  return (afterCheck?.[1] ?? afterCode?.[1] ?? line).slice(0, 300);
 }

@@ -6,6 +6,7 @@ export {
   onnxRuntime,
   type ProviderAttempt,
   planProviders,
+  providerErrorReason,
   SessionCreateError,
   type SessionFactoryOptions,
   type SessionLogger,
