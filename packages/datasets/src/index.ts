@@ -1,1 +1,63 @@
-export {};
+export {
+  ADAPTERS,
+  type AdapterInfo,
+  type AdapterOptions,
+  chexpertPlus,
+  findAdapter,
+  findManifest,
+  iuCsv,
+  iuXml,
+  manifest,
+  mimicCxrJpg,
+} from "./adapters/index.ts";
+export {
+  type DatasetInfo,
+  fingerprintOf,
+  type IngestOptions,
+  type IngestProgress,
+  type IngestSummary,
+  ingest,
+  listDatasets,
+  refreshFingerprints,
+  type SplitSummary,
+  sha256,
+  showDataset,
+} from "./ingest.ts";
+export { DatasetError, resolveInside } from "./io.ts";
+export {
+  normalizeHeader,
+  normalizeWhitespace,
+  type ParsedReport,
+  type ParseOptions,
+  parseReport,
+  parseSections,
+  type Section,
+  type SectionKind,
+} from "./sections.ts";
+export {
+  drawRadiograph,
+  encodePng,
+  Rng,
+  SYNTH_VERSION,
+  type SynthFindings,
+  type SynthOptions,
+  type SynthStudy,
+  type SynthSummary,
+  sampleAnatomy,
+  sampleFindings,
+  synthesize,
+  synthStudy,
+  toLabels,
+  writeReport,
+} from "./synth/index.ts";
+export type {
+  AdapterEvent,
+  DatasetSource,
+  ImageRecord,
+  Labels,
+  ReportRecord,
+  SkipEvent,
+  SkipReason,
+  StudyEvent,
+  StudyRecord,
+} from "./types.ts";

@@ -57,7 +57,7 @@ const MEDIASTINUM = 0.065;
 const HEMITHORAX = 0.4;
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return x < 0 ? 0 : Math.min(x, 1);
 }
 
 function smoothstep(edge0: number, edge1: number, x: number): number {
