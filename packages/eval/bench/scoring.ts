@@ -40,7 +40,8 @@ for (const k of kernels) {
     k === "js"
       ? new JsScorer()
       : await OrtScorer.create({
-          op: k as "gemm" | "matmul",
+          op: k === "matmul" ? "matmul" : "gemm",
+          fusedCount: k === "gemm",
           ...(threads ? { intraOpNumThreads: threads } : {}),
         });
   const t0 = performance.now();
@@ -53,6 +54,18 @@ for (const k of kernels) {
     `${scorer.name}: ${s.toFixed(2)} s, ${(rate / 1e6).toFixed(1)} M scores/s, ${((2 * rate * dim) / 1e9).toFixed(1)} GFLOP/s; ` +
       `30k x 227k would take ~${((30000 * 227000) / rate).toFixed(0)} s; ranks agree with first kernel: ${agree}`,
   );
+  if (k !== "js") {
+    // The kernel alone: one 1024 x 4096 score block, 5 timed runs after a warm-up.
+    const bq = Math.min(1024, nq);
+    const bc = Math.min(4096, nc);
+    await scorer.block(Q, bq, C, bc, dim);
+    const t1 = performance.now();
+    for (let i = 0; i < 5; i++) await scorer.block(Q, bq, C, bc, dim);
+    const ks = (performance.now() - t1) / 5000;
+    console.log(
+      `  kernel only (${bq} x ${bc} block): ${((2 * bq * bc * dim) / ks / 1e9).toFixed(1)} GFLOP/s`,
+    );
+  }
   await scorer.close();
 }
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -49,6 +49,7 @@ export function metricPlotSvg(
   );
   parts.push(`<title>${esc(`${metric} (${direction}) vs level`)}</title>`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
+  parts.push(`<text x="${m.l}" y="18" font-weight="bold">${esc(`${metric}, ${direction}`)}</text>`);
   for (let i = 0; i <= 5; i++) {
     const v = (yMax * i) / 5;
     const y = Y(v).toFixed(1);
