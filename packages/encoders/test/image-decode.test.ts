@@ -2,6 +2,7 @@ import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { decodeImage, ImageDecodeError, type ImageDecodeErrorCode } from "../src/image/index.ts";
+import { MODEL_PREPROCESS, preprocessBytes } from "../src/preprocess/index.ts";
 
 /** A minimal PNG writer, so that every colour type and bit depth can be built exactly at run time. */
 function encodePng(opts: {
@@ -257,5 +258,23 @@ describe("decodeImage: bad input gives a typed error naming the input", () => {
       decodeImage(good, { name: "c.png" }),
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  });
+});
+
+describe("preprocessBytes: bytes to the model input tensor", () => {
+  it("decodes and runs the steps; bad bytes reject with the typed error", async () => {
+    const samples = ramp(300 * 200, (i) => (i * 7) % 256);
+    const png = encodePng({ width: 300, height: 200, colorType: 0, bitDepth: 8, samples });
+    const t = await preprocessBytes(png, MODEL_PREPROCESS.cxrClipSwin, { name: "ok.png" });
+    expect(t.shape).toEqual([3, 224, 224]);
+    // three identical planes (grey input), values in the normalised range [-1, 1]
+    expect(Array.from(t.data.subarray(0, 50176))).toEqual(Array.from(t.data.subarray(50176, 100352)));
+    expect(t.data.reduce((m, v) => Math.min(m, v), 0)).toBeGreaterThanOrEqual(-1);
+    expect(t.data.reduce((m, v) => Math.max(m, v), 0)).toBeLessThanOrEqual(1);
+    await expectCode(
+      preprocessBytes(png.subarray(0, 100), MODEL_PREPROCESS.clip, { name: "bad.png" }),
+      "TRUNCATED",
+      "bad.png",
+    );
   });
 });

@@ -1,3 +1,4 @@
+export { preprocessBytes } from "./bytes.ts";
 export { MODEL_PREPROCESS, type ModelPreprocessName, REFERENCE_TRANSFORMS } from "./models.ts";
 export { type PillowFilter, pasteOnGreyCanvas, pillowConvert, pillowCrop, pillowResize } from "./pillow.ts";
 export {
