@@ -25,6 +25,17 @@ export {
 } from "./ingest.ts";
 export { DatasetError, resolveInside } from "./io.ts";
 export {
+  findRemoteDataset,
+  type PulledFile,
+  type PullOptions,
+  type PullProgress,
+  type PullResult,
+  pullDataset,
+  REMOTE_DATASETS,
+  type RemoteDataset,
+  type RemoteFile,
+} from "./pull.ts";
+export {
   normalizeHeader,
   normalizeWhitespace,
   type ParsedReport,

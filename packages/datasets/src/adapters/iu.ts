@@ -31,11 +31,17 @@ export interface IuOptions {
 
 const VIEW: Record<string, string> = { frontal: "FRONTAL", lateral: "LATERAL" };
 
+/** The first candidate folder holding PNGs, or else one of its subfolders that does (an archive's top folder). */
 async function firstDirWithPng(candidates: string[]): Promise<string | undefined> {
+  const hasPng = (names: string[]) => names.some((n) => n.toLowerCase().endsWith(".png"));
   for (const dir of candidates) {
     if (!(await isDirectory(dir))) continue;
-    const names = await readdir(dir);
-    if (names.some((n) => n.toLowerCase().endsWith(".png"))) return dir;
+    const entries = await readdir(dir, { withFileTypes: true });
+    if (hasPng(entries.map((e) => e.name))) return dir;
+    for (const entry of entries) {
+      if (entry.isDirectory() && hasPng(await readdir(path.join(dir, entry.name))))
+        return path.join(dir, entry.name);
+    }
   }
   return undefined;
 }

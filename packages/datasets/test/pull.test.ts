@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { openDatabase } from "@cxr/db";
+import { tempSqlite } from "@cxr/db/testing";
+import { create } from "tar";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { iuXml } from "../src/adapters/iu.ts";
+import { ingest } from "../src/ingest.ts";
+import { findRemoteDataset, pullDataset } from "../src/pull.ts";
+import { iuXmlTree, tempDir } from "./fixtures.ts";
+
+/**
+ * A local Open-i: serves NLMCXR_reports.tgz and NLMCXR_png.tgz built from the IU fixture tree, with
+ * Range support; it can be told to cut a response short, as a dropped connection would.
+ */
+const dirs: string[] = [];
+let server: Server;
+let baseUrl: string;
+const archives: Record<string, Buffer> = {};
+const requests: { url: string; headers: IncomingHttpHeaders }[] = [];
+/** Cut the next response for this file after `after` bytes. */
+let cut: { name: string; after: number } | undefined;
+
+beforeAll(async () => {
+  const tree = await iuXmlTree();
+  const build = tempDir();
+  dirs.push(tree, build);
+  // reports archive: ecgen-radiology/*.xml; image archive: the PNGs at its top level
+  await create({ gzip: true, file: path.join(build, "NLMCXR_reports.tgz"), cwd: tree }, ["ecgen-radiology"]);
+  const pngs = ["CXR1_1_IM-0001-3001.png", "CXR1_1_IM-0001-4001.png", "CXR2_IM-0652-1001.png"];
+  await create(
+    { gzip: true, file: path.join(build, "NLMCXR_png.tgz"), cwd: path.join(tree, "NLMCXR_png") },
+    pngs,
+  );
+  for (const name of ["NLMCXR_reports.tgz", "NLMCXR_png.tgz"])
+    archives[name] = readFileSync(path.join(build, name));
+
+  server = createServer((req, res) => {
+    requests.push({ url: req.url ?? "", headers: req.headers });
+    const body = archives[path.basename(req.url ?? "")];
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+    const start = range ? Number(range[1]) : 0;
+    if (start >= body.length) {
+      res.writeHead(416, { "Content-Range": `bytes */${body.length}` }).end();
+      return;
+    }
+    const slice = body.subarray(start);
+    res.writeHead(range ? 206 : 200, {
+      "Content-Length": slice.length,
+      "Accept-Ranges": "bytes",
+      ...(range ? { "Content-Range": `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+    });
+    if (cut && cut.name === path.basename(req.url ?? "")) {
+      const n = cut.after;
+      cut = undefined;
+      res.write(slice.subarray(0, n), () => setTimeout(() => res.destroy(), 50));
+    } else res.end(slice);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/imgs/collections/`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+describe("pull iu-xray from a local server", () => {
+  it("resumes an interrupted download with Range, verifies, unpacks and ingests", async () => {
+    const iu = findRemoteDataset("iu-xray")!;
+    expect(iu.baseUrl).toBe("https://openi.nlm.nih.gov/imgs/collections/");
+    const dir = tempDir();
+    dirs.push(dir);
+    const expected = { "NLMCXR_png.tgz": sha(archives["NLMCXR_png.tgz"]!) };
+
+    // the reports arrive whole; the image archive is cut after 100 bytes
+    expect(archives["NLMCXR_png.tgz"]!.length).toBeGreaterThan(200);
+    requests.length = 0;
+    cut = { name: "NLMCXR_png.tgz", after: 100 };
+    await expect(pullDataset(iu, { dir, baseUrl, sha256: expected })).rejects.toThrow(/run again to resume/);
+    expect(requests.map((r) => r.url)).toEqual([
+      "/imgs/collections/NLMCXR_reports.tgz",
+      "/imgs/collections/NLMCXR_png.tgz",
+    ]);
+    expect(readFileSync(path.join(dir, "archives", "NLMCXR_png.tgz.part")).length).toBe(100);
+    expect(existsSync(path.join(dir, "ecgen-radiology", "1.xml"))).toBe(true);
+
+    requests.length = 0;
+    const progress: string[] = [];
+    const result = await pullDataset(iu, {
+      dir,
+      baseUrl,
+      sha256: expected,
+      onProgress: (p) => progress.push(p.phase),
+    });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.headers.range).toBe("bytes=100-");
+    expect(result.files.map((f) => [f.name, f.action, f.unpacked])).toEqual([
+      ["NLMCXR_reports.tgz", "present", false],
+      ["NLMCXR_png.tgz", "resumed", true],
+    ]);
+    expect(result.files[1]!.sha256).toBe(expected["NLMCXR_png.tgz"]);
+    expect(progress).toContain("unpack");
+    expect(readFileSync(path.join(dir, "archives", "SHA256SUMS"), "utf8")).toContain(
+      `${expected["NLMCXR_png.tgz"]}  NLMCXR_png.tgz`,
+    );
+    expect(existsSync(path.join(dir, "ecgen-radiology", "1.xml"))).toBe(true);
+    expect(existsSync(path.join(dir, "NLMCXR_png", "CXR1_1_IM-0001-3001.png"))).toBe(true);
+
+    // a third run downloads nothing
+    requests.length = 0;
+    const again = await pullDataset(iu, { dir, baseUrl });
+    expect(requests).toHaveLength(0);
+    expect(again.files.every((f) => f.action === "present" && !f.unpacked)).toBe(true);
+
+    const temp = tempSqlite();
+    const database = await openDatabase(temp.config);
+    try {
+      const summary = await ingest(database.prisma, iuXml(dir), { name: "iu-xray" });
+      expect(summary).toMatchObject({ status: "ready", studies: 2, images: 3 });
+    } finally {
+      await database.close();
+      await temp.drop();
+    }
+  });
+
+  it("refuses an archive whose sha256 differs, and removes it", async () => {
+    const iu = findRemoteDataset("iu-xray")!;
+    const dir = tempDir();
+    dirs.push(dir);
+    await expect(
+      pullDataset(iu, { dir, baseUrl, sha256: { "NLMCXR_reports.tgz": "0".repeat(64) } }),
+    ).rejects.toThrow(/does not match/);
+    expect(existsSync(path.join(dir, "archives", "NLMCXR_reports.tgz"))).toBe(false);
+  });
+
+  it("detects a recorded archive that changed on disk", async () => {
+    const iu = findRemoteDataset("iu-xray")!;
+    const dir = tempDir();
+    dirs.push(dir);
+    await pullDataset(iu, { dir, baseUrl });
+    writeFileSync(path.join(dir, "archives", "NLMCXR_png.tgz"), "corrupted");
+    await expect(pullDataset(iu, { dir, baseUrl })).rejects.toThrow(/does not match/);
+  });
+
+  it("reports a server error clearly", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const missing = { ...findRemoteDataset("iu-xray")!, files: [{ name: "nope.tgz", unpackTo: "." }] };
+    await expect(pullDataset(missing, { dir, baseUrl })).rejects.toThrow(/HTTP 404/);
+  });
+});
