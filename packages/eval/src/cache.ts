@@ -20,12 +20,17 @@ export async function encodePng(img: DecodedPixels): Promise<Buffer> {
   assertPixels(img);
   const sixteen = img.data instanceof Uint16Array;
   let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
-  if (sixteen) s = s.toColourspace(img.channels === 1 ? "grey16" : "rgb16");
+  // Explicit colourspaces, or libvips writes 8-bit grey as RGB.
+  s = s.toColourspace(img.channels === 1 ? (sixteen ? "grey16" : "b-w") : sixteen ? "rgb16" : "srgb");
   return s.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
 }
 
-/** Decodes a PNG written by encodePng back to the same pixels. */
-export async function decodePng(png: Uint8Array, channels: 1 | 3, sixteen: boolean): Promise<DecodedPixels> {
+/** Decodes a PNG written by encodePng back to the same pixels (channels and depth from its header). */
+export async function decodePng(png: Uint8Array): Promise<DecodedPixels> {
+  const meta = await sharp(png).metadata();
+  const channels: 1 | 3 = meta.channels === 1 ? 1 : 3;
+  if (meta.channels !== 1 && meta.channels !== 3) throw new Error(`cached PNG has ${meta.channels} channels`);
+  const sixteen = meta.depth === "ushort";
   const space = channels === 1 ? (sixteen ? "grey16" : "b-w") : sixteen ? "rgb16" : "srgb";
   const { data, info } = await sharp(png)
     .toColourspace(space)
@@ -56,7 +61,7 @@ export class CorruptionCache {
     return join(this.root, key.protocolKey, `${key.family}-${key.level}`, name);
   }
 
-  async get(key: CacheKey, channels: 1 | 3, sixteen: boolean): Promise<DecodedPixels | undefined> {
+  async get(key: CacheKey): Promise<DecodedPixels | undefined> {
     let png: Buffer;
     try {
       png = await readFile(this.path(key));
@@ -64,7 +69,7 @@ export class CorruptionCache {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
-    return decodePng(png, channels, sixteen);
+    return decodePng(png);
   }
 
   async put(key: CacheKey, img: DecodedPixels): Promise<string> {

@@ -127,6 +127,17 @@ export function prepareBenchmark(
 ): Prepared {
   const protocol = parseProtocol(protocolInput);
   const key = protocolKey(protocol);
+  const distractors = [...distractorTexts];
+  if (distractors.length > 0 && protocol.corpus.distractorSplits.length === 0) {
+    throw new Error(
+      "distractor texts were given but the protocol names no distractor splits (corpus.distractorSplits)",
+    );
+  }
+  if (distractors.length === 0 && protocol.corpus.distractorSplits.length > 0) {
+    throw new Error(
+      `the protocol names distractor splits ${protocol.corpus.distractorSplits.join(", ")} but no distractor texts were given`,
+    );
+  }
   const views = new Set<string>(protocol.views);
   const textOf = new Map<string, string | null>();
   for (const s of studies) {
@@ -143,7 +154,7 @@ export function prepareBenchmark(
   for (let i = 1; i < kept.length; i++)
     if (kept[i]!.id === kept[i - 1]!.id) throw new Error(`duplicate image id ${kept[i]!.id}`);
   const testTexts = kept.map((im) => textOf.get(im.studyId)!);
-  const corpus = buildTextCorpus(testTexts, distractorTexts);
+  const corpus = buildTextCorpus(testTexts, distractors);
   const imagePositive = testTexts.map((t) => corpus.indexOf.get(t)!);
   const distinctTest = [...new Set(testTexts)].sort(compareCodeUnits);
   const textQueryCorpusIndex = distinctTest.map((t) => corpus.indexOf.get(t)!);
@@ -288,9 +299,9 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
             }
           : undefined;
       if (key && input.cache) {
-        const src = await im.load();
-        const hit = await input.cache.get(key, src.channels, src.data instanceof Uint16Array);
+        const hit = await input.cache.get(key);
         if (hit) return hit;
+        const src = await im.load();
         const img = await renderCorruption(src, protocol.corruption, level, {
           seed: protocol.seed,
           imageKey: im.imageKey,

@@ -16,4 +16,5 @@ export * from "./scoring/rank.ts";
 export * from "./scoring/scorer.ts";
 export * from "./summaries.ts";
 export * from "./text.ts";
+export * from "./verify.ts";
 export * from "./writers.ts";

@@ -18,6 +18,7 @@ import type { ProtocolInput } from "../src/protocol.ts";
 import type { RecordFile, ResultRecord } from "../src/records.ts";
 import { reportHtml } from "../src/report.ts";
 import { OrtScorer } from "../src/scoring/scorer.ts";
+import { checkRecordFile } from "../src/verify.ts";
 import { ranksCsv, resultsCsv, writeCsv, writeRecordFile } from "../src/writers.ts";
 
 // A synthetic split: each study has a 16-value code drawn as a 4 x 4 grid of grey blocks; the demo
@@ -316,6 +317,14 @@ describe("runBenchmark", () => {
     const back = JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RecordFile;
     expect(back.results.map(strip)).toEqual(first.results.map(strip));
     expect(back.run.protocol).toEqual(first.run.protocol);
+    expect(checkRecordFile(back).problems).toEqual([]);
+    // a submission claiming a better number than its ranks give is refused
+    const forged = structuredClone(back);
+    forged.results[0]!.metrics["recall@5"] = forged.results[0]!.metrics["recall@5"]! + 0.01;
+    forged.results[1]!.ranks[0] = forged.results[1]!.ranks[0]! + 1;
+    const problems = checkRecordFile(forged).problems;
+    expect(problems.some((p) => p.includes("recall@5 claimed"))).toBe(true);
+    expect(problems.some((p) => p.startsWith(`${forged.results[1]!.modelId}`))).toBe(true);
     await writeCsv(join(dir, "results.csv"), resultsCsv(first.results));
     const csv = (await readFile(join(dir, "results.csv"), "utf8")).trim().split("\n");
     expect(csv).toHaveLength(1 + first.results.length);
