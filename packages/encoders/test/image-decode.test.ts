@@ -142,6 +142,15 @@ describe("decodeImage: PNG colour types and depths (Pillow 9.4 modes)", () => {
     );
     expect(img.mode).toBe("RGB");
     expect(Array.from(img.data)).toEqual(idx.flatMap((i) => palette[i]!));
+    // Pillow would hold it as P (and resize it with NEAREST)
+    expect(img.pillowMode).toBe("P");
+  });
+
+  it("plain grey and RGB PNGs carry no Pillow palette marker", async () => {
+    const img = await decodeImage(
+      encodePng({ width: W, height: H, colorType: 0, bitDepth: 8, samples: ramp(W * H, (i) => i) }),
+    );
+    expect(img.pillowMode).toBeUndefined();
   });
 });
 

@@ -176,6 +176,22 @@ describe("Pillow arithmetic", () => {
     expect(Array.from(out.data)).toEqual(Array.from(img.data));
   });
 
+  it("palette (P) images resize with NEAREST whatever the filter, like Pillow; convert makes them ordinary", () => {
+    const p = { ...makeImage("L", 5, 1, Uint8Array.from([10, 20, 30, 40, 50])), pillowMode: "P" as const };
+    const resized = pillowResize(p, 3, 1, "bicubic");
+    expect(Array.from(resized.data)).toEqual([10, 30, 50]);
+    expect(resized.pillowMode).toBe("P");
+    const converted = pillowConvert(p, "L");
+    expect(converted.pillowMode).toBeUndefined();
+    expect(Array.from(pillowResize(converted, 3, 1, "bicubic").data)).not.toEqual([10, 30, 50]);
+    // CLIP on a palette image: resize (NEAREST) before convert("RGB"); CXR-CLIP converts first
+    const clip = runPreprocess(p, [
+      { op: "resize", size: 3, by: "exact", kernel: "bicubic" },
+      { op: "toTensor", scale: "none", channels: 1 },
+    ]);
+    expect(Array.from(clip.data.subarray(0, 3))).toEqual([10, 30, 50]);
+  });
+
   it("nearest picks pixel centres", () => {
     const img = makeImage("L", 4, 1, Uint8Array.from([10, 20, 30, 40]));
     expect(Array.from(pillowResize(img, 2, 1, "nearest").data)).toEqual([20, 40]);

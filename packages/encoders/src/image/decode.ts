@@ -7,12 +7,13 @@
  * high byte, like Pillow's RGB;16B unpacker); alpha is dropped (Pillow's convert drops it too). A colour
  * image whose three channels are equal everywhere is returned as L: every step gives identical
  * results on it, at a third of the cost. EXIF orientation is applied (Pillow's open ignores it; MIMIC-CXR
- * JPEGs carry none).
+ * JPEGs carry none). Palette and 1-bit PNGs are expanded but marked (`pillowMode`), because Pillow
+ * resizes them with NEAREST.
  */
 import sharp, { type Metadata, type OutputInfo } from "sharp";
 import { decodeDicom, isDicom } from "./dicom.ts";
 import { ImageDecodeError } from "./errors.ts";
-import { type DecodedImage, makeImage } from "./types.ts";
+import { type DecodedImage, makeImage, withPillowMode } from "./types.ts";
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (decompression bombs). Default 100 megapixels. */
@@ -146,6 +147,9 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   const hasAlpha = meta.hasAlpha === true;
   const colour = (meta.channels ?? 1) - (hasAlpha ? 1 : 0) >= 3;
   const orientation = meta.orientation ?? 1;
+  // Pillow opens palette PNGs as P and 1-bit grey PNGs as "1", and resizes those with NEAREST
+  const pillowMode: "P" | "1" | undefined =
+    meta.format !== "png" ? undefined : meta.isPalette ? "P" : meta.bitsPerSample === 1 ? "1" : undefined;
   let pipeline = sharp(bytes, input);
   if (opts.autoOrient !== false) pipeline = pipeline.autoOrient();
   const source = {
@@ -176,7 +180,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
         .toBuffer({ resolveWithObject: true });
       const ch = info.channels;
       const out = ch === 1 ? new Uint8Array(data.buffer, data.byteOffset, data.length) : firstOfThree(data);
-      return makeImage("L", info.width, info.height, new Uint8Array(out), source);
+      return withPillowMode(makeImage("L", info.width, info.height, new Uint8Array(out), source), pillowMode);
     }
     let rgb: Uint8Array;
     let info: OutputInfo;
@@ -201,9 +205,9 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     }
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     if (opts.collapseGrey !== false && allChannelsEqual(rgb)) {
-      return makeImage("L", info.width, info.height, firstOfThree(rgb), source);
+      return withPillowMode(makeImage("L", info.width, info.height, firstOfThree(rgb), source), pillowMode);
     }
-    return makeImage("RGB", info.width, info.height, new Uint8Array(rgb), source);
+    return withPillowMode(makeImage("RGB", info.width, info.height, new Uint8Array(rgb), source), pillowMode);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     throw classify(error, name, format ?? meta.format, bytes);

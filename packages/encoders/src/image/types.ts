@@ -14,6 +14,12 @@ export interface DecodedImage {
   data: Uint8Array | Int32Array;
   /** Where the pixels came from, for provenance and error messages. */
   source?: DecodedSource;
+  /**
+   * Set when Pillow would hold this image as a palette (`P`) or bilevel (`1`) image (the pixels here
+   * are already expanded). Pillow resizes such images with NEAREST whatever filter is asked for; the
+   * first `convert` or paste turns them into ordinary images.
+   */
+  pillowMode?: "P" | "1";
 }
 
 export interface DecodedSource {
@@ -52,4 +58,10 @@ export function makeImage(
     throw new TypeError(`mode ${mode} needs ${mode === "I" ? "an Int32Array" : "a Uint8Array"}`);
   }
   return source ? { mode, width, height, data, source } : { mode, width, height, data };
+}
+
+/** The same image with (or without) a Pillow palette/bilevel marker. */
+export function withPillowMode(image: DecodedImage, pillowMode: "P" | "1" | undefined): DecodedImage {
+  const { pillowMode: _old, ...rest } = image;
+  return pillowMode ? { ...rest, pillowMode } : rest;
 }

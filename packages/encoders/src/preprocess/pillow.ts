@@ -7,7 +7,7 @@
  * Written from Pillow's documented behaviour and src/libImaging/Resample.c; libvips (sharp) uses other
  * kernels and rounding, so it is only used for decoding.
  */
-import { channelsOf, type DecodedImage, type ImageMode, makeImage } from "../image/types.ts";
+import { channelsOf, type DecodedImage, type ImageMode, makeImage, withPillowMode } from "../image/types.ts";
 
 export type PillowFilter = "bicubic" | "bilinear" | "lanczos" | "nearest";
 
@@ -283,17 +283,26 @@ function vertical32(
 }
 
 /** Pillow NEAREST resize (an affine transform sampling pixel centres). */
+/**
+ * Pillow NEAREST resize: `ImagingScaleAffine`, source position accumulated in double from
+ * scale * 0.5 (scale = in / out), truncated; positions past the edge stay 0.
+ */
 function resizeNearest(image: DecodedImage, outW: number, outH: number): DecodedImage {
   const ch = channelsOf(image.mode);
   const out = image.mode === "I" ? new Int32Array(outW * outH) : new Uint8Array(outW * outH * ch);
   const sx = image.width / outW;
   const sy = image.height / outH;
   const xs = new Int32Array(outW);
-  for (let x = 0; x < outW; x++) xs[x] = Math.min(image.width - 1, Math.floor((x + 0.5) * sx));
-  for (let y = 0; y < outH; y++) {
-    const syy = Math.min(image.height - 1, Math.floor((y + 0.5) * sy));
+  let xo = sx * 0.5;
+  for (let x = 0; x < outW; x++, xo += sx) xs[x] = xo < 0 ? -1 : Math.trunc(xo);
+  let yo = sy * 0.5;
+  for (let y = 0; y < outH; y++, yo += sy) {
+    const yi = yo < 0 ? -1 : Math.trunc(yo);
+    if (yi < 0 || yi >= image.height) continue;
     for (let x = 0; x < outW; x++) {
-      const s = (syy * image.width + xs[x]!) * ch;
+      const xi = xs[x]!;
+      if (xi < 0 || xi >= image.width) continue;
+      const s = (yi * image.width + xi) * ch;
       const d = (y * outW + x) * ch;
       for (let c = 0; c < ch; c++) out[d + c] = image.data[s + c]!;
     }
@@ -315,9 +324,15 @@ export function pillowResize(
     throw new RangeError(`resize target must be positive integers, got ${outW}x${outH}`);
   }
   if (outW === image.width && outH === image.height) {
-    return makeImage(image.mode, outW, outH, image.data.slice(), image.source);
+    return withPillowMode(
+      makeImage(image.mode, outW, outH, image.data.slice(), image.source),
+      image.pillowMode,
+    );
   }
-  if (filter === "nearest") return resizeNearest(image, outW, outH);
+  // Pillow resizes palette and bilevel images with NEAREST, whatever filter is asked for
+  if (filter === "nearest" || image.pillowMode) {
+    return withPillowMode(resizeNearest(image, outW, outH), image.pillowMode);
+  }
   const f = FILTERS[filter];
   const needH = outW !== image.width;
   const needV = outH !== image.height;
@@ -358,7 +373,8 @@ export function pillowResize(
  * ((R*19595 + G*38470 + B*7471 + 0x8000) >> 16); L -> RGB repeats; L / RGB -> I widens.
  */
 export function pillowConvert(image: DecodedImage, mode: ImageMode): DecodedImage {
-  if (image.mode === mode) return image;
+  // converting a palette/bilevel image gives an ordinary image of the target mode
+  if (image.mode === mode) return image.pillowMode ? withPillowMode(image, undefined) : image;
   const n = image.width * image.height;
   const src = image.data;
   if (mode === "I") {
@@ -411,7 +427,7 @@ export function pillowCrop(
       out.set(image.data.subarray(s, s + (x1 - x0) * ch), (y * w + (x0 - left)) * ch);
     }
   }
-  return makeImage(image.mode, w, h, out, image.source);
+  return withPillowMode(makeImage(image.mode, w, h, out, image.source), image.pillowMode);
 }
 
 /**
