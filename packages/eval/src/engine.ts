@@ -71,7 +71,7 @@ export type ProgressEvent =
   | { phase: "render"; level: number; done: number; total: number }
   | { phase: "encode-texts"; modelId: string; done: number; total: number }
   | { phase: "encode"; level: number; modelId: string; done: number; total: number }
-  | { phase: "score"; level: number; modelId: string; direction: Direction }
+  | { phase: "score"; level: number; modelId: string; direction: Direction; done: number; total: number }
   | { phase: "level-done"; level: number; modelId: string; resumed: boolean };
 
 export interface RunBenchmarkInput {
@@ -271,17 +271,24 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
     const textBatch = Math.max(1, input.textBatchSize ?? 64);
     for (const m of input.models) {
       if (!levelsToRun.some((l) => pendingModels(l).includes(m))) continue;
-      const out: Float32Array[] = [];
-      for (let s = 0; s < prep.corpusTexts.length; s += textBatch) {
+      // Normalised batch by batch into one buffer: a 227k-text corpus never exists twice in memory.
+      const total = prep.corpusTexts.length;
+      let dim = 0;
+      let rows = new Float32Array(0);
+      for (let s = 0; s < total; s += textBatch) {
         const batch = prep.corpusTexts.slice(s, s + textBatch);
         const emb = await m.encodeTexts(batch);
-        if (emb.length !== batch.length)
+        if (emb.length !== batch.length) {
           throw new Error(`${m.id}: ${emb.length} text embeddings for ${batch.length} texts`);
-        out.push(...emb);
-        emit({ phase: "encode-texts", modelId: m.id, done: out.length, total: prep.corpusTexts.length });
+        }
+        if (s === 0) {
+          dim = emb[0]!.length;
+          rows = new Float32Array(total * dim);
+        }
+        rows.set(l2NormalizeRows(emb, dim, `${m.id} text embedding`), s * dim);
+        emit({ phase: "encode-texts", modelId: m.id, done: s + batch.length, total });
       }
-      const dim = out[0]!.length;
-      textEmb.set(m.id, { dim, rows: l2NormalizeRows(out, dim, `${m.id} text embedding`) });
+      textEmb.set(m.id, { dim, rows });
     }
 
     // Producer: rendered batches, level by level.
@@ -356,15 +363,16 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
         );
       }
       const img = l2NormalizeRows(imageRows, text.dim, `${m.id} image embedding`);
-      emit({ phase: "score", level, modelId: m.id, direction: "image->text" });
+      const scoreProgress = (direction: Direction) => (done: number, total: number) =>
+        emit({ phase: "score", level, modelId: m.id, direction, done, total });
       const i2t = await rankQueries({
         queries: img,
         candidates: text.rows,
         dim: text.dim,
         positives: prep.imagePositive.map((p) => [p]),
         scorer,
+        onProgress: scoreProgress("image->text"),
       });
-      emit({ phase: "score", level, modelId: m.id, direction: "text->image" });
       const tq = new Float32Array(prep.textQueryCorpusIndex.length * text.dim);
       prep.textQueryCorpusIndex.forEach((ci, i) => {
         tq.set(text.rows.subarray(ci * text.dim, (ci + 1) * text.dim), i * text.dim);
@@ -374,6 +382,7 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
         candidates: img,
         dim: text.dim,
         positives: prep.textPositives,
+        onProgress: scoreProgress("text->image"),
         scorer,
       });
       const cellEnd = now().toISOString();
