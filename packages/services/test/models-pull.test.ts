@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Database, openDatabase } from "@cxr/db";
 import { type TempDatabase, tempSqlite } from "@cxr/db/testing";
-import { loadBundle, MODEL_PREPROCESS, ModelEncoder } from "@cxr/encoders";
+import { loadBundle, MODEL_PREPROCESS, ModelEncoder, tinyTextModel } from "@cxr/encoders";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   download,
@@ -19,7 +19,14 @@ import {
   sha256Tag,
   verifyModel,
 } from "../src/index.ts";
-import { FIXTURE_DIMENSION, HUB_REPO, type HubFixture, startHubFixture } from "../src/testing/index.ts";
+import {
+  clipHubFiles,
+  FIXTURE_DIMENSION,
+  HUB_REPO,
+  type HubFixture,
+  startHubFixture,
+  tinyClipTokenizerJson,
+} from "../src/testing/index.ts";
 
 const work = mkdtempSync(path.join(tmpdir(), "cxr-services-pull-"));
 let n = 0;
@@ -131,6 +138,24 @@ describe("pull clip-vit-b32 from a hub-layout server", () => {
       expect(long?.ok).toBe(true); // truncated to 77 with the end token, not refused
     } finally {
       await encoder.close();
+    }
+  });
+
+  it("feeds attention_mask when the downloaded text graph takes one", async () => {
+    const { db, config } = await setup();
+    const files = clipHubFiles();
+    const { vocabSize } = tinyClipTokenizerJson();
+    files.set(
+      "onnx/text_model.onnx",
+      tinyTextModel({ vocabSize, dimension: FIXTURE_DIMENSION, attentionMask: "attention_mask" }),
+    );
+    const masked = await startHubFixture(files);
+    try {
+      const pulled = await pullModel(db, config, "clip-vit-b32", { baseUrl: masked.url });
+      const { manifest } = await loadBundle(pulled.model.bundlePath);
+      expect(manifest.text.inputs).toEqual({ inputIds: "input_ids", attentionMask: "attention_mask" });
+    } finally {
+      await masked.close();
     }
   });
 

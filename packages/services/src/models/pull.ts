@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { BUNDLE_FORMAT, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
+import { BUNDLE_FORMAT, createSession, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
 import { type DownloadProgress, type DownloadResult, download } from "./download.ts";
 import { ModelError, NotPullableError } from "./errors.ts";
 import { downloadsDir } from "./files.ts";
@@ -105,7 +105,8 @@ export async function pullModel(
     );
   }
 
-  await writeClipBundle(dir, { repoUrl, revision, downloads });
+  const textInputs = await graphInputNames(path.join(dir, "text.onnx"), "text.onnx");
+  await writeClipBundle(dir, { repoUrl, revision, downloads, textInputs });
   const added = await addModel(db, config, dir);
   // The registry now holds its own copy; the downloads are no longer needed.
   await rm(dir, { recursive: true, force: true });
@@ -126,7 +127,13 @@ interface HfPreprocessorConfig {
  */
 export async function writeClipBundle(
   dir: string,
-  provenance: { repoUrl: string; revision: string; downloads: readonly DownloadResult[] },
+  provenance: {
+    repoUrl: string;
+    revision: string;
+    downloads: readonly DownloadResult[];
+    /** The text graph's input names: an export that also takes attention_mask gets it fed. */
+    textInputs?: readonly string[];
+  },
 ): Promise<void> {
   const preprocessor = await readJsonFile<HfPreprocessorConfig>(dir, "preprocessor_config.json");
   const hfConfig = await readJsonFile<{
@@ -197,7 +204,10 @@ export async function writeClipBundle(
     },
     text: {
       onnx: "text.onnx",
-      inputs: { inputIds: "input_ids" },
+      inputs: {
+        inputIds: "input_ids",
+        ...(provenance.textInputs?.includes("attention_mask") ? { attentionMask: "attention_mask" } : {}),
+      },
       dtype: "int64",
       output: { name: "text_embeds" },
       tokenizer: {
@@ -213,6 +223,29 @@ export async function writeClipBundle(
     files,
   };
   await writeFile(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The input names of a downloaded graph (a CPU session, released at once). */
+async function graphInputNames(file: string, label: string): Promise<string[]> {
+  try {
+    const { session } = await createSession(file, `${PULLABLE_MODEL}/${label}`, {
+      providers: ["cpu"],
+      cpuThreads: 1,
+    });
+    const names = [...session.inputNames];
+    await session.release();
+    return names;
+  } catch (cause) {
+    throw new ModelError(
+      "DOWNLOAD_FAILED",
+      `${label}: ONNX Runtime cannot load the downloaded graph (${firstLine(cause)}); delete ${path.dirname(file)} and pull again`,
+      { modelId: PULLABLE_MODEL, file: label, cause },
+    );
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
 }
 
 /** packages/encoders/models/clip-vit-b32 (card and license), when this checkout has it. */
