@@ -223,6 +223,79 @@ describe.each([
   );
 
   it.runIf(run)(
+    "a store failure marks the job failed and resumable; a second process on the same job is refused",
+    async () => {
+      const { db, store } = await setup();
+      // The store goes away after the first batch: the job fails, its record says why, nothing is live.
+      const flaky = EmbeddedVectorStore.open(fresh("vectors"));
+      const failed = await rejection(
+        indexDataset({
+          db,
+          store: flaky,
+          config,
+          modelId: "tiny",
+          datasetName: "first",
+          modality: "reports",
+          batchSize: 4,
+          onProgress: async (p) => {
+            if (p.processed > 0) await flaky.close();
+          },
+        }),
+      );
+      expect(failed.code).toBe("JOB_FAILED");
+      expect(failed.isUserError).toBe(false);
+      const job = await db.prisma.indexJob.findFirstOrThrow();
+      expect(job).toMatchObject({ status: "failed", processed: 4 });
+      expect(job.error).toMatch(/^job failed: /);
+
+      // Another process moves the cursor under this one: it stops and leaves the job to the other.
+      const conflict = await rejection(
+        indexDataset({
+          db,
+          store,
+          config,
+          modelId: "tiny",
+          datasetName: "first",
+          modality: "reports",
+          batchSize: 4,
+          onProgress: async (p) => {
+            if (p.phase === "encoding" && p.processed + p.failed === 8) {
+              await db.prisma.indexJob.update({ where: { id: p.jobId }, data: { cursor: "zzzz" } });
+            }
+          },
+        }),
+      );
+      expect(conflict.code).toBe("JOB_CONFLICT");
+      expect(await db.prisma.indexJob.findFirstOrThrow()).toMatchObject({
+        status: "running",
+        cursor: "zzzz",
+      });
+      await db.prisma.indexJob.update({
+        where: { id: job.id },
+        data: { cursor: null, processed: 0, failed: 0 },
+      });
+
+      const resumed = await indexDataset({
+        db,
+        store,
+        config,
+        modelId: "tiny",
+        datasetName: "first",
+        modality: "reports",
+      });
+      expect(resumed.results[0]).toMatchObject({
+        status: "completed",
+        resumed: true,
+        jobId: job.id,
+        processed: 11,
+        failed: 1,
+        points: 11,
+      });
+      expect(await store.count("tiny__reports")).toBe(11);
+    },
+  );
+
+  it.runIf(run)(
     "re-index builds a new version while searches answer from the live one, then swaps",
     async () => {
       const { db, store } = await setup();

@@ -168,8 +168,8 @@ export function registerIndexSearchCommands(program: Command): void {
             bar = createProgress(`index ${p.model} ${p.modality}`, { total: p.total, unit: "items" });
             progress.set(p.modality, bar);
           }
-          bar.tick(p.processed + p.failed, p.total);
-          if (p.phase === "done") bar.done(`${p.processed} written, ${p.failed} failed`);
+          if (p.phase === "encoding") bar.tick(p.processed + p.failed, p.total);
+          else if (p.phase === "done") bar.done(`${p.processed} written, ${p.failed} failed`);
         };
         const result: IndexResult = await withServices((db, store, cfg) =>
           indexDataset({

@@ -12,7 +12,7 @@ export type IndexErrorCode =
   | "DATASET_NOT_READY"
   /** The model has no collection for the asked modality yet (`cxr index` first). */
   | "NOT_INDEXED"
-  /** Another index job is writing this (model, modality) for a different dataset. */
+  /** Another process is running the same index job (its cursor moved under this one). */
   | "JOB_CONFLICT"
   /** A bad argument: modality, batch size, k, minScore, filter. */
   | "INVALID_ARGUMENT"

@@ -266,8 +266,9 @@ async function indexModality(
       if (points === null) break;
       if (points.points.length > 0) await store.upsert(collection, points.points);
       failures.push(...failed);
-      job = await db.prisma.indexJob.update({
-        where: { id: job.id },
+      // Recorded only if nobody else moved the cursor meanwhile (a second process on the same job).
+      const recorded = await db.prisma.indexJob.updateMany({
+        where: { id: job.id, cursor: job.cursor },
         data: {
           cursor: points.lastId,
           processed: { increment: points.points.length },
@@ -275,6 +276,14 @@ async function indexModality(
           ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
         },
       });
+      if (recorded.count !== 1) {
+        throw new IndexSearchError(
+          "JOB_CONFLICT",
+          `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
+          { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+        );
+      }
+      job = await db.prisma.indexJob.findUniqueOrThrow({ where: { id: job.id } });
       await progress("encoding", job);
     }
 
@@ -324,8 +333,10 @@ async function indexModality(
     };
   } catch (error) {
     const aborted = options.signal?.aborted === true;
-    // An abort leaves the job "running" (resumable as is); any other failure is recorded.
-    if (!aborted) {
+    const conflict = error instanceof IndexSearchError && error.code === "JOB_CONFLICT";
+    // An abort leaves the job "running" (resumable as is), and so does a conflict (the other
+    // process is running it); any other failure is recorded.
+    if (!aborted && !conflict) {
       await db.prisma.indexJob
         .update({
           where: { id: job.id },
