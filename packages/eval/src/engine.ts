@@ -326,6 +326,7 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
       try {
         for (const level of levelsToRun) {
           for (let s = 0; s < prep.images.length; s += batchSize) {
+            if (channel.isClosed) return; // the consumer failed: stop rendering
             const batch = prep.images.slice(s, s + batchSize);
             const pixels = await mapLimit(batch, input.renderConcurrency ?? 4, (im) => renderOne(im, level));
             emit({ phase: "render", level, done: s + batch.length, total: prep.images.length });

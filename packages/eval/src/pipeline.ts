@@ -8,6 +8,11 @@ export class BoundedChannel<T> {
 
   constructor(private readonly capacity: number) {}
 
+  /** True once closed (by either side): a producer should stop. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   async put(item: T): Promise<void> {
     while (this.items.length >= this.capacity && !this.closed)
       await new Promise<void>((r) => this.waitingPut.push(r));

@@ -214,6 +214,7 @@ describe("runBenchmark", () => {
       },
     };
     // First attempt dies while encoding level 0.6.
+    const renders: ProgressEvent[] = [];
     const dying = demoModel("demo");
     const encode = dying.encodeImages.bind(dying);
     let seen = 0;
@@ -232,8 +233,16 @@ describe("runBenchmark", () => {
         scorer,
         resumeStore: store,
         batchSize: 8,
+        prefetchBatches: 1,
+        onProgress: (e) => {
+          if (e.phase === "render") renders.push(e);
+        },
       }),
     ).rejects.toThrow("killed");
+    // rendering stopped with the failure instead of running through the rest of the level
+    expect(renders.filter((e) => e.phase === "render" && e.level === 0.6).length).toBeLessThan(
+      Math.ceil(43 / 8),
+    );
     expect(saved.size).toBe(2);
 
     // Second attempt: only level 0.6 is encoded; level 0.3's render overlaps level 0's encoding.
