@@ -111,6 +111,74 @@ function roundUp(v: number): number {
   return Math.trunc(v >= 0 ? v + 0.5 : v - 0.5);
 }
 
+/** Horizontal pass of one grey row (no constant-row shortcut). */
+function horizontalRow8(
+  src: Uint8Array,
+  rowBase: number,
+  out: Uint8Array,
+  outBase: number,
+  outW: number,
+  ksize: number,
+  bounds: Int32Array,
+  kk: Int32Array,
+): void {
+  for (let xx = 0; xx < outW; xx++) {
+    const p0 = rowBase + bounds[xx * 2]!;
+    const n = bounds[xx * 2 + 1]!;
+    const k = xx * ksize;
+    let ss = HALF;
+    let x = 0;
+    // integer sums are exact in any order: unrolled by 4
+    for (; x + 3 < n; x += 4) {
+      ss +=
+        src[p0 + x]! * kk[k + x]! +
+        src[p0 + x + 1]! * kk[k + x + 1]! +
+        src[p0 + x + 2]! * kk[k + x + 2]! +
+        src[p0 + x + 3]! * kk[k + x + 3]!;
+    }
+    for (; x < n; x++) ss += src[p0 + x]! * kk[k + x]!;
+    out[outBase + xx] = clip8(ss);
+  }
+}
+
+/** Horizontal pass of four consecutive grey rows: each coefficient is loaded once for four rows. */
+function horizontalRows4x8(
+  src: Uint8Array,
+  rowBase: number,
+  width: number,
+  out: Uint8Array,
+  outBase: number,
+  outW: number,
+  ksize: number,
+  bounds: Int32Array,
+  kk: Int32Array,
+): void {
+  for (let xx = 0; xx < outW; xx++) {
+    const p0 = rowBase + bounds[xx * 2]!;
+    const p1 = p0 + width;
+    const p2 = p1 + width;
+    const p3 = p2 + width;
+    const n = bounds[xx * 2 + 1]!;
+    const k = xx * ksize;
+    let s0 = HALF;
+    let s1 = HALF;
+    let s2 = HALF;
+    let s3 = HALF;
+    for (let x = 0; x < n; x++) {
+      const w = kk[k + x]!;
+      s0 += src[p0 + x]! * w;
+      s1 += src[p1 + x]! * w;
+      s2 += src[p2 + x]! * w;
+      s3 += src[p3 + x]! * w;
+    }
+    const o = outBase + xx;
+    out[o] = clip8(s0);
+    out[o + outW] = clip8(s1);
+    out[o + 2 * outW] = clip8(s2);
+    out[o + 3 * outW] = clip8(s3);
+  }
+}
+
 function horizontal8(
   src: Uint8Array,
   width: number,
@@ -125,53 +193,49 @@ function horizontal8(
   const { ksize, bounds } = c;
   const srcStride = width * channels;
   const outStride = outW * channels;
-  // per output pixel, the sum of its fixed-point taps: a constant row (padding, borders) needs no taps
-  let ksum: Float64Array | undefined;
   if (channels === 1) {
-    ksum = new Float64Array(outW);
+    // per output pixel, the sum of its fixed-point taps: a constant row (padding, borders) needs no taps
+    const ksum = new Float64Array(outW);
     for (let xx = 0; xx < outW; xx++) {
       let t = 0;
       for (let x = 0; x < bounds[xx * 2 + 1]!; x++) t += kk[xx * ksize + x]!;
       ksum[xx] = t;
     }
+    const constant = new Int16Array(rows).fill(-1); // the row's value when constant, else -1
+    for (let yy = 0; yy < rows; yy++) {
+      const rowBase = (yy + rowFirst) * width;
+      const v0 = src[rowBase]!;
+      let x = 1;
+      while (x < width && src[rowBase + x] === v0) x++;
+      if (x === width) constant[yy] = v0;
+    }
+    let yy = 0;
+    while (yy < rows) {
+      const rowBase = (yy + rowFirst) * width;
+      if (
+        yy + 3 < rows &&
+        constant[yy] === -1 &&
+        constant[yy + 1] === -1 &&
+        constant[yy + 2] === -1 &&
+        constant[yy + 3] === -1
+      ) {
+        horizontalRows4x8(src, rowBase, width, out, yy * outW, outW, ksize, bounds, kk);
+        yy += 4;
+        continue;
+      }
+      const v = constant[yy]!;
+      if (v >= 0) {
+        for (let xx = 0; xx < outW; xx++) out[yy * outW + xx] = clip8(HALF + v * ksum[xx]!);
+      } else {
+        horizontalRow8(src, rowBase, out, yy * outW, outW, ksize, bounds, kk);
+      }
+      yy++;
+    }
+    return out;
   }
   for (let yy = 0; yy < rows; yy++) {
     const rowBase = (yy + rowFirst) * srcStride;
     const outBase = yy * outStride;
-    if (ksum) {
-      const v0 = src[rowBase]!;
-      let constant = true;
-      for (let x = 1; x < width; x++) {
-        if (src[rowBase + x] !== v0) {
-          constant = false;
-          break;
-        }
-      }
-      if (constant) {
-        for (let xx = 0; xx < outW; xx++) out[outBase + xx] = clip8(HALF + v0 * ksum[xx]!);
-        continue;
-      }
-    }
-    if (channels === 1) {
-      for (let xx = 0; xx < outW; xx++) {
-        const p0 = rowBase + bounds[xx * 2]!;
-        const n = bounds[xx * 2 + 1]!;
-        const k = xx * ksize;
-        let ss = HALF;
-        let x = 0;
-        // integer sums are exact in any order: unrolled by 4
-        for (; x + 3 < n; x += 4) {
-          ss +=
-            src[p0 + x]! * kk[k + x]! +
-            src[p0 + x + 1]! * kk[k + x + 1]! +
-            src[p0 + x + 2]! * kk[k + x + 2]! +
-            src[p0 + x + 3]! * kk[k + x + 3]!;
-        }
-        for (; x < n; x++) ss += src[p0 + x]! * kk[k + x]!;
-        out[outBase + xx] = clip8(ss);
-      }
-      continue;
-    }
     for (let xx = 0; xx < outW; xx++) {
       const xmin = bounds[xx * 2]!;
       const n = bounds[xx * 2 + 1]!;
