@@ -1,3 +1,5 @@
+/** ONNX Runtime's tensor class, for callers that drive a created session directly (bench/encode). */
+export { Tensor as OrtTensor } from "onnxruntime-node";
 export {
   type CreatedSession,
   createSession,

@@ -1,0 +1,252 @@
+/**
+ * bench/encode (issue 3 item 9): throughput of our runtime against PyTorch on the same machine, in
+ * the same run, on the same architecture-equivalent graphs at random init (models.py):
+ * ViT-B/32 and Swin-T image encoders and a BERT-base-sized text encoder.
+ *
+ *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu]
+ *
+ * Two figures: model forward only (items/s, goal >= 1.0x PyTorch) and the whole image pipeline from
+ * JPEG bytes to a normalised embedding (ours: decodeImage + CLIP preprocessing steps + ViT-B/32
+ * through ModelEncoder, decoding overlapping inference; PyTorch: PIL + torchvision CLIP transform +
+ * torch; goal >= 1.5x). PyTorch runs with OpenBLAS and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset
+ * (toolchain.md). Results: printed, and written to bench/out/encode/result.json.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  createSession,
+  type ExecutionProvider,
+  MODEL_PREPROCESS,
+  ModelEncoder,
+  OrtTensor,
+  sha256File,
+  stderrLogger,
+  tinyTokenizerJson,
+} from "../../packages/encoders/src/index.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    out: { type: "string", default: path.join(here, "..", "out", "encode") },
+    threads: { type: "string", default: "2" },
+    batch: { type: "string", default: "8" },
+    repeats: { type: "string", default: "3" },
+    providers: { type: "string", default: "cpu" },
+    models: { type: "string", default: "vit_b32,swin_t,bert_base" },
+    python: { type: "string", default: "/usr/bin/python3" },
+    "skip-torch": { type: "boolean", default: false },
+  },
+});
+const out = path.resolve(values.out!);
+const threads = Number(values.threads);
+const batch = Number(values.batch);
+const repeats = Number(values.repeats);
+const providers = values.providers!.split(",") as ExecutionProvider[];
+const models = values.models!.split(",");
+const VOCAB = 28996;
+const SEQ = 77;
+
+interface Figure {
+  items_per_s: number;
+  seconds_per_batch?: number;
+  seconds?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return median(times);
+}
+
+function ensureModels(): void {
+  const missing = models.some((m) => !existsSync(path.join(out, `${m}.onnx`)));
+  if (!missing && existsSync(path.join(out, "jpeg"))) return;
+  console.error(`exporting ${models.join(", ")} into ${out} (models.py) ...`);
+  const r = spawnSync(
+    values.python!,
+    [path.join(here, "models.py"), "--out", out, "--models", models.join(",")],
+    {
+      stdio: "inherit",
+    },
+  );
+  if (r.status !== 0) throw new Error("models.py failed");
+}
+
+function runTorch(): { forward: Record<string, Figure>; pipeline?: Figure; [k: string]: unknown } {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const args = [
+    path.join(here, "torch_bench.py"),
+    "--out",
+    out,
+    "--threads",
+    String(threads),
+    "--batch",
+    String(batch),
+  ];
+  args.push("--repeats", String(repeats), "--models", models.join(","));
+  const r = spawnSync(values.python!, args, { env, cwd: here, encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`torch_bench.py failed:\n${r.stderr}`);
+  const line = r.stdout.split("\n").find((l) => l.startsWith('{"result"'));
+  if (!line) throw new Error(`torch_bench.py printed no result:\n${r.stdout}`);
+  return JSON.parse(line).result;
+}
+
+function textFeeds(rows: number): Record<string, InstanceType<typeof OrtTensor>> {
+  // The same ids and masks as models.py text_sample (torch.randint differs; lengths and layout match).
+  const ids = new BigInt64Array(rows * SEQ);
+  const mask = new BigInt64Array(rows * SEQ);
+  for (let i = 0; i < rows; i++) {
+    const n = 20 + ((i * 7) % (SEQ - 20));
+    for (let j = 0; j < SEQ; j++) {
+      ids[i * SEQ + j] =
+        j >= n
+          ? 0n
+          : j === 0
+            ? 101n
+            : j === n - 1
+              ? 102n
+              : BigInt(1000 + ((i * 7919 + j * 104729) % (VOCAB - 1000)));
+      mask[i * SEQ + j] = j < n ? 1n : 0n;
+    }
+  }
+  return {
+    input_ids: new OrtTensor("int64", ids, [rows, SEQ]),
+    attention_mask: new OrtTensor("int64", mask, [rows, SEQ]),
+    token_type_ids: new OrtTensor("int64", new BigInt64Array(rows * SEQ), [rows, SEQ]),
+  };
+}
+
+async function ours(): Promise<{
+  forward: Record<string, Figure & { provider: string }>;
+  pipeline?: Figure & { provider: string };
+}> {
+  const forward: Record<string, Figure & { provider: string }> = {};
+  for (const name of models) {
+    const { session, provider } = await createSession(path.join(out, `${name}.onnx`), name, {
+      providers,
+      cpuThreads: threads,
+      logger: stderrLogger,
+    });
+    const pixels = new Float32Array(batch * 3 * 224 * 224).map((_, i) => Math.sin(i * 0.001));
+    const feeds =
+      name === "bert_base"
+        ? textFeeds(batch)
+        : { pixel_values: new OrtTensor("float32", pixels, [batch, 3, 224, 224]) };
+    const seconds = await timed(() => session.run(feeds));
+    forward[name] = { seconds_per_batch: seconds, items_per_s: batch / seconds, provider };
+    console.error(JSON.stringify({ progress: name, ...forward[name] }));
+    await session.release();
+  }
+  if (!models.includes("vit_b32")) return { forward };
+  // The pipeline runs through a real bundle: ViT-B/32 graph with CLIP's preprocessing manifest.
+  const dir = path.join(out, "bundle-vit_b32");
+  await rm(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(path.join(out, "vit_b32.onnx"), path.join(dir, "image.onnx"));
+  symlinkSync(path.join(out, "bert_base.onnx"), path.join(dir, "text.onnx"));
+  writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tinyTokenizerJson()));
+  writeFileSync(path.join(dir, "card.md"), "# bench: random-init ViT-B/32 + BERT-base-sized text encoder\n");
+  writeFileSync(path.join(dir, "LICENSE"), "bench fixture, no restrictions\n");
+  const files: Record<string, string> = {};
+  for (const f of ["image.onnx", "text.onnx", "tokenizer.json", "card.md", "LICENSE"])
+    files[f] = await sha256File(path.join(dir, f));
+  const manifest = {
+    format: "cxr-bundle/1",
+    id: "bench-vit-b32",
+    version: "0.0.0",
+    name: "bench ViT-B/32 (random init)",
+    family: "other",
+    dimension: 512,
+    normalize: true,
+    license: "none",
+    card: "card.md",
+    licenseFile: "LICENSE",
+    image: {
+      onnx: "image.onnx",
+      input: { name: "pixel_values", dtype: "float32", shape: ["batch", 3, 224, 224] },
+      output: { name: "image_embeds" },
+      preprocess: MODEL_PREPROCESS.clip,
+    },
+    text: {
+      onnx: "text.onnx",
+      inputs: { inputIds: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
+      dtype: "int64",
+      output: { name: "text_embeds" },
+      tokenizer: {
+        file: "tokenizer.json",
+        maxLength: 77,
+        truncation: "standard",
+        padding: "longest",
+        padId: 0,
+      },
+    },
+    files,
+  };
+  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
+  const encoder = await ModelEncoder.create(dir, {
+    providers,
+    cpuThreads: threads,
+    batchSize: batch,
+    logger: stderrLogger,
+  });
+  const jpegs = readdirSync(path.join(out, "jpeg"))
+    .sort()
+    .map((f) => ({ bytes: new Uint8Array(readFileSync(path.join(out, "jpeg", f))), name: f }));
+  const seconds = await timed(async () => {
+    const results = await encoder.encodeImages(jpegs);
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok) throw failed.error;
+  });
+  const pipeline = {
+    images: jpegs.length,
+    seconds,
+    items_per_s: jpegs.length / seconds,
+    provider: encoder.info.providers.image,
+  };
+  await encoder.close();
+  return { forward, pipeline };
+}
+
+ensureModels();
+const torch = values["skip-torch"] ? undefined : runTorch();
+const mine = await ours();
+const rows: string[] = [];
+const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}x` : "n/a");
+rows.push(
+  `bench/encode: batch ${batch}, ${threads} threads, providers ${providers.join(",")}; torch: ${torch?.runtime ?? "skipped"} on ${torch?.device ?? "-"} (BLAS ${torch?.blas ?? "?"})`,
+);
+rows.push("figure              ours items/s   torch items/s   ratio    goal");
+for (const name of models) {
+  const o = mine.forward[name]!;
+  const t = torch?.forward[name];
+  rows.push(
+    `forward ${name.padEnd(11)} ${o.items_per_s.toFixed(2).padStart(13)}   ${(t?.items_per_s.toFixed(2) ?? "-").padStart(13)}   ${ratio(o.items_per_s, t?.items_per_s).padStart(6)}   >= 1.0x  (${o.provider})`,
+  );
+}
+if (mine.pipeline) {
+  const t = torch?.pipeline;
+  rows.push(
+    `pipeline jpeg->vit  ${mine.pipeline.items_per_s.toFixed(2).padStart(13)}   ${(t?.items_per_s.toFixed(2) ?? "-").padStart(13)}   ${ratio(mine.pipeline.items_per_s, t?.items_per_s).padStart(6)}   >= 1.5x  (${mine.pipeline.provider})`,
+  );
+}
+console.log(rows.join("\n"));
+writeFileSync(
+  path.join(out, "result.json"),
+  `${JSON.stringify({ batch, threads, providers, ours: mine, torch }, null, 2)}\n`,
+);
