@@ -10,6 +10,7 @@ export * from "./prng.ts";
 export * from "./protocol.ts";
 export * from "./records.ts";
 export * from "./report.ts";
+export * from "./resume.ts";
 export * from "./robustness.ts";
 export * from "./scoring/onnx-graph.ts";
 export * from "./scoring/rank.ts";

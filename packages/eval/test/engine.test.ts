@@ -17,6 +17,7 @@ import { Sfc32 } from "../src/prng.ts";
 import type { ProtocolInput } from "../src/protocol.ts";
 import type { RecordFile, ResultRecord } from "../src/records.ts";
 import { reportHtml } from "../src/report.ts";
+import { FileResumeStore } from "../src/resume.ts";
 import { OrtScorer } from "../src/scoring/scorer.ts";
 import { checkRecordFile } from "../src/verify.ts";
 import { ranksCsv, resultsCsv, writeCsv, writeRecordFile } from "../src/writers.ts";
@@ -264,6 +265,43 @@ describe("runBenchmark", () => {
     expect(events.some((e) => e.phase === "render" && e.level !== 0.6)).toBe(false);
     const demoOnly = first.results.filter((r) => r.modelId === "demo");
     expect(resumed.results.map(strip)).toEqual(demoOnly.map(strip));
+  });
+
+  it("a folder resume store skips finished cells across processes", async () => {
+    const store = new FileResumeStore(join(dir, "resume"));
+    const full = await runBenchmark({
+      protocol,
+      dataset,
+      studies,
+      images,
+      models: [demoModel("demo")],
+      scorer,
+      resumeStore: store,
+    });
+    const calls = { images: [] as number[] };
+    const again = await runBenchmark({
+      protocol,
+      dataset,
+      studies,
+      images,
+      models: [demoModel("demo", calls)],
+      scorer,
+      resumeStore: new FileResumeStore(join(dir, "resume")),
+    });
+    expect(calls.images).toEqual([]);
+    expect(again.results.map(strip)).toEqual(full.results.map(strip));
+    // another seed is another protocol: nothing is reused
+    const other = { images: [] as number[] };
+    await runBenchmark({
+      protocol: { ...protocol, seed: 9 },
+      dataset,
+      studies,
+      images,
+      models: [demoModel("demo", other)],
+      scorer,
+      resumeStore: store,
+    });
+    expect(other.images.reduce((a, b) => a + b, 0)).toBe(43 * 3);
   });
 
   it("rendering of the next level proceeds while a level is being encoded", async () => {
