@@ -238,6 +238,14 @@ describe("cxr models pull", () => {
     expect(other.status).toBe(2);
     expect(other.stdout).toContain("https://twg.kakaocdn.net/brainrepo/models/cxr-clip/");
     expect(other.stdout).toContain("python3 packages/encoders/python/cxr_export.py cxr-clip --checkpoint");
+
+    // The model card of a known model is there before its weights are.
+    const card = cxr(["models", "show", "cxr-clip-swin", "--json"], env);
+    expect(card.status, card.stderr).toBe(0);
+    const shown = JSON.parse(card.stdout);
+    expect(shown).toMatchObject({ registered: false, id: "cxr-clip-swin" });
+    expect(shown.card).toContain("CC BY-NC-SA 4.0");
+    expect(cxr(["models", "show", "clip-vit-b32"], env).stdout).toContain("deployed use");
     expect(listIds(env)).toEqual([]);
   });
 });

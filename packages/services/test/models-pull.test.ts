@@ -8,6 +8,7 @@ import { type TempDatabase, tempSqlite } from "@cxr/db/testing";
 import { loadBundle, MODEL_PREPROCESS, ModelEncoder, tinyTextModel } from "@cxr/encoders";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  catalogueCard,
   download,
   listModels,
   ModelError,
@@ -275,6 +276,13 @@ describe("models pull cannot download", () => {
       expect(text).toContain(`--id ${id}`);
     }
     expect(pullInstructions("clip-vit-b32")).toContain("openaipublic.azureedge.net/clip/models/");
+    // Every known id has a committed model card, readable before the model is registered.
+    for (const id of ["clip-vit-b32", "cxr-repair", "medclip-swin", "cxr-clip-swin", "cxr-clip-r50"]) {
+      const entry = await catalogueCard(id);
+      expect(entry?.card, id).toMatch(/^# /);
+      expect(entry?.source?.id).toBe(id);
+    }
+    expect(await catalogueCard("../etc")).toBeUndefined();
     expect(hub.requests).toEqual([]);
     expect((await failure(pullModel(db, config, "gpt-7", { baseUrl: hub.url }))).code).toBe("UNKNOWN_MODEL");
   });

@@ -2,6 +2,7 @@ import { type Config, ConfigError } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import {
   addModel,
+  catalogueCard,
   DEFAULT_HF_ENDPOINT,
   listModels,
   ModelError,
@@ -129,14 +130,45 @@ export function registerModelCommands(program: Command): void {
 
   models
     .command("show <id>")
-    .description("a model's manifest summary and its model card (source, paper, license, intended use)")
+    .description(
+      "a model's manifest summary and its model card (source, paper, license, intended use); the card of a known model that is not registered yet",
+    )
     .option("--json", "print the details as JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const details = await withDb((db) => showModel(db, id));
+      const found = await withDb(async (db) => {
+        try {
+          return await showModel(db, id);
+        } catch (error) {
+          const known =
+            error instanceof ModelError && error.code === "NOT_FOUND" ? await catalogueCard(id) : undefined;
+          if (known === undefined) throw error;
+          return known;
+        }
+      });
+      if (!("model" in found)) {
+        output(
+          opts.json,
+          { registered: false, id: found.id, card: found.card, source: found.source ?? null },
+          () =>
+            [
+              `${found.id}: not registered here (${found.source?.pullable ? `\`cxr models pull ${found.id}\`` : `\`cxr models pull ${found.id}\` says where to get it`}); its model card:`,
+              "",
+              found.card,
+            ].join("\n"),
+        );
+        return;
+      }
+      const details = found;
       const { model, summary, card } = details;
       output(
         opts.json,
-        { model, summary, card, ...(details.cardError ? { cardError: details.cardError } : {}) },
+        {
+          registered: true,
+          model,
+          summary,
+          card,
+          ...(details.cardError ? { cardError: details.cardError } : {}),
+        },
         () =>
           [
             describe(model),

@@ -35,4 +35,12 @@ export {
   verifyModel,
 } from "./registry.ts";
 export { type RuntimeCheck, runtimeCheck, SelfTestError } from "./runtime.ts";
-export { MODEL_SOURCES, type ModelSource, modelSource, PULLABLE_MODEL } from "./sources.ts";
+export {
+  type CatalogueCard,
+  catalogueCard,
+  MODEL_SOURCES,
+  type ModelSource,
+  modelSource,
+  PULLABLE_MODEL,
+  templateDir,
+} from "./sources.ts";

@@ -1,13 +1,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { BUNDLE_FORMAT, createSession, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
 import { type DownloadProgress, type DownloadResult, download } from "./download.ts";
 import { ModelError, NotPullableError } from "./errors.ts";
 import { downloadsDir } from "./files.ts";
 import { type AddedModel, addModel, type ModelsConfig, type ModelsDb } from "./registry.ts";
-import { MODEL_SOURCES, modelSource, PULLABLE_MODEL } from "./sources.ts";
+import { MODEL_SOURCES, modelSource, PULLABLE_MODEL, templateDir } from "./sources.ts";
 
 /**
  * `pull clip-vit-b32`: downloads the ready ONNX export of CLIP ViT-B/32 from the Hugging Face hub
@@ -160,7 +159,7 @@ export async function writeClipBundle(
   const dimension = hfConfig.projection_dim ?? 512;
   const maxLength = Math.min(77, hfConfig.text_config?.max_position_embeddings ?? 77);
 
-  const template = clipTemplateDir();
+  const template = templateDir(PULLABLE_MODEL);
   const templateCard =
     template && existsSync(path.join(template, "card.md"))
       ? await readFile(path.join(template, "card.md"), "utf8")
@@ -246,17 +245,6 @@ async function graphInputNames(file: string, label: string): Promise<string[]> {
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
-}
-
-/** packages/encoders/models/clip-vit-b32 (card and license), when this checkout has it. */
-function clipTemplateDir(): string | undefined {
-  try {
-    const entry = createRequire(import.meta.url).resolve("@cxr/encoders");
-    const dir = path.resolve(path.dirname(entry), "..", "models", PULLABLE_MODEL);
-    return existsSync(dir) ? dir : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function readJsonFile<T>(dir: string, file: string): Promise<T> {

@@ -1,3 +1,8 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { MODELS_DIR } from "@cxr/encoders";
+
 /**
  * Where each known model's weights come from (models.md). Only CLIP ViT-B/32 has a ready ONNX export
  * that `pull` downloads; for the others the user fetches the published checkpoint under the authors'
@@ -148,4 +153,30 @@ export const MODEL_SOURCES: readonly ModelSource[] = [
 
 export function modelSource(id: string): ModelSource | undefined {
   return MODEL_SOURCES.find((s) => s.id === id);
+}
+
+/** The folder of a known model's committed template (card.md, LICENSE, manifest.json without checksums). */
+export function templateDir(id: string): string | undefined {
+  const dir = path.join(MODELS_DIR, id);
+  return /^[a-z0-9][a-z0-9._-]*$/.test(id) && existsSync(path.join(dir, "card.md")) ? dir : undefined;
+}
+
+/** A known model's card, readable before the model is registered (packages/encoders/models/<id>/card.md). */
+export interface CatalogueCard {
+  id: string;
+  card: string;
+  /** Where to get it and how to export it, when the id is one of the known five. */
+  source: ModelSource | undefined;
+  templateDir: string;
+}
+
+export async function catalogueCard(id: string): Promise<CatalogueCard | undefined> {
+  const dir = templateDir(id);
+  if (dir === undefined) return undefined;
+  return {
+    id,
+    card: await readFile(path.join(dir, "card.md"), "utf8"),
+    source: modelSource(id),
+    templateDir: dir,
+  };
 }
