@@ -1,0 +1,311 @@
+import path from "node:path";
+import { ConfigError } from "@cxr/config";
+import {
+  ADAPTERS,
+  DatasetError,
+  findAdapter,
+  findRemoteDataset,
+  type IngestSummary,
+  ingest,
+  listDatasets,
+  type PullProgress,
+  pullDataset,
+  REMOTE_DATASETS,
+  showDataset,
+  synthesize,
+} from "@cxr/datasets";
+import { type Database, openDatabase } from "@cxr/db";
+import type { Command } from "commander";
+import { config, output } from "../context.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { createProgress } from "../progress.ts";
+
+/**
+ * `cxr ingest`, `cxr synth`, `cxr datasets list|show|pull`: thin commands over @cxr/datasets.
+ * Exit codes: a missing or unreadable source, an unknown adapter or dataset -> 2; a download that
+ * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons.
+ * Nothing here prints report text or pixels.
+ */
+
+async function withDb<T>(run: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config());
+  try {
+    return await run(db);
+  } catch (error) {
+    if (error instanceof DatasetError) throw new CliError(error.message, EXIT.environment);
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+const short = (hash: string | null | undefined) => (hash ? hash.slice(0, 12) : "-");
+
+function summaryText(s: IngestSummary, listed = 20): string {
+  const lines = [
+    `${s.name} (${s.adapter}, ${s.sourcePath}): ${s.status}`,
+    `  added ${s.added}, already present ${s.existing}; now ${s.studies} studies, ${s.images} images`,
+    `  fingerprint ${s.fingerprint ?? "- (incomplete: run again to resume)"}`,
+    ...s.splits.map(
+      (p) =>
+        `  split ${p.name}: ${p.studies} studies, ${p.images} images, fingerprint ${short(p.fingerprint)}`,
+    ),
+  ];
+  const reasons = Object.entries(s.skipped.byReason);
+  if (reasons.length > 0) {
+    lines.push(
+      `  skipped: ${s.skipped.study} studies, ${s.skipped.image} images, ${s.skipped.record} records`,
+      ...reasons.map(([reason, n]) => `    ${reason}: ${n}`),
+      ...s.skippedItems.slice(0, listed).map((i) => `    - ${i.level} ${i.item}: ${i.reason} (${i.detail})`),
+    );
+    const more =
+      s.skipped.study + s.skipped.image + s.skipped.record - Math.min(listed, s.skippedItems.length);
+    if (more > 0)
+      lines.push(`    ... ${more} more (all in --json and in \`cxr datasets show ${s.name} --json\`)`);
+  }
+  return lines.join("\n");
+}
+
+function positiveInt(name: string) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw) || Number(raw) < 1)
+      throw new CliError(`${name} expects a positive whole number, got "${raw}"`);
+    return Number(raw);
+  };
+}
+
+/** CXR_IU_XRAY_BASE_URL (or --base-url): a mirror of the Open-i collections folder. */
+function baseUrlFor(dataset: string, flag: string | undefined): string | undefined {
+  const variable = `CXR_${dataset.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_BASE_URL`;
+  const raw = flag ?? (process.env[variable]?.trim() || undefined);
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+  } catch {
+    throw new ConfigError(
+      flag === undefined ? variable : "--base-url",
+      `expected an http(s) URL, got "${raw}"`,
+    );
+  }
+  return raw;
+}
+
+export function registerDatasetCommands(program: Command): void {
+  program
+    .command("ingest")
+    .description(`write a dataset into the database (adapters: ${ADAPTERS.map((a) => a.name).join(", ")})`)
+    .argument("<adapter>", "dataset layout: mimic-cxr-jpg, iu-xray, iu-csv, chexpert-plus or manifest")
+    .argument("<path>", "dataset root (for manifest: the folder or the manifest file)")
+    .option("--name <name>", "dataset name in the database (default: the folder's name)")
+    .option("--split <split>", "split for sources without one (IU X-ray, manifests without a split column)")
+    .option("--text-only", "keep studies whose images are all missing (MIMIC, CheXpert Plus)")
+    .option("--images <dir>", "image folder, where the layout allows another (IU X-ray)")
+    .option("--reports <dir>", "report folder (MIMIC mimic-cxr-reports, IU ecgen-radiology)")
+    .option("--json", "print the summary as JSON")
+    .action(
+      async (
+        adapterName: string,
+        root: string,
+        opts: {
+          name?: string;
+          split?: string;
+          textOnly?: boolean;
+          images?: string;
+          reports?: string;
+          json?: boolean;
+        },
+      ) => {
+        const adapter = findAdapter(adapterName);
+        if (!adapter) {
+          throw new CliError(
+            `unknown adapter "${adapterName}"; one of ${ADAPTERS.map((a) => a.name).join(", ")}`,
+          );
+        }
+        const resolved = path.resolve(root);
+        const source = adapter.open(resolved, {
+          split: opts.split,
+          textOnly: opts.textOnly,
+          imagesDir: opts.images,
+          reportsDir: opts.reports,
+        });
+        const name =
+          opts.name ?? path.basename(/\.(jsonl|csv)$/.test(resolved) ? path.dirname(resolved) : resolved);
+        const progress = createProgress(`ingest ${name}`, { unit: "studies" });
+        const summary = await withDb((db) =>
+          ingest(db.prisma, source, { name, onProgress: (p) => progress.tick(p.processed, p.total) }),
+        );
+        progress.done(
+          `${summary.added} added, ${summary.existing} present, ${summary.skipped.study} studies skipped`,
+        );
+        output(opts.json, summary, () => summaryText(summary));
+      },
+    );
+
+  program
+    .command("synth")
+    .description("generate synthetic chest radiographs with reports and labels, in the manifest layout")
+    .requiredOption("--out <dir>", "output folder (manifest.jsonl, images/, synth.json)")
+    .option("--studies <n>", "number of studies", positiveInt("--studies"), 2000)
+    .option("--seed <seed>", "seed: same seed, same bytes", "0")
+    .option("--size <px>", "image side in pixels", positiveInt("--size"), 256)
+    .option("--json", "print the summary as JSON")
+    .action(async (opts: { out: string; studies: number; seed: string; size: number; json?: boolean }) => {
+      const progress = createProgress("synth", { unit: "studies", total: opts.studies });
+      const summary = await synthesize({
+        out: opts.out,
+        studies: opts.studies,
+        seed: opts.seed,
+        size: opts.size,
+        onProgress: (done, total) => progress.tick(done, total),
+      });
+      progress.done(`${summary.studies} studies`);
+      output(opts.json, summary, () =>
+        [
+          `wrote ${summary.studies} studies to ${summary.out} in ${(summary.elapsedMs / 1000).toFixed(1)}s`,
+          `  splits: ${Object.entries(summary.splits)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")}`,
+          `  positives: ${Object.entries(summary.positives)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")}`,
+          `  next: cxr ingest manifest ${summary.out}`,
+        ].join("\n"),
+      );
+    });
+
+  const datasets = program
+    .command("datasets")
+    .description("datasets in the database, and public ones to pull");
+
+  datasets
+    .command("list")
+    .description("datasets in the database with their splits and fingerprints")
+    .option("--json", "print as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withDb((db) => listDatasets(db.prisma));
+      output(opts.json, list, () =>
+        list.length === 0
+          ? "no datasets yet: `cxr synth --out data/synth && cxr ingest manifest data/synth`, or `cxr datasets pull iu-xray`"
+          : list
+              .map(
+                (d) =>
+                  `${d.name}  ${d.adapter}  ${d.status}  ${d.studies} studies  fingerprint ${short(d.fingerprint)}  splits ${d.splits
+                    .map((s) => `${s.name}:${s.studies}`)
+                    .join(" ")}`,
+              )
+              .join("\n"),
+      );
+    });
+
+  datasets
+    .command("show")
+    .description("one dataset: splits, fingerprints, section counts and the last ingest's skipped items")
+    .argument("<name>")
+    .option("--json", "print as JSON")
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const shown = await withDb((db) => showDataset(db.prisma, name));
+      if (!shown) throw new CliError(`no dataset named "${name}" (see \`cxr datasets list\`)`);
+      output(opts.json, shown, () =>
+        [
+          `${shown.name} (${shown.adapter}, ${shown.sourcePath}): ${shown.status}, ${shown.studies} studies`,
+          `  fingerprint ${shown.fingerprint ?? "-"}`,
+          `  reports with findings ${shown.sections.findings}, impression ${shown.sections.impression}, both ${shown.sections.both}`,
+          ...shown.splits.map(
+            (s) =>
+              `  split ${s.name}: ${s.studies} studies, ${s.images} images, fingerprint ${s.fingerprint ?? "-"}`,
+          ),
+          ...(shown.summary ? ["last ingest:", summaryText(shown.summary)] : []),
+        ].join("\n"),
+      );
+    });
+
+  datasets
+    .command("pull")
+    .description(
+      `download a public dataset, verify, unpack and ingest it (${REMOTE_DATASETS.map((d) => d.name).join(", ")})`,
+    )
+    .argument("<dataset>", "iu-xray")
+    .option("--dir <dir>", "where to keep it (default: <CXR_DATA_DIR>/datasets/<dataset>)")
+    .option(
+      "--base-url <url>",
+      "a mirror of the archives' folder (default: the public location; env CXR_<DATASET>_BASE_URL)",
+    )
+    .option("--sha256 <name=hex...>", "expected sha256 of an archive, e.g. NLMCXR_png.tgz=ab12...")
+    .option("--name <name>", "dataset name in the database (default: the dataset's)")
+    .option("--no-ingest", "download and unpack only")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (
+        datasetName: string,
+        opts: {
+          dir?: string;
+          baseUrl?: string;
+          sha256?: string[];
+          name?: string;
+          ingest: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const remote = findRemoteDataset(datasetName);
+        if (!remote) {
+          throw new CliError(
+            `unknown dataset "${datasetName}"; one of ${REMOTE_DATASETS.map((d) => d.name).join(", ")}`,
+          );
+        }
+        const cfg = config();
+        const dir = path.resolve(opts.dir ?? path.join(cfg.dataDir, "datasets", remote.name));
+        const sha256: Record<string, string> = {};
+        for (const pair of opts.sha256 ?? []) {
+          const m = /^([^=]+)=([0-9a-fA-F]{64})$/.exec(pair);
+          if (!m) throw new CliError(`--sha256 expects NAME=64 hex digits, got "${pair}"`);
+          sha256[m[1]!] = m[2]!.toLowerCase();
+        }
+        const bars = new Map<string, ReturnType<typeof createProgress>>();
+        const onProgress = (p: PullProgress) => {
+          let bar = bars.get(`${p.file}:${p.phase}`);
+          if (!bar) {
+            bar = createProgress(`${p.phase} ${p.file}`, { unit: "bytes", total: p.total });
+            bars.set(`${p.file}:${p.phase}`, bar);
+          }
+          bar.tick(p.received, p.total);
+        };
+        let pulled: Awaited<ReturnType<typeof pullDataset>>;
+        try {
+          pulled = await pullDataset(remote, {
+            dir,
+            baseUrl: baseUrlFor(remote.name, opts.baseUrl),
+            sha256,
+            onProgress,
+          });
+        } catch (error) {
+          if (error instanceof DatasetError) throw new CliError(error.message, EXIT.failed);
+          throw error;
+        }
+        for (const bar of bars.values()) bar.done();
+        let summary: IngestSummary | undefined;
+        if (opts.ingest) {
+          const adapter = findAdapter(remote.adapter)!;
+          const name = opts.name ?? remote.name;
+          const progress = createProgress(`ingest ${name}`, { unit: "studies" });
+          summary = await withDb((db) =>
+            ingest(db.prisma, adapter.open(dir, {}), {
+              name,
+              onProgress: (p) => progress.tick(p.processed, p.total),
+            }),
+          );
+          progress.done();
+        }
+        output(opts.json, { ...pulled, license: remote.license, ingest: summary ?? null }, () =>
+          [
+            `${remote.name} in ${dir} (${remote.license})`,
+            ...pulled.files.map(
+              (f) =>
+                `  ${f.name}: ${f.action}, ${f.bytes} bytes, sha256 ${f.sha256}${f.unpacked ? ", unpacked" : ""}`,
+            ),
+            ...(summary ? [summaryText(summary)] : ["  not ingested (--no-ingest)"]),
+          ].join("\n"),
+        );
+      },
+    );
+}
