@@ -250,41 +250,49 @@ async function indexModality(
     });
 
   const failures: ItemFailure[] = [];
+  // The next batch is read and encoded while the current one is written and recorded.
+  let next: Promise<EncodedBatch> | undefined;
+  const encodeAfter = (cursor: string | null) => {
+    const pending = encodeBatch(options, model, ref, modality, cursor, batchSize, getEncoder);
+    pending.catch(() => undefined);
+    return pending;
+  };
   try {
     await progress("encoding", job);
-    for (;;) {
+    try {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-      const { points, failed } = await encodeBatch(
-        options,
-        model,
-        ref,
-        modality,
-        job.cursor,
-        batchSize,
-        getEncoder,
-      );
-      if (points === null) break;
-      if (points.points.length > 0) await store.upsert(collection, points.points);
-      failures.push(...failed);
-      // Recorded only if nobody else moved the cursor meanwhile (a second process on the same job).
-      const recorded = await db.prisma.indexJob.updateMany({
-        where: { id: job.id, cursor: job.cursor },
-        data: {
-          cursor: points.lastId,
-          processed: { increment: points.points.length },
-          failed: { increment: failed.length },
-          ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
-        },
-      });
-      if (recorded.count !== 1) {
-        throw new IndexSearchError(
-          "JOB_CONFLICT",
-          `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
-          { model: model.id, dataset: dataset.name, modality, jobId: job.id },
-        );
+      next = encodeAfter(job.cursor);
+      for (;;) {
+        const { points, failed } = await next;
+        next = undefined;
+        if (points === null) break;
+        next = encodeAfter(points.lastId);
+        if (points.points.length > 0) await store.upsert(collection, points.points);
+        failures.push(...failed);
+        // Recorded only if nobody else moved the cursor meanwhile (a second process on the same job).
+        const recorded = await db.prisma.indexJob.updateMany({
+          where: { id: job.id, cursor: job.cursor },
+          data: {
+            cursor: points.lastId,
+            processed: { increment: points.points.length },
+            failed: { increment: failed.length },
+            ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
+          },
+        });
+        if (recorded.count !== 1) {
+          throw new IndexSearchError(
+            "JOB_CONFLICT",
+            `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
+            { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+          );
+        }
+        job = await db.prisma.indexJob.findUniqueOrThrow({ where: { id: job.id } });
+        await progress("encoding", job);
+        if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
       }
-      job = await db.prisma.indexJob.findUniqueOrThrow({ where: { id: job.id } });
-      await progress("encoding", job);
+    } finally {
+      // Never leave an encode running on a session that is about to be released.
+      await next?.catch(() => undefined);
     }
 
     await progress("carrying", job);
