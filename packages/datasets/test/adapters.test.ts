@@ -144,6 +144,28 @@ describe("IU X-ray CSV pair", () => {
     expect(reasons(skips)).toContain("1/1_IM-0001-3001.dcm.png:missing-file");
   });
 
+  it("reports non-UTF-8 rows and broken quoting per line and goes on", async () => {
+    const root = track(tempDir());
+    const rows = Buffer.concat([
+      Buffer.from("uid,MeSH,Problems,image,indication,comparison,findings,impression\n"),
+      Buffer.from("1,normal,normal,x,y,z,Clear.,Normal.\n"),
+      Buffer.from("2,normal,normal,x,y,z,caf"),
+      Buffer.from([0xe9]),
+      Buffer.from(",Normal.\n"),
+      Buffer.from("3,normal\n"),
+      Buffer.from("4,normal,normal,x,y,z,Clear.,Normal.\n"),
+    ]);
+    writeFileSync(path.join(root, "indiana_reports.csv"), rows);
+    const { studies, skips } = await collect(iuCsv(root).events());
+    expect(studies.map((s) => s.externalId)).toEqual(["1", "4"]);
+    expect(skips.map((s) => `${s.item}:${s.reason}`)).toEqual([
+      "indiana_reports.csv:3:non-utf8",
+      "indiana_reports.csv:4:missing-column",
+    ]);
+    writeFileSync(path.join(root, "indiana_reports.csv"), "uid,findings\n1,x\n");
+    await expect(collect(iuCsv(root).events())).rejects.toThrow(/missing column\(s\) impression/);
+  });
+
   const iu = reference("iu-reports");
   it.skipIf(!iu)("reads the 3,851 real reports with the README's section counts", async () => {
     const { studies, skips } = await collect(iuCsv(iu!).events());
