@@ -116,7 +116,7 @@ beforeAll(async () => {
   expect(added.status, added.stderr).toBe(0);
 
   db = await openDatabase(loadConfig(env));
-  const synth = await synthesize({ out: path.join(work, "synth"), studies: STUDIES, seed: 11 });
+  const synth = await synthesize({ out: path.join(work, "synth"), studies: STUDIES, seed: "demo-cxr" });
   await ingest(db.prisma, manifest(synth.out), { name: "synth" });
   items = { images: await db.prisma.image.count(), reports: await db.prisma.report.count() };
   expect(items.reports).toBe(STUDIES);
@@ -247,9 +247,7 @@ describe("cxr index and cxr search", () => {
         ["search", "--model", "tiny", "--image", path.join(work, "tiny", "card.md")],
         /^cxr: the query image cannot be used/,
       ],
-      [["search", "--model", "tiny"], /^cxr: give exactly one of --image FILE, --text TEXT or --image-id ID/],
       [["index", "--model", "tiny", "--dataset", "nope"], /^cxr: no dataset "nope" is ingested/],
-      [["index", "--model", "nope", "--dataset", "synth"], /^cxr: no model "nope" is registered/],
     ];
     for (const [args, message] of cases) {
       const result = cxr(args, env);
