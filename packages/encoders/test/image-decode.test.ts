@@ -248,6 +248,10 @@ describe("decodeImage: bad input gives a typed error naming the input", () => {
       "small-limit.png",
     );
     await expect(decodeImage(good, { maxPixels: W * H })).resolves.toMatchObject({ width: W, height: H });
+    await expect(decodeImage(good, { maxPixels: Number.POSITIVE_INFINITY })).resolves.toMatchObject({
+      width: W,
+    });
+    await expect(decodeImage(good, { maxPixels: 0 })).rejects.toThrow(RangeError);
   });
 
   it("a 50,000-pixel-wide PNG bomb is refused from its header, before any decoding", async () => {

@@ -110,6 +110,7 @@ function firstOfThree(data: Uint8Array): Uint8Array {
 export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const { name } = opts;
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(maxPixels > 0)) throw new RangeError(`maxPixels must be a positive number, got ${maxPixels}`);
   if (!(bytes instanceof Uint8Array)) {
     throw new ImageDecodeError("UNSUPPORTED_FORMAT", name, "input is not a byte array");
   }
@@ -118,7 +119,11 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
 
   const format = sniff(bytes);
   // sharp only reads the header here: the size is checked before any pixel is decoded
-  const input = { failOn: "truncated" as const, limitInputPixels: Math.max(1, Math.ceil(maxPixels)) };
+  const input = {
+    failOn: "truncated" as const,
+    // the header check below is the guard; this is libvips' own, as a second line
+    limitInputPixels: Number.isFinite(maxPixels) ? Math.max(1, Math.ceil(maxPixels)) : (false as const),
+  };
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
