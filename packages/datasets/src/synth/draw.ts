@@ -278,7 +278,7 @@ export function drawRadiograph(findings: SynthFindings, anatomy: Anatomy, rng: R
             const d2 = (u - b.u) ** 2 + (v - b.v) ** 2;
             sum += Math.exp(-d2 / (2 * b.sigma * b.sigma));
           }
-          if (inLung) val += 0.3 * Math.min(1, sum) * (0.7 + 0.3 * patch.at(u, v));
+          if (inLung) val += 0.36 * Math.min(1, sum) * (0.7 + 0.3 * patch.at(u, v));
         }
         if (nodule) {
           const d = Math.sqrt((u - nodule.u) ** 2 + (v - nodule.v) ** 2);
@@ -370,12 +370,15 @@ export function drawRadiograph(findings: SynthFindings, anatomy: Anatomy, rng: R
           if (x >= 0 && x < size && y >= 0 && y < size) devices[y * size + x] = 1;
         }
       }
-      strokeMask(
-        devices,
-        size,
-        curve((t) => [pu - (0.29 - 0.25 * t) * s * t - 0.01, pv + 0.45 * t * t]),
-        0.006,
-      );
+      // the lead runs from the generator through the SVC into the right ventricle
+      const lead: [number, number][] = [
+        [pu - 0.03 * s, pv + 0.01],
+        [a.cx + 0.13 * s, 0.24],
+        [a.cx + 0.04 * s, 0.33],
+        [a.cx + 0.02 * s, 0.48],
+        [a.cx + 0.07 * s, a.heartCy + 0.05],
+      ];
+      strokeMask(devices, size, lead, 0.006);
     }
   }
 
