@@ -21,6 +21,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import sys
 import time
 from collections import Counter
@@ -409,6 +410,8 @@ def export(run: Run, args: argparse.Namespace, results: dict[float, dict[int, fl
         dimension=args.dim,
     )
     sample = test_set[:3]
+    if args.reference_out is not None:
+        write_fixture(args.reference_out, sample)
     samples = Samples(image_tensor(sample), token_batch([run.tokenizer.encode(s.text) for s in sample]))
     tok_json = run.tokenizer.to_json()
     raw = json.dumps(tok_json, ensure_ascii=False, separators=(",", ":")).encode()
@@ -426,6 +429,31 @@ def export(run: Run, args: argparse.Namespace, results: dict[float, dict[int, fl
         force=True,
         reference_out=args.reference_out,
     )
+
+
+def save_checkpoint(run: Run, path: Path) -> None:
+    torch.save(
+        {"image": run.image.state_dict(), "text": run.text.state_dict(), "vocab": run.tokenizer.vocab, "seconds": run.seconds, "epochs": run.epochs},
+        path,
+    )
+
+
+def load_checkpoint(path: Path, args: argparse.Namespace) -> Run:
+    ckpt = torch.load(path, map_location="cpu")
+    tok = WordPiece(ckpt["vocab"], args.max_length)
+    image, text = DemoImage(args.dim), DemoText(len(tok.vocab), args.max_length, args.dim)
+    image.load_state_dict(ckpt["image"])
+    text.load_state_dict(ckpt["text"])
+    return Run(image.eval(), text.eval(), tok, float(ckpt["seconds"]), int(ckpt["epochs"]))
+
+
+def write_fixture(folder: Path, sample: list[Study]) -> None:
+    """For the TypeScript test: the sample studies' PNGs and texts next to PyTorch's embeddings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in sample:
+        shutil.copyfile(s.image, folder / s.image.name)
+    doc = [{"study_id": s.study_id, "image": s.image.name, "text": s.text} for s in sample]
+    (folder / "samples.json").write_text(json.dumps(doc, indent=1) + "\n")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -446,6 +474,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reference-out", type=Path, help="also write PyTorch embeddings of the sample inputs (tests)")
     p.add_argument("--no-export", action="store_true")
     p.add_argument("--monitor", action="store_true", help="print validation Recall@K after every epoch")
+    p.add_argument("--save-checkpoint", type=Path, help="save the trained weights (torch.save) here")
+    p.add_argument("--from-checkpoint", type=Path, help="skip training: evaluate and export these weights")
     args = p.parse_args(argv)
     synth = args.data / "synth.json"
     meta = json.loads(synth.read_text()) if synth.exists() else {}
@@ -466,7 +496,12 @@ def main(argv: list[str] | None = None) -> int:
     train_set = [s for s in studies if s.split == "train"]
     test_set = [s for s in studies if s.split == "test"]
     val_set = [s for s in studies if s.split == "val"]
-    run = train(train_set, args, (lambda r: evaluate(r, val_set, [0.0], args.seed, "val")) if args.monitor else None)
+    if args.from_checkpoint is not None:
+        run = load_checkpoint(args.from_checkpoint, args)
+    else:
+        run = train(train_set, args, (lambda r: evaluate(r, val_set, [0.0], args.seed, "val")) if args.monitor else None)
+        if args.save_checkpoint is not None:
+            save_checkpoint(run, args.save_checkpoint)
     levels = [float(x) for x in args.levels.split(",")]
     results = evaluate(run, test_set, levels, args.seed)
     print(f"[done] trained in {run.seconds:.0f} s; chance Recall@5 ~ {5 / max(1, len({s.text for s in test_set})):.3f}")
