@@ -45,6 +45,25 @@ export class Sfc32 {
     return t;
   }
 
+  /** Fills `out` with the next out.length outputs (the same stream as repeated nextUint32, faster). */
+  fill(out: Uint32Array): Uint32Array {
+    let { a, b, c, d } = this;
+    for (let i = 0; i < out.length; i++) {
+      const t = (a + b + d) >>> 0;
+      d = (d + 1) >>> 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) >>> 0;
+      c = ((c << 21) | (c >>> 11)) >>> 0;
+      c = (c + t) >>> 0;
+      out[i] = t;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    return out;
+  }
+
   /** Integer in [0, n): floor(u * n / 2^32) for the next uint32 u; exact for n <= 2^21. */
   nextBelow(n: number): number {
     return Math.floor((this.nextUint32() * n) / 4294967296);

@@ -40,6 +40,15 @@ describe("sfc32 seeded from sha256", () => {
     expect([...permutation(64, Sfc32.fromLabel("0:a"))]).toEqual([...p]);
   });
 
+  it("fill continues the same stream as nextUint32", () => {
+    const a = Sfc32.fromLabel("s");
+    const b = Sfc32.fromLabel("s");
+    const one = Array.from({ length: 20 }, () => a.nextUint32());
+    const filled = [...b.fill(new Uint32Array(7)), ...b.fill(new Uint32Array(13))];
+    expect(filled).toEqual(one);
+    expect(b.nextUint32()).toBe(a.nextUint32());
+  });
+
   it("nextBelow stays in range", () => {
     const r = Sfc32.fromLabel("x");
     for (let i = 0; i < 1000; i++) {

@@ -34,9 +34,10 @@ function clampRound(v: number, max: number): number {
 }
 
 /**
- * Gaussian noise: z = (u1 + ... + u12) - 6 with u_i = nextUint32 / 2^32 from
- * sfc32(`${seed}:${imageKey}:gaussian_noise`) (Irwin–Hall; no transcendental functions, so the same on
- * every machine), one z per pixel in raster order; x' = clamp(round_half_up(x + sigma * max * z)).
+ * Gaussian noise: z = (v1 + ... + v12) / 65536 - 6 where v1..v12 are the high and low 16-bit halves of
+ * six consecutive outputs of sfc32(`${seed}:${imageKey}:gaussian_noise`) (Irwin–Hall with 12 uniforms;
+ * no transcendental functions, so the same on every machine), one z per pixel in raster order;
+ * x' = clamp(floor(x + sigma * max * z + 0.5)), the same z on every channel (grey noise).
  */
 export function gaussianNoise(img: DecodedPixels, severity: number, ctx: RenderContext): DecodedPixels {
   const sigma = param("gaussian_noise", severity) * maxValue(img);
@@ -45,11 +46,20 @@ export function gaussianNoise(img: DecodedPixels, severity: number, ctx: RenderC
   const C = img.channels;
   const max = maxValue(img);
   const n = img.width * img.height;
-  for (let p = 0; p < n; p++) {
-    let s = 0;
-    for (let i = 0; i < 12; i++) s += rng.nextUint32();
-    const z = s / 4294967296 - 6;
-    for (let c = 0; c < C; c++) out.data[p * C + c] = clampRound(img.data[p * C + c]! + sigma * z, max);
+  const chunk = 4096;
+  const u = new Uint32Array(chunk * 6);
+  const src = img.data;
+  const dst = out.data;
+  for (let p0 = 0; p0 < n; p0 += chunk) {
+    const m = Math.min(chunk, n - p0);
+    rng.fill(m === chunk ? u : u.subarray(0, m * 6));
+    for (let k = 0; k < m; k++) {
+      let s = 0;
+      for (let i = k * 6; i < k * 6 + 6; i++) s += (u[i]! >>> 16) + (u[i]! & 0xffff);
+      const noise = sigma * (s / 65536 - 6);
+      const p = (p0 + k) * C;
+      for (let c = 0; c < C; c++) dst[p + c] = clampRound(src[p + c]! + noise, max);
+    }
   }
   return out;
 }
@@ -117,19 +127,24 @@ export function contrast(img: DecodedPixels, severity: number): DecodedPixels {
 }
 
 /**
- * JPEG round trip through sharp 0.35.5 (libjpeg-turbo, baseline, 4:2:0, no mozjpeg / trellis /
+ * JPEG round trip through sharp 0.35.5 (libjpeg-turbo, baseline, grey images as one-component JPEG,
+ * colour 4:2:0, no mozjpeg / trellis /
  * optimised coding). 16-bit images go to 8-bit by round(x / 257) and come back as x8 * 257. Bytes are
  * reproducible with the same sharp build (same libjpeg-turbo and SIMD paths); other builds may differ.
  */
 export async function jpegRoundTrip(img: DecodedPixels, severity: number): Promise<DecodedPixels> {
   const quality = param("jpeg", severity);
   const sixteen = img.data instanceof Uint16Array;
-  const eight = sixteen
-    ? Uint8Array.from(img.data, (v) => Math.floor(v / 257 + 0.5))
-    : (img.data as Uint8Array);
+  let eight = img.data as Uint8Array;
+  if (sixteen) {
+    eight = new Uint8Array(img.data.length);
+    for (let i = 0; i < eight.length; i++) eight[i] = Math.floor(img.data[i]! / 257 + 0.5);
+  }
   const encoded = await sharp(eight, {
     raw: { width: img.width, height: img.height, channels: img.channels },
   })
+    // explicit, or libvips writes grey input as a three-component JPEG
+    .toColourspace(img.channels === 1 ? "b-w" : "srgb")
     .jpeg({
       quality,
       progressive: false,
@@ -155,7 +170,11 @@ export async function jpegRoundTrip(img: DecodedPixels, severity: number): Promi
     );
   }
   const bytes = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length);
-  const data = sixteen ? Uint16Array.from(bytes, (v) => v * 257) : bytes.slice();
+  let data: Uint8Array | Uint16Array = bytes.slice();
+  if (sixteen) {
+    data = new Uint16Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) data[i] = bytes[i]! * 257;
+  }
   return { width: img.width, height: img.height, channels: img.channels, data };
 }
 

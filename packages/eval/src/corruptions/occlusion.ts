@@ -85,9 +85,16 @@ export function renderOcclusion(
   } else {
     const rng = Sfc32.fromLabel(`${ctx.seed}:${ctx.imageKey}:noise`);
     const range = maxValue(img) + 1;
-    for (let p = 0; p < mask.length; p++) {
-      const v = rng.nextBelow(range);
-      if (mask[p]) for (let c = 0; c < C; c++) d[p * C + c] = v;
+    const u = new Uint32Array(4096);
+    for (let p0 = 0; p0 < mask.length; p0 += u.length) {
+      const m = Math.min(u.length, mask.length - p0);
+      rng.fill(m === u.length ? u : u.subarray(0, m));
+      for (let k = 0; k < m; k++) {
+        const p = p0 + k;
+        if (!mask[p]) continue;
+        const v = Math.floor((u[k]! * range) / 4294967296); // = nextBelow(range)
+        for (let c = 0; c < C; c++) d[p * C + c] = v;
+      }
     }
   }
   return out;
