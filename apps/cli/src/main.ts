@@ -2,10 +2,12 @@
 import { ConfigError } from "@cxr/config";
 import { DatabaseError } from "@cxr/db";
 import { Command, CommanderError } from "commander";
+import { registerDatasetCommands } from "./commands/datasets.ts";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerModelCommands } from "./commands/models.ts";
+import { registerParityCommand } from "./commands/parity.ts";
 import { config } from "./context.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -24,6 +26,8 @@ registerDbCommands(program);
 registerDoctorCommand(program);
 registerIndexSearchCommands(program);
 registerModelCommands(program);
+registerDatasetCommands(program);
+registerParityCommand(program);
 
 /** One clear line per expected failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {
