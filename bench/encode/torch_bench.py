@@ -38,6 +38,17 @@ def clip_transform() -> transforms.Compose:
     ])
 
 
+def loaded_blas() -> str:
+    """The BLAS actually mapped into this process (Debian's torch links libblas.so.3, an alternative)."""
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "?"
+    libs = sorted({line.split()[-1] for line in maps.splitlines() if "blas" in line.lower() and "/" in line})
+    return ", ".join(libs) or "?"
+
+
 def timed(fn, repeats: int) -> list[float]:
     fn()  # warm-up
     times = []
@@ -65,7 +76,7 @@ def main() -> None:
         "device": str(device),
         "threads": args.threads,
         "batch": args.batch,
-        "blas": torch.__config__.show().split("BLAS_INFO=")[-1].split(",")[0] if "BLAS_INFO=" in torch.__config__.show() else "?",
+        "blas": loaded_blas(),
         "forward": {},
     }
     models = {}
