@@ -55,12 +55,31 @@ export function defineContract(name: string, target: ContractTarget): void {
 
     it("creates a collection once and checks its spec afterwards", async () => {
       const c = coll("spec");
-      const info = await store.ensureCollection(c, { dimension: DIM, distance: "cosine", indexedFields: FIELDS });
-      expect(info).toEqual({ name: c, dimension: DIM, distance: "cosine", indexedFields: [...FIELDS].sort() });
-      const again = await store.ensureCollection(c, { dimension: DIM, distance: "cosine", indexedFields: ["split"] });
+      const info = await store.ensureCollection(c, {
+        dimension: DIM,
+        distance: "cosine",
+        indexedFields: FIELDS,
+      });
+      expect(info).toEqual({
+        name: c,
+        dimension: DIM,
+        distance: "cosine",
+        indexedFields: [...FIELDS].sort(),
+      });
+      const again = await store.ensureCollection(c, {
+        dimension: DIM,
+        distance: "cosine",
+        indexedFields: ["split"],
+      });
       expect(again.indexedFields).toEqual([...FIELDS].sort());
-      await expectStoreError(store.ensureCollection(c, { dimension: DIM + 1, distance: "cosine" }), "DIMENSION_MISMATCH");
-      await expectStoreError(store.ensureCollection(c, { dimension: DIM, distance: "dot" }), "COLLECTION_CONFLICT");
+      await expectStoreError(
+        store.ensureCollection(c, { dimension: DIM + 1, distance: "cosine" }),
+        "DIMENSION_MISMATCH",
+      );
+      await expectStoreError(
+        store.ensureCollection(c, { dimension: DIM, distance: "dot" }),
+        "COLLECTION_CONFLICT",
+      );
       expect(await store.listCollections()).toContain(c);
       expect(await store.getCollection(c)).toEqual(info);
       await expectStoreError(store.getCollection(`${run}_missing`), "UNKNOWN_COLLECTION");
@@ -95,7 +114,9 @@ export function defineContract(name: string, target: ContractTarget): void {
           const hits = await store.search(c, query, 10, { exact: true });
           const expected = bruteForce(points, query, 10, distance);
           expect(hits.map((h) => h.id)).toEqual(expected.map((e) => e.id));
-          hits.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 4));
+          hits.forEach((h, i) => {
+            expect(h.score).toBeCloseTo(expected[i]!.score, 4);
+          });
           const byId = new Map(points.map((p) => [p.id, p]));
           for (const h of hits) expect(h.payload).toEqual(byId.get(h.id)!.payload);
         }
@@ -111,9 +132,16 @@ export function defineContract(name: string, target: ContractTarget): void {
       await store.upsert(c, points);
       const query = randomVector(rng(7), DIM);
       const isTestPA = (p: Point) => p.payload.split === "test" && p.payload.view === "PA";
-      const filter = { must: [{ key: "split", match: "test" }, { key: "view", any: ["PA"] }] };
+      const filter = {
+        must: [
+          { key: "split", match: "test" },
+          { key: "view", any: ["PA"] },
+        ],
+      };
       const hits = await store.search(c, query, 10, { filter, exact: true });
-      expect(hits.map((h) => h.id)).toEqual(bruteForce(points, query, 10, "cosine", isTestPA).map((e) => e.id));
+      expect(hits.map((h) => h.id)).toEqual(
+        bruteForce(points, query, 10, "cosine", isTestPA).map((e) => e.id),
+      );
       expect(await store.count(c, filter)).toBe(points.filter(isTestPA).length);
 
       const notMimic = { mustNot: [{ key: "dataset", any: ["mimic", "chexpert"] }] };
@@ -123,7 +151,10 @@ export function defineContract(name: string, target: ContractTarget): void {
       expect(hits2.map((h) => h.id)).toEqual(
         bruteForce(points, query, 5, "cosine", (p) => p.payload.dataset === "synthetic").map((e) => e.id),
       );
-      const scrolled = await store.scroll(c, { filter: { must: [{ key: "studyId", match: "s10" }] }, limit: 100 });
+      const scrolled = await store.scroll(c, {
+        filter: { must: [{ key: "studyId", match: "s10" }] },
+        limit: 100,
+      });
       expect(scrolled.points.map((p) => p.payload.key).sort()).toEqual(["item-20", "item-21"]);
       expect(scrolled.next).toBeNull();
 
@@ -172,7 +203,9 @@ export function defineContract(name: string, target: ContractTarget): void {
           const original = points.find((p) => p.id === first.id)!;
           const n = Math.hypot(...original.vector);
           expect(first.vector).toHaveLength(DIM);
-          first.vector!.forEach((x, i) => expect(x).toBeCloseTo(original.vector[i]! / n, 5));
+          first.vector!.forEach((x, i) => {
+            expect(x).toBeCloseTo(original.vector[i]! / n, 5);
+          });
         } else {
           expect(page.points[0]!.vector).toBeUndefined();
         }
@@ -226,7 +259,10 @@ export function defineContract(name: string, target: ContractTarget): void {
       const c = coll("addfield");
       await store.ensureCollection(c, { dimension: DIM, distance: "dot", indexedFields: ["split"] });
       await store.upsert(c, makePoints(60, DIM, 12));
-      await expectStoreError(store.count(c, { must: [{ key: "view", match: "PA" }] }), "UNKNOWN_FILTER_FIELD");
+      await expectStoreError(
+        store.count(c, { must: [{ key: "view", match: "PA" }] }),
+        "UNKNOWN_FILTER_FIELD",
+      );
       await store.ensureCollection(c, { dimension: DIM, distance: "dot", indexedFields: ["split", "view"] });
       expect(await store.count(c, { must: [{ key: "view", match: "PA" }] })).toBe(30);
     });
