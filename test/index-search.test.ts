@@ -269,7 +269,10 @@ describe.runIf(demoPresent)("cxr search with the demo model", () => {
     const added = cxr(["models", "add", demo, "--json"], env);
     expect(added.status, added.stderr).toBe(0);
     const id = (JSON.parse(added.stdout) as { model: { id: string } }).model.id;
-    const indexed = cxr(["index", "--model", id, "--dataset", "synth", "--modality", "reports"], env);
+    const indexed = cxr(
+      ["index", "--model", id, "--dataset", "synth", "--modality", "reports", "--text-field", "full"],
+      env,
+    );
     expect(indexed.status, indexed.stderr).toBe(0);
 
     const tests = await db.prisma.study.findMany({

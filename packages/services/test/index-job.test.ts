@@ -379,6 +379,15 @@ describe.each([
       await addModel(db, { ...config, modelsDir: fresh("models") }, bundle);
       await indexDataset({ db, store, config, modelId: "tiny", datasetName: "first", modality: "both" });
       await indexDataset({ db, store, config, modelId: "tiny6", datasetName: "first", modality: "images" });
+      await indexDataset({
+        db,
+        store,
+        config,
+        modelId: "tiny6",
+        datasetName: "first",
+        modality: "reports",
+        textField: "full",
+      });
 
       const text = await search({
         db,
@@ -407,6 +416,15 @@ describe.each([
       expectSortedScores(reports);
       const impressions = reports.results[0]!.hits.map((h) => h.report?.impression);
       expect(impressions).toContain(fixtureImpression(7));
+      expect(new Set(reports.results[0]!.hits.map((h) => h.report?.textField))).toEqual(
+        new Set(["impression"]),
+      );
+      const full = await search({ db, store, config, models: ["tiny6"], query: { image: bytes }, k: 3 });
+      expect(full.results[0]!.hits.map((h) => h.report?.textField)).toEqual([
+        "fullText",
+        "fullText",
+        "fullText",
+      ]);
 
       // Image id -> images: the image itself is not among its neighbours; filters and minScore apply.
       const own = first.images.find((i) => i.externalId === "s0007_0.png")!;
@@ -482,6 +500,9 @@ describe.each([
     expect((await rejection(indexDataset({ ...index, datasetName: "nope" }))).code).toBe("UNKNOWN_DATASET");
     expect((await rejection(indexDataset({ ...index, batchSize: 0 }))).code).toBe("INVALID_ARGUMENT");
     expect((await rejection(indexDataset({ ...index, modality: "pixels" as never }))).code).toBe(
+      "INVALID_ARGUMENT",
+    );
+    expect((await rejection(indexDataset({ ...index, textField: "summary" as never }))).code).toBe(
       "INVALID_ARGUMENT",
     );
     await db.prisma.dataset.update({ where: { name: "first" }, data: { status: "ingesting" } });

@@ -151,6 +151,14 @@ export function registerIndexSearchCommands(program: Command): void {
     )
     .option("--batch <n>", "items per batch (encode, write, record progress)", positiveInt("--batch"))
     .option("--reindex", "build a new collection version even when the index is up to date")
+    .addOption(
+      new Option(
+        "--text-field <field>",
+        "report text to encode: impression (then findings, then the full text), findings, or full (the text the model was trained on)",
+      )
+        .choices(["impression", "findings", "full"])
+        .default("impression"),
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (opts: {
@@ -159,6 +167,7 @@ export function registerIndexSearchCommands(program: Command): void {
         modality: "images" | "reports" | "both";
         batch?: number;
         reindex?: boolean;
+        textField: "impression" | "findings" | "full";
         json?: boolean;
       }) => {
         const progress = new Map<string, Progress>();
@@ -181,6 +190,7 @@ export function registerIndexSearchCommands(program: Command): void {
             modality: opts.modality,
             ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
             reindex: opts.reindex === true,
+            textField: opts.textField,
             onProgress,
           }),
         );

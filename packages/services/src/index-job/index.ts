@@ -1,6 +1,15 @@
 export { collectionAlias } from "./collections.ts";
 export { type GraphQLCode, type IndexErrorCode, IndexSearchError, isIndexSearchError } from "./errors.ts";
-export { INDEXED_FIELDS, imageKey, MODALITIES, type Modality, reportKey, reportText } from "./items.ts";
+export {
+  INDEXED_FIELDS,
+  imageKey,
+  MODALITIES,
+  type Modality,
+  REPORT_TEXT_FIELDS,
+  type ReportTextField,
+  reportKey,
+  reportText,
+} from "./items.ts";
 export {
   type IndexConfig,
   type IndexDatasetOptions,

@@ -62,24 +62,40 @@ export function reportKey(dataset: string, studyExternalId: string): string {
   return `${dataset}/reports/${studyExternalId}`;
 }
 
+/** Which report text is encoded: "impression" (the default), "findings" or "full" (the whole report). */
+export type ReportTextField = "impression" | "findings" | "full";
+export const REPORT_TEXT_FIELDS: readonly ReportTextField[] = ["impression", "findings", "full"];
+
 /**
- * The text a report is indexed with: the impression, falling back to the findings (the benchmark's
- * default text field), then the full text for reports without recognised sections.
+ * The text a report is indexed with. "impression": the impression, falling back to the findings
+ * (the benchmark's default text field), then the full text for reports without recognised sections;
+ * "findings": the findings, then the impression, then the full text; "full": the whole report.
  */
-export function reportText(report: {
-  impression: string | null;
-  findings: string | null;
-  fullText: string;
-}): {
+export function reportText(
+  report: { impression: string | null; findings: string | null; fullText: string },
+  field: ReportTextField = "impression",
+): {
   text: string;
   textField: ReportItem["textField"];
 } {
   const impression = report.impression?.trim() ?? "";
-  if (impression !== "") return { text: impression, textField: "impression" };
   const findings = report.findings?.trim() ?? "";
-  if (findings !== "") return { text: findings, textField: "findings" };
   const full = report.fullText.trim();
-  if (full !== "") return { text: full, textField: "fullText" };
+  const order: Array<[string, ReportItem["textField"]]> =
+    field === "full"
+      ? [[full, "fullText"]]
+      : field === "findings"
+        ? [
+            [findings, "findings"],
+            [impression, "impression"],
+            [full, "fullText"],
+          ]
+        : [
+            [impression, "impression"],
+            [findings, "findings"],
+            [full, "fullText"],
+          ];
+  for (const [text, textField] of order) if (text !== "") return { text, textField };
   return { text: "", textField: "none" };
 }
 
@@ -128,6 +144,7 @@ export async function pageReports(
   dataset: DatasetRef,
   after: string | null,
   limit: number,
+  field: ReportTextField = "impression",
 ): Promise<ReportItem[]> {
   const rows = await db.prisma.report.findMany({
     where: { study: { datasetId: dataset.id }, ...(after === null ? {} : { id: { gt: after } }) },
@@ -136,7 +153,7 @@ export async function pageReports(
     include: { study: { select: { id: true, externalId: true, split: { select: { name: true } } } } },
   });
   return rows.map((row) => {
-    const { text, textField } = reportText(row);
+    const { text, textField } = reportText(row, field);
     return {
       id: row.id,
       key: reportKey(dataset.name, row.study.externalId),

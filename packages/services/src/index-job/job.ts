@@ -25,6 +25,8 @@ import {
   type Modality,
   pageImages,
   pageReports,
+  REPORT_TEXT_FIELDS,
+  type ReportTextField,
   readImageFile,
 } from "./items.ts";
 import { findModel, firstLine, openEncoder } from "./model.ts";
@@ -114,6 +116,12 @@ export interface IndexDatasetOptions {
   batchSize?: number;
   /** Build a new collection version even when this dataset's index is up to date. */
   reindex?: boolean;
+  /**
+   * Report text to encode (reports only): "impression" (default; then findings, then the full
+   * text), "findings" or "full". Use the text the model was trained on. Changing it for an indexed
+   * dataset needs `reindex`.
+   */
+  textField?: ReportTextField;
   /** Called after every batch and at each phase change; awaited (a slow callback slows the job). */
   onProgress?: (progress: IndexProgress) => void | Promise<void>;
   /** Stops between batches; the job stays resumable ("running" until resumed). */
@@ -132,6 +140,12 @@ export async function indexDataset(options: IndexDatasetOptions): Promise<IndexR
     throw new IndexSearchError(
       "INVALID_ARGUMENT",
       `batch size must be a whole number in 1..10000, got ${batchSize}`,
+    );
+  }
+  if (options.textField !== undefined && !REPORT_TEXT_FIELDS.includes(options.textField)) {
+    throw new IndexSearchError(
+      "INVALID_ARGUMENT",
+      `text field must be ${REPORT_TEXT_FIELDS.join(", ")}, got "${options.textField}"`,
     );
   }
   const model = await findModel(db, modelId);
@@ -446,7 +460,7 @@ async function encodeBatch(
     results = files.map((f) => (f.ok ? encoded[next++]! : f));
     items = page;
   } else {
-    const page = await pageReports(db, dataset, cursor, batchSize);
+    const page = await pageReports(db, dataset, cursor, batchSize, options.textField ?? "impression");
     if (page.length === 0) return { points: null, failed };
     const texts = page.filter((item) => item.text !== "");
     const encoded =
