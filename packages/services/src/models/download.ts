@@ -129,9 +129,12 @@ async function attemptDownload(
   try {
     arm();
     let { response, announced } = await request(url, offset, controller.signal).catch((error: unknown) => {
-      throw timedOut
-        ? new TransferCut(fail(`no response within ${timeoutMs / 1000} s`, error))
-        : fail(`cannot connect: ${describeNetworkError(error)}`, error);
+      if (options.signal?.aborted) throw fail("interrupted", error);
+      if (timedOut) throw new TransferCut(fail(`no response within ${timeoutMs / 1000} s`, error));
+      // A connection reset before the headers is worth another attempt; a refused or unresolvable one is not.
+      const transient = TRANSIENT.has(errorCode(error) ?? "");
+      const failure = fail(`cannot connect: ${describeNetworkError(error)}`, error);
+      throw transient ? new TransferCut(failure) : failure;
     });
     let resumed = offset;
     if (response.status === 416 && offset > 0) {
@@ -317,6 +320,13 @@ function htmlMessage(label: string): string {
     `the server sent an HTML page instead of ${label.endsWith(".onnx") ? "ONNX weights" : "the file"} ` +
     "(a login, error or captive-portal page); check the endpoint and your network"
   );
+}
+
+const TRANSIENT = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+function errorCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  return cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
 }
 
 function describeNetworkError(error: unknown): string {

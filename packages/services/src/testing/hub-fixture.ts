@@ -247,8 +247,10 @@ export async function startHubFixture(files: Map<string, Uint8Array> = clipHubFi
     if (faults.cutOnce.has(remote) && !cut.has(remote)) {
       cut.add(remote);
       const half = Math.floor(body.length / 2);
+      // Half the body, then the connection closes. The pause lets the client read what was sent
+      // (a fetch body stream that errors drops chunks not yet read), so the cut is mid-file.
       res.write(body.subarray(0, half), () => {
-        setTimeout(() => res.socket?.destroy(), 20);
+        setTimeout(() => res.socket?.end(), 250);
       });
       return;
     }
