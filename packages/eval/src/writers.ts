@@ -10,9 +10,20 @@ async function writeAtomic(path: string, text: string) {
   await rename(tmp, path);
 }
 
-/** The JSON record file: the run, every result (with its ranks) and the summaries. */
+/**
+ * The JSON record file: the run, every result (with its ranks) and the summaries. One record per line,
+ * so that a file with hundreds of thousands of ranks stays greppable and diffable.
+ */
+export function recordFileJson(file: RecordFile): string {
+  const list = (items: readonly unknown[]) =>
+    items.length ? `[\n${items.map((i) => JSON.stringify(i)).join(",\n")}\n]` : "[]";
+  return `{"format":${JSON.stringify(file.format)},\n"run":${JSON.stringify(file.run)},\n"results":${list(
+    file.results,
+  )},\n"summaries":${list(file.summaries)}}\n`;
+}
+
 export async function writeRecordFile(path: string, file: RecordFile): Promise<void> {
-  await writeAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
+  await writeAtomic(path, recordFileJson(file));
 }
 
 function csvCell(v: unknown): string {
