@@ -163,6 +163,21 @@ describe("runBenchmark", () => {
     expect(summary.corruptionError!).toBeLessThan(1);
   });
 
+  it("the run record carries what benchmark.md lists", () => {
+    const run = first.run;
+    expect(run.protocolVersion).toBe("cxr-bench/1");
+    expect(run.protocol.levels).toEqual([0, 0.3, 0.6]);
+    expect(run.dataset).toEqual(dataset);
+    expect(run.models).toEqual([
+      { id: "demo", fingerprint: "fp-demo", executionProvider: "cpu" },
+      { id: "clip", fingerprint: "fp-clip", executionProvider: "cpu" },
+    ]);
+    expect(run.software).toMatchObject({ package: "@cxr/eval", sharp: "0.35.5", onnxruntime: "1.30.0" });
+    expect(run.hardware.cores).toBeGreaterThan(0);
+    expect(run.scoringKernel).toContain("onnxruntime-node@1.30.0");
+    expect(Date.parse(run.endedAt)).toBeGreaterThanOrEqual(Date.parse(run.startedAt));
+  });
+
   it("records carry every parameter and recompute from their ranks", () => {
     for (const r of first.results) {
       expect(r.protocolKey).toBe(first.run.protocolKey);
