@@ -101,6 +101,23 @@ describe.each([
     expect(error.message).toContain("cxr models remove twice");
   });
 
+  it.runIf(run)(
+    "two adds of one id at once: one is recorded, the other is told, the folder is intact",
+    async () => {
+      const { db, config } = await setup();
+      const source = fresh("tiny");
+      await writeTinyBundle(source, { id: "race" });
+      const results = await Promise.allSettled([addModel(db, config, source), addModel(db, config, source)]);
+      const ok = results.filter((r) => r.status === "fulfilled");
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(ok).toHaveLength(1);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]!.reason).toMatchObject({ code: "ALREADY_EXISTS" });
+      await verifyModel(db, config, "race");
+      expect(readdirSync(path.join(config.modelsDir, ".staging"))).toEqual([]);
+    },
+  );
+
   it.runIf(run)("uses a bundle already under CXR_MODELS_DIR/<id> in place", async () => {
     const { db, config } = await setup();
     const inPlace = path.join(config.modelsDir, "here");

@@ -71,21 +71,41 @@ export async function addModel(db: ModelsDb, config: ModelsConfig, dir: string):
       }
     }
     const check = await checked(() => runtimeCheck(bundle, config), source, id);
-    if (staging !== undefined) await installDir(staging, target);
-    const now = new Date();
-    const row = await db.prisma.model.create({
-      data: {
-        id,
-        version: bundle.manifest.version,
-        name: bundle.manifest.name,
-        bundlePath: target,
-        fingerprint: bundle.fingerprint,
-        dimension: bundle.manifest.dimension,
-        license: bundle.manifest.license,
-        manifestJson: JSON.stringify(bundle.manifest),
-        verifiedAt: now,
-      },
-    });
+    // The row first: the id's uniqueness decides a race between two adds before any folder moves.
+    let row: Model;
+    try {
+      row = await db.prisma.model.create({
+        data: {
+          id,
+          version: bundle.manifest.version,
+          name: bundle.manifest.name,
+          bundlePath: target,
+          fingerprint: bundle.fingerprint,
+          dimension: bundle.manifest.dimension,
+          license: bundle.manifest.license,
+          manifestJson: JSON.stringify(bundle.manifest),
+          verifiedAt: new Date(),
+        },
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === "P2002") {
+        throw new ModelError("ALREADY_EXISTS", `model "${id}" was registered meanwhile by another add`, {
+          modelId: id,
+          file: "manifest.json",
+          field: "id",
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (staging !== undefined) {
+      try {
+        await installDir(staging, target);
+      } catch (error) {
+        await db.prisma.model.delete({ where: { id } });
+        throw error;
+      }
+    }
     return { model: toRecord(row), check, copied: !inPlace };
   } catch (error) {
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });
