@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
@@ -43,8 +44,14 @@ async function encoder(
   return e;
 }
 
-async function bundleError(options: Parameters<typeof writeTinyBundle>[1]): Promise<BundleError> {
+const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+async function bundleError(
+  options: Parameters<typeof writeTinyBundle>[1] & { replaceFiles?: Record<string, string | Uint8Array> },
+): Promise<BundleError> {
   const { dir } = await writeTinyBundle(path.join(tmp, `b${bundleCount++}`), options);
+  for (const [name, content] of Object.entries(options.replaceFiles ?? {}))
+    await writeFile(path.join(dir, name), content);
   try {
     open.push(await ModelEncoder.create(dir, { providers: ["cpu"] }));
   } catch (error) {
@@ -301,6 +308,26 @@ describe("ModelEncoder.create checks the graphs against the manifest", () => {
     expect(image.message).toContain('the graph output "image_embeds" has width 6, the manifest says 8');
     const text = await bundleError({ graph: { textDimension: 5 } });
     expect(text).toMatchObject({ file: "text.onnx", field: "dimension" });
+  });
+
+  it("an ONNX file ONNX Runtime cannot load, or a broken tokenizer.json, is the bundle's fault", async () => {
+    const garbage = new Uint8Array(512).map((_, i) => (i * 31) % 251);
+    const onnx = await bundleError({
+      editManifest: (m) => setJsonPath(m, ["files", "text.onnx"], sha256(garbage)),
+      replaceFiles: { "text.onnx": garbage },
+    });
+    expect(onnx).toMatchObject({ code: "NOT_ONNX", file: "text.onnx", field: "text.onnx" });
+    expect(onnx.message).toMatch(/^text\.onnx: text\.onnx: ONNX Runtime cannot load it: /);
+    const json = '{"model": {"type": "Nope"}}';
+    const tokenizer = await bundleError({
+      editManifest: (m) => setJsonPath(m, ["files", "tokenizer.json"], sha256(json)),
+      replaceFiles: { "tokenizer.json": json },
+    });
+    expect(tokenizer).toMatchObject({
+      code: "TOKENIZER_INVALID",
+      file: "tokenizer.json",
+      field: "text.tokenizer.file",
+    });
   });
 
   it("input shape or dtype differs, or the batch axis is fixed", async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { TextInputError, Tokenizer, type TokenizerSettings } from "../src/index.ts";
+import {
+  bytesToUnicode,
+  clipBpeToTokenizerJson,
+  TextInputError,
+  Tokenizer,
+  type TokenizerSettings,
+} from "../src/index.ts";
 import { TINY_VOCAB, tinyTokenizerJson } from "../src/testing/tiny-models.ts";
 import { pythonHtmlUnescape } from "../src/tokenizer/html-unescape.ts";
 import { applyTextPrep, pythonWhitespaceClean } from "../src/tokenizer/text-prep.ts";
@@ -92,6 +98,38 @@ describe("Tokenizer (tiny WordPiece through @huggingface/tokenizers)", () => {
     const t = tokenizer({ prep: ["html-unescape", "html-unescape"] });
     expect(t.prepare("a &amp;amp; b")).toBe("a & b");
     expect(tokenizer().prepare("a &amp;amp; b")).toBe("a &amp;amp; b");
+  });
+});
+
+describe("CLIP BPE conversion (a synthetic merges file)", () => {
+  const merges = ['"bpe_simple_vocab_16e6.txt#version: 0.2', "h e", "l l", "he ll", "hell o</w>"].join("\n");
+  const json = clipBpeToTokenizerJson(merges, 4);
+  const t = Tokenizer.fromJson(json, {
+    maxLength: 10,
+    truncation: "end-token",
+    padding: "max_length",
+    padId: 0,
+    prep: ["html-unescape", "html-unescape"],
+  });
+
+  it("orders the vocab as simple_tokenizer.py: bytes, bytes + </w>, merges, then the specials", () => {
+    const symbols = bytesToUnicode().map(([, ch]) => ch);
+    expect(symbols.slice(0, 3)).toEqual(["!", '"', "#"]);
+    expect(symbols[188]).toBe("\u0100"); // byte 0, the first non-printable byte, maps past 255
+    expect(json.model.vocab["!</w>"]).toBe(256);
+    expect(json.model.vocab["hello</w>"]).toBe(515);
+    expect(json.model.vocab["<|startoftext|>"]).toBe(516);
+    expect(json.model.vocab["<|endoftext|>"]).toBe(517);
+  });
+
+  it("lower-cases, unescapes twice, splits digits one by one, merges with </w> and wraps", () => {
+    const e = t.encode("Hello  &amp;amp; HELLO! 12");
+    // hello</w>=515, &</w>=256+5, !</w>=256, 1</w>=256+16, 2</w>=256+17
+    expect(e.ids).toEqual([516, 515, 261, 515, 256, 272, 273, 517, 0, 0]);
+    expect(e.attentionMask).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+    const long = t.encode("hello ".repeat(20));
+    expect(long.ids).toEqual([516, 515, 515, 515, 515, 515, 515, 515, 515, 517]);
+    expect(long.truncated).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
+import { BundleError } from "../bundle/errors.ts";
 import { type LoadedBundle, loadBundle } from "../bundle/load.ts";
 import type { Manifest } from "../bundle/schema.ts";
 import { isImageDecodeError } from "../image/errors.ts";
@@ -10,9 +11,10 @@ import {
   createSession,
   type ExecutionProvider,
   type ProviderAttempt,
+  SessionCreateError,
   type SessionFactoryOptions,
 } from "../session/factory.ts";
-import { TextInputError } from "../tokenizer/errors.ts";
+import { TextInputError, TokenizerError } from "../tokenizer/errors.ts";
 import { type EncodedText, Tokenizer } from "../tokenizer/tokenizer.ts";
 import { iteratorOf, mapLimited, take } from "./concurrency.ts";
 import { type EncodeFailure, type EncodeResult, EncoderError } from "./errors.ts";
@@ -91,30 +93,30 @@ export class ModelEncoder {
     const bundle = typeof bundleOrDir === "string" ? await loadBundle(bundleOrDir) : bundleOrDir;
     const { manifest } = bundle;
     const spec = manifest.text.tokenizer;
-    const tokenizer = await Tokenizer.fromFile(
-      bundle.path(spec.file),
-      {
-        maxLength: spec.maxLength,
-        truncation: spec.truncation,
-        padding: spec.padding,
-        padId: spec.padId,
-        prep: spec.prep,
-      },
-      spec.config === undefined ? undefined : bundle.path(spec.config),
-    );
-    const image = await createSession(
-      bundle.path(manifest.image.onnx),
-      `${manifest.id}/${manifest.image.onnx}`,
-      options,
-    );
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = await Tokenizer.fromFile(
+        bundle.path(spec.file),
+        {
+          maxLength: spec.maxLength,
+          truncation: spec.truncation,
+          padding: spec.padding,
+          padId: spec.padId,
+          prep: spec.prep,
+        },
+        spec.config === undefined ? undefined : bundle.path(spec.config),
+      );
+    } catch (error) {
+      if (!(error instanceof TokenizerError)) throw error;
+      throw new BundleError("TOKENIZER_INVALID", spec.file, "text.tokenizer.file", error.message, {
+        cause: error,
+      });
+    }
+    const image = await openGraph(bundle, manifest.image.onnx, "image.onnx", options);
     let text: Awaited<ReturnType<typeof createSession>> | undefined;
     try {
       checkImageGraph(image.session, manifest);
-      text = await createSession(
-        bundle.path(manifest.text.onnx),
-        `${manifest.id}/${manifest.text.onnx}`,
-        options,
-      );
+      text = await openGraph(bundle, manifest.text.onnx, "text.onnx", options);
       checkTextGraph(text.session, manifest);
     } catch (error) {
       await image.session.release();
@@ -362,6 +364,25 @@ export class ModelEncoder {
       return { ok: false, error: new EncoderError("BAD_EMBEDDING", name, "the embedding is all zeros") };
     }
     return { ok: true, embedding };
+  }
+}
+
+/** A session for one graph of the bundle; a file no provider can load, not even cpu, is the bundle's fault. */
+async function openGraph(
+  bundle: LoadedBundle,
+  file: string,
+  field: string,
+  options: SessionFactoryOptions,
+): Promise<Awaited<ReturnType<typeof createSession>>> {
+  try {
+    return await createSession(bundle.path(file), `${bundle.manifest.id}/${file}`, options);
+  } catch (error) {
+    const cpu =
+      error instanceof SessionCreateError ? error.attempts.find((a) => a.provider === "cpu") : undefined;
+    if (cpu?.error === undefined) throw error;
+    throw new BundleError("NOT_ONNX", file, field, `ONNX Runtime cannot load it: ${cpu.error}`, {
+      cause: error,
+    });
   }
 }
 

@@ -83,15 +83,18 @@ export interface ClipTokenizerJson {
   };
 }
 
-/** Builds the tokenizer.json object from the text of the merges file (already gunzipped). */
-export function clipBpeToTokenizerJson(mergesText: string): ClipTokenizerJson {
+/**
+ * Builds the tokenizer.json object from the text of the merges file (already gunzipped).
+ * `mergeCount` is CLIP's (48,894) unless a test converts a small synthetic file.
+ */
+export function clipBpeToTokenizerJson(mergesText: string, mergeCount = CLIP_MERGE_COUNT): ClipTokenizerJson {
   const lines = mergesText.split("\n");
   if (!lines[0]?.includes("#version")) {
     throw new Error('not a CLIP BPE merges file: the first line should hold "#version: 0.2"');
   }
-  const merges = lines.slice(1, CLIP_MERGE_COUNT + 1);
-  if (merges.length !== CLIP_MERGE_COUNT) {
-    throw new Error(`expected at least ${CLIP_MERGE_COUNT} merges, found ${merges.length}`);
+  const merges = lines.slice(1, mergeCount + 1);
+  if (merges.length !== mergeCount) {
+    throw new Error(`expected at least ${mergeCount} merges, found ${merges.length}`);
   }
   const symbols = bytesToUnicode().map(([, ch]) => ch);
   const vocabList: string[] = [...symbols, ...symbols.map((s) => `${s}</w>`)];
@@ -105,9 +108,14 @@ export function clipBpeToTokenizerJson(mergesText: string): ClipTokenizerJson {
   vocabList.forEach((token, id) => {
     vocab[token] = id;
   });
-  if (vocab[CLIP_SOT] !== CLIP_SOT_ID || vocab[CLIP_EOT] !== CLIP_EOT_ID) {
+  if (
+    mergeCount === CLIP_MERGE_COUNT &&
+    (vocab[CLIP_SOT] !== CLIP_SOT_ID || vocab[CLIP_EOT] !== CLIP_EOT_ID)
+  ) {
     throw new Error("special token ids differ from CLIP's 49406/49407: wrong merges file?");
   }
+  const sot = vocab[CLIP_SOT]!;
+  const eot = vocab[CLIP_EOT]!;
   const special = (id: number, content: string) => ({
     id,
     content,
@@ -121,7 +129,7 @@ export function clipBpeToTokenizerJson(mergesText: string): ClipTokenizerJson {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: [special(CLIP_SOT_ID, CLIP_SOT), special(CLIP_EOT_ID, CLIP_EOT)],
+    added_tokens: [special(sot, CLIP_SOT), special(eot, CLIP_EOT)],
     normalizer: {
       type: "Sequence",
       normalizers: [
@@ -139,8 +147,8 @@ export function clipBpeToTokenizerJson(mergesText: string): ClipTokenizerJson {
     },
     post_processor: {
       type: "RobertaProcessing",
-      sep: [CLIP_EOT, CLIP_EOT_ID],
-      cls: [CLIP_SOT, CLIP_SOT_ID],
+      sep: [CLIP_EOT, eot],
+      cls: [CLIP_SOT, sot],
       trim_offsets: false,
       add_prefix_space: false,
     },
