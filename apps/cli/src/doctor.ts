@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "@cxr/config";
 import { describeDatabase, migrationStatus } from "@cxr/db";
+import { probeExecutionProviders } from "@cxr/encoders";
 import * as ort from "onnxruntime-node";
 
 /** Facts about this machine, each measured, never assumed. */
@@ -31,11 +32,13 @@ export interface DoctorReport {
   };
   onnxRuntime: {
     version: string;
-    /** Execution providers that can run here: bundled with onnxruntime-node, or whose library is installed. */
+    /** Execution providers that created and ran a session here, in preference order. */
     available: string[];
     preference: string[];
-    /** The first preferred provider that is available. */
+    /** What a model session would run on with this preference. */
     selected: string;
+    /** Why each other provider cannot be used here. */
+    unavailable: { provider: string; reason: string }[];
   };
   problems: string[];
 }
@@ -44,15 +47,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 
 function productVersion(): string {
   return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
-}
-
-function availableProviders(): string[] {
-  const binding = path.dirname(fileURLToPath(import.meta.resolve("onnxruntime-node")));
-  const libDir = path.resolve(binding, "../bin/napi-v6", process.platform, process.arch);
-  return ort
-    .listSupportedBackends()
-    .filter((b) => b.bundled || existsSync(path.join(libDir, `libonnxruntime_providers_${b.name}.so`)))
-    .map((b) => b.name);
 }
 
 /** null when a file can be created in `dir` (made if missing); else the error code. access() says yes to root on read-only folders, so write. */
@@ -136,8 +130,8 @@ export async function runDoctor(config: Config): Promise<DoctorReport> {
     };
   }
 
-  const available = availableProviders();
-  const selected = config.executionProviders.find((p) => available.includes(p)) ?? "cpu";
+  const probe = await probeExecutionProviders(config.executionProviders);
+  if (probe.usable.length === 0) problems.push("onnxruntime: no execution provider can run a session here");
 
   if (nodeMajor < 20) problems.push(`node ${process.version} is too old: Node 20 or newer is required`);
 
@@ -157,9 +151,10 @@ export async function runDoctor(config: Config): Promise<DoctorReport> {
     vectorStore,
     onnxRuntime: {
       version: ort.env.versions.common,
-      available,
+      available: probe.usable,
       preference: config.executionProviders,
-      selected,
+      selected: probe.selected,
+      unavailable: probe.attempts.flatMap((a) => (a.error ? [{ provider: a.provider, reason: a.error }] : [])),
     },
     problems,
   };

@@ -15,6 +15,7 @@ function human(report: DoctorReport): string {
     `database      ${mark(db.reachable && db.migrated)}  ${db.kind}: ${db.location}, ${db.applied} applied, ${db.pending} pending${db.error ? ` (${db.error})` : ""}`,
     `vector store  ${mark(report.vectorStore.reachable)}  ${report.vectorStore.kind}: ${report.vectorStore.location}${report.vectorStore.error ? ` (${report.vectorStore.error})` : ""}`,
     `onnxruntime   ${report.onnxRuntime.version}; providers here: ${report.onnxRuntime.available.join(", ")}; preference ${report.onnxRuntime.preference.join(" > ")}; would use ${report.onnxRuntime.selected}`,
+    ...report.onnxRuntime.unavailable.map((u) => `              ${u.provider} unavailable: ${u.reason}`),
   ];
   if (report.problems.length > 0) lines.push("", "problems:", ...report.problems.map((p) => `  - ${p}`));
   else lines.push("", "all checks passed");

@@ -16,3 +16,4 @@ export {
   sessionOptionsFor,
   stderrLogger,
 } from "./factory.ts";
+export { type ProviderProbe, probeExecutionProviders } from "./probe.ts";
