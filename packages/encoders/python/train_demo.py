@@ -370,8 +370,9 @@ retrieval on clean images, degradation under occlusion) on a fresh machine with 
 
 ## How it was trained
 
-- Data: `cxr synth --studies {args.studies_note} --seed {args.data_seed_note}` (packages/datasets/src/synth), the
-  `train` split; text field `{args.text_field}`.
+- Data: `cxr synth --studies {args.studies_note} --seed {args.data_seed_note}` (packages/datasets/src/synth,
+  generator `{args.generator_note}`), the `train` split ({args.n_train} studies); text field `{args.text_field}`.
+  manifest.jsonl sha256 `{args.manifest_sha}` (regenerate and compare before retraining).
 - Image tower: 1x128x128 grey input (convert L, resize 128x128 bilinear, /255, normalise 0.5/0.25), four
   stride-2 3x3 convolutions (8-16-32-64 channels, BatchNorm, ReLU), 1x1 conv to 32, 4x4 average pool
   (keeps laterality), MLP to {args.dim}.
@@ -381,7 +382,8 @@ retrieval on clean images, degradation under occlusion) on a fresh machine with 
 - Loss: symmetric InfoNCE with a learned temperature (identical report strings in a batch count as positives).
   AdamW, one-cycle learning rate {args.lr}, batch {args.batch} (length-bucketed), {run.epochs} epochs, small random
   shifts and contrast jitter.
-- Seed {args.seed}, {args.threads} CPU thread(s); training took {run.seconds:.0f} s on this project's 2-core CI-class machine.
+- Seed {args.seed}, {args.threads} CPU thread(s); training took {run.seconds:.0f} s of wall time on this project's shared
+  2-core development machine (heavily loaded by other jobs at the time; expect a few minutes on an idle one).
 - Reproduce: see packages/encoders/python/README.md ("The demo model").
 
 ## Metrics (synthetic test split, {n_test} studies, {n_unique} distinct reports)
@@ -481,6 +483,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     meta = json.loads(synth.read_text()) if synth.exists() else {}
     args.studies_note = meta.get("studies", "?")
     args.data_seed_note = meta.get("seed", "?")
+    args.generator_note = meta.get("generator", "?")
+    args.manifest_sha = hashlib.sha256((args.data / "manifest.jsonl").read_bytes()).hexdigest()
     return args
 
 
@@ -494,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         studies = studies[: args.limit]
     train_set = [s for s in studies if s.split == "train"]
+    args.n_train = len(train_set)
     test_set = [s for s in studies if s.split == "test"]
     val_set = [s for s in studies if s.split == "val"]
     if args.from_checkpoint is not None:
