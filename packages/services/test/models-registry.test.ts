@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -219,13 +220,29 @@ describe("bad bundles: a clear error naming the file and field, nothing recorded
         const html = "<!DOCTYPE html><html><body>Sign in to download</body></html>";
         writeFileSync(path.join(dir, "image.onnx"), html);
         const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8"));
-        const { createHash } = await import("node:crypto");
         manifest.files["image.onnx"] = createHash("sha256").update(html).digest("hex");
         await writeFile(path.join(dir, "manifest.json"), JSON.stringify(manifest));
       },
       file: "image.onnx",
       field: "files.image.onnx",
       message: /image\.onnx: files\.image\.onnx: is an HTML page, not ONNX weights/,
+    },
+    {
+      name: "bytes that are not an ONNX graph (checksum consistent)",
+      make: async (dir) => {
+        const junk = "not a protobuf\n".repeat(20);
+        await writeTinyBundle(dir, {
+          editManifest: (m) => {
+            (m.files as Record<string, string>)["text.onnx"] = createHash("sha256")
+              .update(junk)
+              .digest("hex");
+          },
+        });
+        writeFileSync(path.join(dir, "text.onnx"), junk);
+      },
+      file: "text.onnx",
+      field: "text.onnx",
+      message: /text\.onnx: text\.onnx: ONNX Runtime cannot load it/,
     },
     {
       name: "a manifest naming an input the graph lacks",
@@ -268,6 +285,7 @@ describe("bad bundles: a clear error naming the file and field, nothing recorded
       expect(error.field).toBe(c.field);
       expect(error.message).toMatch(c.message);
       expect(error.message.startsWith(dir)).toBe(true);
+      expect(error.message).not.toContain(".staging");
       expect(error.message).not.toContain("\n");
       expect(await listModels(db)).toEqual([]);
       expect(existsSync(path.join(config.modelsDir, "tiny"))).toBe(false);

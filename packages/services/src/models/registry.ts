@@ -63,14 +63,14 @@ export async function addModel(db: ModelsDb, config: ModelsConfig, dir: string):
     if (staging !== undefined) {
       await copyBundleFiles(source, staging, Object.keys(sourceBundle.manifest.files));
       // The checks run on the copy that will be kept (a file changed while copying is caught here).
-      bundle = await checked(() => loadBundle(staging), source, id);
+      bundle = await checked(() => loadBundle(staging), source, id, "INVALID_BUNDLE", staging);
       if (bundle.fingerprint !== sourceBundle.fingerprint) {
         throw new ModelError("INVALID_BUNDLE", `${source}: the bundle changed while it was being copied`, {
           modelId: id,
         });
       }
     }
-    const check = await checked(() => runtimeCheck(bundle, config), source, id);
+    const check = await checked(() => runtimeCheck(bundle, config), source, id, "INVALID_BUNDLE", staging);
     // The row first: the id's uniqueness decides a race between two adds before any folder moves.
     let row: Model;
     try {
@@ -293,11 +293,18 @@ async function checked<T>(
   dir: string,
   modelId?: string,
   code: "INVALID_BUNDLE" | "VERIFY_FAILED" = "INVALID_BUNDLE",
+  /** The staging copy the check ran on: its path in a message is replaced by the user's folder. */
+  staging?: string,
 ): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw ModelError.fromBundle(code, error, { dir, ...(modelId === undefined ? {} : { modelId }) });
+    const wrapped = ModelError.fromBundle(code, error, {
+      dir,
+      ...(modelId === undefined ? {} : { modelId }),
+    });
+    if (staging !== undefined) wrapped.message = wrapped.message.split(staging).join(dir);
+    throw wrapped;
   }
 }
 
