@@ -154,7 +154,9 @@ export async function runDoctor(config: Config): Promise<DoctorReport> {
       available: probe.usable,
       preference: config.executionProviders,
       selected: probe.selected,
-      unavailable: probe.attempts.flatMap((a) => (a.error ? [{ provider: a.provider, reason: a.error }] : [])),
+      unavailable: probe.attempts.flatMap((a) =>
+        a.error ? [{ provider: a.provider, reason: a.error }] : [],
+      ),
     },
     problems,
   };
