@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { postgresAvailable, tempPostgres } from "@cxr/db/testing";
 import { writeTinyBundle } from "@cxr/encoders";
 import { type HubFixture, startHubFixture } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,6 +169,26 @@ describe("cxr models add | list | show | verify | remove", () => {
     const modelsDir = path.join(env.CXR_DATA_DIR, "models");
     expect(readdirSync(modelsDir).filter((f) => !f.startsWith("."))).toEqual([]);
     expect(readdirSync(path.join(modelsDir, ".staging"))).toEqual([]);
+  });
+
+  it("records models in PostgreSQL when DATABASE_URL points at it", async () => {
+    if (!(await postgresAvailable())) return;
+    const db = await tempPostgres();
+    try {
+      const url = db.config.database.kind === "postgresql" ? db.config.database.url : "";
+      const env = { ...envFor("pg"), DATABASE_URL: url };
+      const dir = path.join(work, "pg-bundle");
+      await writeTinyBundle(dir, { id: "tiny-pg" });
+      const added = cxr(["models", "add", dir], env);
+      expect(added.status, added.stderr).toBe(0);
+      expect(listIds(env)).toEqual(["tiny-pg"]);
+      const bad = cxr(["models", "add", path.join(work, "nowhere")], env);
+      expect(bad.status).toBe(2);
+      expect(errorLines(bad.stderr)[0]).toContain("nowhere/manifest.json: not found");
+      expect(listIds(env)).toEqual(["tiny-pg"]);
+    } finally {
+      await db.drop();
+    }
   });
 
   const demo = path.join(repoRoot, "packages/encoders/models/demo-cxr");
