@@ -2,6 +2,7 @@
 import { ConfigError } from "@cxr/config";
 import { DatabaseError } from "@cxr/db";
 import { Command, CommanderError } from "commander";
+import { registerBenchCommands } from "./commands/bench.ts";
 import { registerDatasetCommands } from "./commands/datasets.ts";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
@@ -28,6 +29,7 @@ registerIndexSearchCommands(program);
 registerModelCommands(program);
 registerDatasetCommands(program);
 registerParityCommand(program);
+registerBenchCommands(program);
 
 /** One clear line per expected failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {

@@ -1,0 +1,439 @@
+import { type Database, openDatabase } from "@cxr/db";
+import type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
+import {
+  BenchError,
+  type BenchProgress,
+  type BenchRunSummary,
+  listBenchRuns,
+  loadBenchRun,
+  recomputeFromDatabase,
+  runBench,
+} from "@cxr/services";
+import { type Command, Option } from "commander";
+import { config, output } from "../context.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { createProgress, type Progress } from "../progress.ts";
+
+/**
+ * `cxr bench`, `cxr bench list`, `cxr bench show <runId>`, `cxr bench verify <runId>`: thin commands
+ * over @cxr/services' benchmark service. Exit codes: bad arguments, unknown model/dataset/split/run,
+ * a model that cannot be loaded -> 2; a run that ran and failed (it stays resumable: run the same
+ * command again) or a verification that found a disagreement -> 1. Nothing printed carries report
+ * text or pixels: ids, counts and numbers only.
+ */
+
+async function withDb<T>(run: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config());
+  try {
+    return await run(db);
+  } catch (error) {
+    if (error instanceof BenchError) {
+      throw new CliError(error.message, error.isUserError ? EXIT.environment : EXIT.failed);
+    }
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+function list(flag: string) {
+  return (raw: string): string[] => {
+    const items = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    if (items.length === 0) throw new CliError(`${flag} expects a comma-separated list, got "${raw}"`);
+    return items;
+  };
+}
+
+function numbers(flag: string) {
+  return (raw: string): number[] =>
+    list(flag)(raw).map((s) => {
+      const v = Number(s);
+      if (!Number.isFinite(v)) throw new CliError(`${flag} expects numbers, got "${s}"`);
+      return v;
+    });
+}
+
+function wholeNumber(flag: string, max = Number.MAX_SAFE_INTEGER) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) > max)
+      throw new CliError(`${flag} expects a whole number 0..${max}, got "${raw}"`);
+    return Number(raw);
+  };
+}
+
+const f3 = (v: number | null | undefined) =>
+  v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(3);
+const f1 = (v: number | null | undefined) =>
+  v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(1);
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((v, c) => v.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+function levelLabel(corruption: string, level: number): string {
+  return corruption === "occlusion" ? `p=${level}` : `s=${level}`;
+}
+
+/** Per model: a table of per-level values with intervals for each direction, and the robustness summaries. */
+export function describeResults(
+  results: readonly ResultRecord[],
+  summaries: readonly SummaryRecord[],
+  models: readonly string[],
+): string {
+  const lines: string[] = [];
+  for (const model of models) {
+    const mine = results.filter((r) => r.modelId === model);
+    if (mine.length === 0) {
+      lines.push(`${model}: no results yet`, "");
+      continue;
+    }
+    const first = mine[0]!;
+    lines.push(
+      `${model}  (fingerprint ${first.modelFingerprint.slice(0, 12)}, ${first.executionProvider}, ${first.corruption})`,
+    );
+    for (const direction of ["image->text", "text->image"] as Direction[]) {
+      const rows = mine.filter((r) => r.direction === direction).sort((a, b) => a.level - b.level);
+      if (rows.length === 0) continue;
+      const r0 = rows[0]!;
+      const chance = Math.min(1, 5 / r0.candidates);
+      lines.push(
+        `  ${direction}: ${r0.queries} queries, ${r0.candidates} candidates (chance Recall@5 ${f3(chance)})`,
+      );
+      const metricCols = ["recall@1", "recall@5", "recall@10", "mrr"];
+      const header = [
+        "  level",
+        "R@1 [95% CI]",
+        "R@5 [95% CI]",
+        "R@10 [95% CI]",
+        "MRR [95% CI]",
+        "median",
+        "mean",
+      ];
+      const body = rows.map((r) => [
+        `  ${levelLabel(r.corruption, r.level)}`,
+        ...metricCols.map((m) => `${f3(r.metrics[m])} [${f3(r.ci[m]?.low)}, ${f3(r.ci[m]?.high)}]`),
+        f1(r.metrics.medianRank),
+        f1(r.metrics.meanRank),
+      ]);
+      lines.push(...table([header, ...body]));
+      const sums = summaries.filter(
+        (s) =>
+          s.modelId === model &&
+          s.direction === direction &&
+          ["recall@1", "recall@5", "recall@10", "mrr"].includes(s.metric),
+      );
+      if (sums.length > 0) {
+        const levels = sums[0]!.relativeDrop.map((d) => d.level).filter((l) => l !== 0);
+        const ref = sums.find((s) => s.referenceModel !== null)?.referenceModel ?? null;
+        const head = [
+          "  robustness",
+          "clean",
+          ...levels.map((l) => `drop ${levelLabel(first.corruption, l)}`),
+          "AUC",
+          "rel. robustness",
+          ref ? `CE vs ${ref}` : "CE (no reference)",
+        ];
+        const rowsS = sums.map((s) => [
+          `  ${s.metric}`,
+          f3(s.clean),
+          ...levels.map((l) => f3(s.relativeDrop.find((d) => d.level === l)?.value)),
+          f3(s.auc),
+          f3(s.relativeRobustness),
+          f3(s.corruptionError),
+        ]);
+        lines.push(...table([head, ...rowsS]));
+      }
+    }
+    lines.push("");
+  }
+  return lines.join("\n").trimEnd();
+}
+
+/** Results for JSON output: everything of the record but the per-query ranks (they are in run.json and the database). */
+function withoutRanks(results: readonly ResultRecord[]) {
+  return results.map(({ ranks: _ranks, ...rest }) => rest);
+}
+
+function describeRun(r: BenchRunSummary): string {
+  const models = r.models.map((m) => m.id).join(",");
+  const state =
+    r.status === "completed" ? "completed" : `${r.status} (${r.results / 2}/${r.expectedResults / 2} cells)`;
+  return `${r.runId}  ${r.startedAt.slice(0, 19)}Z  ${state}  ${r.dataset}/${r.split}  ${models}  ${r.corruption} ${r.levels.join(",")} seed ${r.seed} ${r.textField}`;
+}
+
+function benchProgress(): { onProgress: (e: BenchProgress) => void; finish: (summary: string) => void } {
+  let bar: Progress | undefined;
+  let images = 0;
+  let pendingCells = 0;
+  const done = new Map<string, number>();
+  return {
+    onProgress(e) {
+      if (e.phase === "start") {
+        images = e.images;
+        pendingCells = e.cells - e.cellsDone;
+        bar = createProgress(`bench ${e.runId}${e.resumed ? " (resumed)" : ""}`, {
+          total: pendingCells * images,
+          unit: "images encoded",
+        });
+        if (e.resumed)
+          process.stderr.write(
+            `continuing run ${e.runId}: ${e.cellsDone}/${e.cells} (model, level) cells done earlier\n`,
+          );
+        bar.tick(0);
+      } else if (e.phase === "encode" && bar) {
+        done.set(`${e.modelId}\u0000${e.level}`, e.done);
+        bar.tick([...done.values()].reduce((a, b) => a + b, 0));
+      }
+    },
+    finish(summary) {
+      bar?.done(summary);
+    },
+  };
+}
+
+export function registerBenchCommands(program: Command): void {
+  const bench = program
+    .command("bench")
+    .description(
+      "run the occlusion-robustness benchmark (protocol v1) on an ingested split: render, encode, score every model at every level; store the run and its per-query ranks; write JSON, CSV and an HTML report (resumable: run the same command again after a kill)",
+    )
+    .option("--models <ids>", "registered models, comma-separated (cxr models list)", list("--models"))
+    .option("--dataset <name>", "an ingested dataset (cxr datasets list)")
+    .option("--split <split>", "the split whose pairs are the test set", "test")
+    .addOption(
+      new Option("--corruption <family>", "corruption family")
+        .choices(["occlusion", "gaussian_noise", "gaussian_blur", "contrast", "jpeg", "downsample"])
+        .default("occlusion"),
+    )
+    .option(
+      "--levels <list>",
+      "levels, comma-separated: occlusion fractions in [0,1] (default 0,0.1,0.2,0.3,0.4,0.5) or severities 0..5",
+      numbers("--levels"),
+    )
+    .option(
+      "--seed <n>",
+      "seed of the occlusion permutations, noise and bootstrap",
+      wholeNumber("--seed", 2 ** 32 - 1),
+    )
+    .addOption(
+      new Option(
+        "--text-field <field>",
+        "report text: impression (then findings), findings, findings+impression, longest",
+      ).choices(["impression", "findings", "findings+impression", "longest"]),
+    )
+    .option("--grid <n>", "occlusion grid G (G x G cells; default 8)", wholeNumber("--grid", 64))
+    .addOption(
+      new Option("--fill <fill>", "occlusion fill (default black)").choices(["black", "mean", "noise"]),
+    )
+    .addOption(
+      new Option("--pattern <pattern>", "occlusion pattern (default cells)").choices(["cells", "block"]),
+    )
+    .option("--views <list>", "image views: frontal, lateral (default frontal)", list("--views"))
+    .option(
+      "--distractors <splits>",
+      "further splits whose reports join the candidate corpus",
+      list("--distractors"),
+    )
+    .option(
+      "--bootstrap <n>",
+      "bootstrap replicates for the intervals (protocol default 1000)",
+      wholeNumber("--bootstrap", 100_000),
+    )
+    .option(
+      "--reference <model>",
+      "reference model of the corruption error (default clip when in the run; none for none)",
+    )
+    .option("--batch <n>", "images per encoder batch", wholeNumber("--batch", 4096))
+    .option("--out <dir>", "output folder (default <CXR_DATA_DIR>/runs/<runId>)")
+    .option("--no-cache", "do not keep the rendered corrupted images (default: <CXR_DATA_DIR>/corruptions)")
+    .option("--json", "print the result as JSON")
+    .action(
+      async (opts: {
+        models?: string[];
+        dataset?: string;
+        split: string;
+        corruption: "occlusion" | "gaussian_noise" | "gaussian_blur" | "contrast" | "jpeg" | "downsample";
+        levels?: number[];
+        seed?: number;
+        textField?: "impression" | "findings" | "findings+impression" | "longest";
+        grid?: number;
+        fill?: "black" | "mean" | "noise";
+        pattern?: "cells" | "block";
+        views?: string[];
+        distractors?: string[];
+        bootstrap?: number;
+        reference?: string;
+        batch?: number;
+        out?: string;
+        cache: boolean;
+        json?: boolean;
+      }) => {
+        if (!opts.models) throw new CliError("--models is required (e.g. --models demo-cxr)");
+        if (!opts.dataset) throw new CliError("--dataset is required (see cxr datasets list)");
+        for (const v of opts.views ?? []) {
+          if (v !== "frontal" && v !== "lateral")
+            throw new CliError(`--views: "${v}" is not frontal or lateral`);
+        }
+        if (opts.bootstrap === 0) throw new CliError("--bootstrap must be at least 1");
+        if (opts.batch === 0) throw new CliError("--batch must be at least 1");
+        const cfg = config();
+        const progress = benchProgress();
+        const result = await withDb((db) =>
+          runBench({
+            db,
+            config: cfg,
+            models: opts.models!,
+            dataset: opts.dataset!,
+            split: opts.split,
+            corruption: opts.corruption,
+            ...(opts.levels ? { levels: opts.levels } : {}),
+            ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+            ...(opts.textField ? { textField: opts.textField } : {}),
+            ...(opts.grid === undefined ? {} : { grid: opts.grid }),
+            ...(opts.fill ? { fill: opts.fill } : {}),
+            ...(opts.pattern ? { pattern: opts.pattern } : {}),
+            ...(opts.views ? { views: opts.views as ("frontal" | "lateral")[] } : {}),
+            ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
+            ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
+            ...(opts.reference === undefined
+              ? {}
+              : { referenceModel: opts.reference === "none" ? null : opts.reference }),
+            ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
+            ...(opts.out ? { outDir: opts.out } : {}),
+            cache: opts.cache,
+            onProgress: progress.onProgress,
+          }),
+        );
+        progress.finish(
+          `${result.record.results.length / 2} (model, level) cells${result.resumedCells > 0 ? `, ${result.resumedCells} from the earlier process` : ""}`,
+        );
+        const { run } = result.record;
+        output(
+          opts.json,
+          {
+            runId: result.runId,
+            resumed: result.resumed,
+            resumedCells: result.resumedCells,
+            outDir: result.outDir,
+            files: result.files,
+            protocolVersion: run.protocolVersion,
+            protocolKey: run.protocolKey,
+            protocol: run.protocol,
+            dataset: run.dataset,
+            models: run.models,
+            counts: run.counts,
+            scoringKernel: run.scoringKernel,
+            startedAt: run.startedAt,
+            endedAt: run.endedAt,
+            results: withoutRanks(result.record.results),
+            summaries: result.record.summaries,
+          },
+          () =>
+            [
+              `run ${result.runId}${result.resumed ? ` (continued; ${result.resumedCells} cells from the earlier process)` : ""}: ${run.dataset.id}/${run.protocol.corpus.split}, protocol ${run.protocolVersion} ${run.protocolKey.slice(0, 12)}, seed ${run.protocol.seed}, text ${run.protocol.textField}`,
+              `  ${run.counts.imageQueries} image queries, ${run.counts.textCandidates} candidate texts, ${run.counts.excludedStudies} studies excluded (no ${run.protocol.textField} text), ${run.counts.otherViewImages} images of other views`,
+              "",
+              describeResults(
+                result.record.results,
+                result.record.summaries,
+                run.models.map((m) => m.id),
+              ),
+              "",
+              `written: ${result.files.json}`,
+              `         ${result.files.csv}, ${result.files.report}`,
+            ].join("\n"),
+        );
+      },
+    );
+
+  bench
+    .command("list")
+    .description("benchmark runs in the database, newest first")
+    .option("--json", "print as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const runs = await withDb((db) => listBenchRuns(db));
+      output(opts.json, runs, () =>
+        runs.length === 0
+          ? "no benchmark runs yet (cxr bench --models ... --dataset ...)"
+          : runs.map(describeRun).join("\n"),
+      );
+    });
+
+  bench
+    .command("show")
+    .description("one run: its parameters, counts, per-level values with intervals and robustness summaries")
+    .argument("<runId>", "a run id (cxr bench list)")
+    .option(
+      "--reference <model>",
+      "reference model of the corruption error (default clip when in the run; none for none)",
+    )
+    .option("--json", "print as JSON (with the per-query ranks)")
+    .action(async (runId: string, opts: { json?: boolean; reference?: string }) => {
+      const detail = await withDb((db) =>
+        loadBenchRun(
+          db,
+          runId,
+          opts.reference === undefined
+            ? {}
+            : { referenceModel: opts.reference === "none" ? null : opts.reference },
+        ),
+      );
+      const { run } = detail;
+      output(opts.json, detail, () =>
+        [
+          describeRun(run),
+          `  protocol ${run.protocolVersion} ${run.protocolKey}`,
+          `  dataset fingerprint ${run.datasetFingerprint}`,
+          ...run.models.map((m) => `  model ${m.id} ${m.fingerprint}`),
+          `  ${run.softwareVersion}, ${run.executionProvider ?? "?"}, ${run.hardware ?? "?"}`,
+          run.counts
+            ? `  ${run.counts.imageQueries} image queries, ${run.counts.textCandidates} candidate texts, ${run.counts.excludedStudies} studies excluded`
+            : "",
+          run.outputDir ? `  files in ${run.outputDir}` : "",
+          run.error ? `  error: ${run.error}` : "",
+          "",
+          describeResults(
+            detail.results,
+            detail.summaries,
+            run.models.map((m) => m.id),
+          ),
+        ]
+          .filter((l, i, all) => l !== "" || all[i - 1] !== "")
+          .join("\n"),
+      );
+    });
+
+  bench
+    .command("verify")
+    .description(
+      "recompute every stored metric and interval of a run from its stored per-query ranks; exits 1 on any disagreement",
+    )
+    .argument("<runId>", "a run id (cxr bench list)")
+    .option("--json", "print as JSON")
+    .action(async (runId: string, opts: { json?: boolean }) => {
+      const report = await withDb((db) => recomputeFromDatabase(db, runId));
+      output(opts.json, report, () =>
+        report.ok
+          ? `${runId}: all ${report.checked} stored results agree with their recomputation from the stored ranks`
+          : [
+              `${runId}: ${report.mismatches.length} disagreement(s)${report.protocolKeyOk ? "" : "; the protocol key is not the hash of the stored parameters"}`,
+              ...report.mismatches
+                .slice(0, 20)
+                .map(
+                  (m) =>
+                    `  ${m.modelId} ${m.corruption} ${m.level} ${m.direction}: ${m.what} stored ${m.claimed}, recomputed ${m.recomputed}`,
+                ),
+            ].join("\n"),
+      );
+      if (!report.ok) process.exitCode = EXIT.failed;
+    });
+}

@@ -1,0 +1,30 @@
+export { BenchError, type BenchErrorCode, type BenchGraphQLCode, isBenchError } from "./errors.ts";
+export { toDecodedImage, toPixels } from "./pixels.ts";
+export {
+  type BenchRunDetail,
+  type BenchRunSummary,
+  listBenchRuns,
+  loadBenchRun,
+  type RecomputeReport,
+  recomputeFromDatabase,
+} from "./read.ts";
+export {
+  type BenchConfig,
+  type BenchFiles,
+  type BenchOptions,
+  type BenchProgress,
+  type BenchProtocolOptions,
+  type BenchResult,
+  type OcclusionFill,
+  type OcclusionPattern,
+  protocolInputOf,
+  protocolView,
+  runBench,
+} from "./run.ts";
+export {
+  DatabaseResumeStore,
+  decodeRanks,
+  encodeRanks,
+  METRICS_FORMAT,
+  type StoredMetrics,
+} from "./store.ts";

@@ -1,0 +1,611 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Config } from "@cxr/config";
+import type { ModelModel as Model } from "@cxr/db";
+import { decodeImage, type ModelEncoder } from "@cxr/encoders";
+import {
+  type BenchImage,
+  type BenchModel,
+  type BenchStudy,
+  CorruptionCache,
+  type CorruptionFamily,
+  canonicalProtocol,
+  type DatasetInfo,
+  hardwareInfo,
+  type OrtScorer,
+  OrtScorer as OrtScorerClass,
+  type ProgressEvent,
+  type Protocol,
+  ProtocolError,
+  type ProtocolInput,
+  parseProtocol,
+  prepareBenchmark,
+  protocolKey,
+  type QueryRef,
+  type RecordFile,
+  ranksCsv,
+  resultsCsv,
+  runBenchmark,
+  SEVERITY_FAMILIES,
+  selectText,
+  softwareInfo,
+  summariesCsv,
+  type TextField,
+  type View,
+  writeCsv,
+  writeRecordFile,
+  writeReport,
+} from "@cxr/eval";
+import { firstLine, openEncoder } from "../index-job/model.ts";
+import { BenchError } from "./errors.ts";
+import { toDecodedImage, toPixels } from "./pixels.ts";
+import { type BenchDb, DatabaseResumeStore, type RunContext } from "./store.ts";
+
+/**
+ * `runBench`: protocol v1 of the robustness benchmark (shared/specs/benchmark.md) over one ingested
+ * split and registered models, wired to the database. @cxr/eval does the protocol (corpus,
+ * positives, corruptions, exact scoring, metrics); this file loads the split, wraps each model's
+ * encoders as the engine's model, persists the run, its queries and every finished (model, level)
+ * cell as it completes, and writes the record file, CSVs and report.
+ */
+
+export type BenchConfig = Pick<Config, "dataDir" | "executionProviders" | "cpuThreads" | "encodeBatchSize">;
+
+export type OcclusionFill = "black" | "mean" | "noise";
+export type OcclusionPattern = "cells" | "block";
+
+/** Protocol parameters a caller may set; everything else is protocol v1's default. */
+export interface BenchProtocolOptions {
+  /** "occlusion" (default) or a severity family (gaussian_noise, gaussian_blur, contrast, jpeg, downsample). */
+  corruption?: CorruptionFamily;
+  /** Occlusion fractions in [0, 1], or severities 0..5 for the other families. Default by family. */
+  levels?: number[];
+  seed?: number;
+  textField?: TextField;
+  /** Occlusion only. */
+  grid?: number;
+  fill?: OcclusionFill;
+  pattern?: OcclusionPattern;
+  views?: View[];
+  /** Further splits of the same dataset whose reports join the candidate corpus as distractors. */
+  distractorSplits?: string[];
+  /** Bootstrap replicates (protocol default 1000; fewer only for quick looks, it is a protocol parameter). */
+  bootstrapSamples?: number;
+  confidence?: number;
+}
+
+export type BenchProgress =
+  | ProgressEvent
+  | {
+      phase: "start";
+      runId: string;
+      resumed: boolean;
+      /** (model, level) cells finished by an earlier process of this run. */
+      cellsDone: number;
+      cells: number;
+      images: number;
+      texts: number;
+    }
+  | { phase: "write"; outDir: string };
+
+export interface BenchOptions extends BenchProtocolOptions {
+  db: BenchDb;
+  config: BenchConfig;
+  /** Registered model ids (`cxr models list`), at least one, no repeats. */
+  models: string[];
+  /** Dataset name (`cxr datasets list`). */
+  dataset: string;
+  /** The split whose pairs are the test set. Default "test". */
+  split?: string;
+  /** Where the record file, CSVs and report go. Default `<dataDir>/runs/<runId>`. */
+  outDir?: string;
+  /**
+   * Corrupted images cache (viewable PNGs): a folder, true for `<dataDir>/corruptions` (default),
+   * false for none.
+   */
+  cache?: string | boolean;
+  /** Reference model of the corruption error (default "clip" when in the run; null for none). */
+  referenceModel?: string | null;
+  /** Images per encoder batch (default: the config's encode batch size). */
+  batchSize?: number;
+  onProgress?: (event: BenchProgress) => void;
+}
+
+export interface BenchFiles {
+  json: string;
+  csv: string;
+  ranksCsv: string;
+  summariesCsv: string;
+  report: string;
+}
+
+export interface BenchResult {
+  runId: string;
+  /** True when an unfinished run of the same protocol, split and models was continued. */
+  resumed: boolean;
+  /** (model, level) cells taken from the database instead of computed. */
+  resumedCells: number;
+  outDir: string;
+  files: BenchFiles;
+  record: RecordFile;
+}
+
+const UNFINISHED = ["pending", "running", "failed"];
+
+/** Source view names (PA, AP, LATERAL, LL, ...) as protocol views; unknown views take part in neither. */
+export function protocolView(view: string | null): View | "other" {
+  const v = (view ?? "").trim().toUpperCase();
+  if (v === "") return "other";
+  if (v.includes("LAT") || v === "LL" || v === "RL" || v === "LAO" || v === "RAO") return "lateral";
+  if (v.startsWith("PA") || v.startsWith("AP") || v === "FRONTAL" || v === "PA LLD" || v === "AP LLD")
+    return "frontal";
+  return "other";
+}
+
+export function protocolInputOf(options: BenchProtocolOptions & { split?: string }): ProtocolInput {
+  const family = options.corruption ?? "occlusion";
+  const isOcclusion = family === "occlusion";
+  if (!isOcclusion) {
+    if (!(SEVERITY_FAMILIES as readonly string[]).includes(family)) {
+      throw new BenchError(
+        "INVALID_ARGUMENT",
+        `unknown corruption family "${family}" (occlusion, ${SEVERITY_FAMILIES.join(", ")})`,
+      );
+    }
+    for (const [flag, value] of [
+      ["grid", options.grid],
+      ["fill", options.fill],
+      ["pattern", options.pattern],
+    ] as const) {
+      if (value !== undefined)
+        throw new BenchError("INVALID_ARGUMENT", `${flag} applies to occlusion only, not ${family}`);
+    }
+  }
+  const input: ProtocolInput = {
+    corruption: isOcclusion
+      ? {
+          family: "occlusion",
+          ...(options.grid === undefined ? {} : { grid: options.grid }),
+          ...(options.fill === undefined ? {} : { fill: options.fill }),
+          ...(options.pattern === undefined ? {} : { pattern: options.pattern }),
+        }
+      : { family },
+    corpus: { split: options.split ?? "test", distractorSplits: options.distractorSplits ?? [] },
+  };
+  if (options.levels !== undefined) input.levels = options.levels;
+  if (options.seed !== undefined) input.seed = options.seed;
+  if (options.textField !== undefined) input.textField = options.textField;
+  if (options.views !== undefined) input.views = options.views;
+  if (options.bootstrapSamples !== undefined || options.confidence !== undefined) {
+    input.bootstrap = {
+      ...(options.bootstrapSamples === undefined ? {} : { samples: options.bootstrapSamples }),
+      ...(options.confidence === undefined ? {} : { confidence: options.confidence }),
+    };
+  }
+  return input;
+}
+
+function parse(input: ProtocolInput): Protocol {
+  try {
+    return parseProtocol(input);
+  } catch (error) {
+    if (error instanceof ProtocolError) throw new BenchError("INVALID_ARGUMENT", error.message);
+    throw error;
+  }
+}
+
+interface LoadedSplit {
+  datasetRowId: string;
+  datasetName: string;
+  fingerprint: string;
+  studies: BenchStudy[];
+  images: BenchImage[];
+  distractorTexts: string[];
+}
+
+async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): Promise<LoadedSplit> {
+  const dataset = await db.prisma.dataset.findUnique({ where: { name: datasetName } });
+  if (dataset === null) {
+    throw new BenchError(
+      "UNKNOWN_DATASET",
+      `no dataset "${datasetName}" is ingested (see \`cxr datasets list\`)`,
+      { dataset: datasetName },
+    );
+  }
+  if (dataset.status !== "ready") {
+    throw new BenchError(
+      "DATASET_NOT_READY",
+      `dataset "${datasetName}" is ${dataset.status}: finish its ingest (\`cxr ingest\` again resumes it) before benchmarking`,
+      { dataset: datasetName },
+    );
+  }
+  const splitName = protocol.corpus.split;
+  const split = await db.prisma.split.findUnique({
+    where: { datasetId_name: { datasetId: dataset.id, name: splitName } },
+  });
+  if (split === null) {
+    const names = (
+      await db.prisma.split.findMany({ where: { datasetId: dataset.id }, select: { name: true } })
+    )
+      .map((s) => s.name)
+      .sort();
+    throw new BenchError(
+      "UNKNOWN_SPLIT",
+      `dataset "${datasetName}" has no split "${splitName}" (it has: ${names.join(", ") || "none"})`,
+      { dataset: datasetName },
+    );
+  }
+  if (split.fingerprint === null) {
+    throw new BenchError(
+      "DATASET_NOT_READY",
+      `split "${splitName}" of "${datasetName}" has no fingerprint yet: finish its ingest first`,
+      { dataset: datasetName },
+    );
+  }
+  const rows = await db.prisma.study.findMany({
+    where: { splitId: split.id },
+    include: { images: true, report: true },
+    orderBy: { externalId: "asc" },
+  });
+  const studies: BenchStudy[] = [];
+  const images: BenchImage[] = [];
+  for (const study of rows) {
+    studies.push({
+      studyId: study.externalId,
+      findings: study.report?.findings ?? null,
+      impression: study.report?.impression ?? null,
+    });
+    for (const image of study.images) {
+      // Ids are the source's, not row ids: stable across databases and re-ingests, so the tie order,
+      // the occlusion seeds and the bootstrap groups are too.
+      const key = `${study.externalId}/${image.externalId}`;
+      const file = image.path;
+      images.push({
+        id: key,
+        studyId: study.externalId,
+        imageKey: key,
+        // An unknown view takes part in no protocol view; the engine counts it as another view.
+        view: protocolView(image.view) as View,
+        sha256: image.sha256,
+        load: async () => {
+          let bytes: Uint8Array;
+          try {
+            bytes = await readFile(file);
+          } catch (error) {
+            throw new BenchError(
+              "RUN_FAILED",
+              `image ${key} cannot be read (${(error as NodeJS.ErrnoException).code ?? "EIO"}): ${file}`,
+              { dataset: datasetName },
+              { cause: error },
+            );
+          }
+          try {
+            return toPixels(await decodeImage(bytes, { name: key }), key);
+          } catch (error) {
+            throw new BenchError(
+              "RUN_FAILED",
+              `image ${key} cannot be decoded: ${firstLine(error)}`,
+              { dataset: datasetName },
+              { cause: error },
+            );
+          }
+        },
+      });
+    }
+  }
+  const distractorTexts: string[] = [];
+  for (const name of protocol.corpus.distractorSplits) {
+    const other = await db.prisma.split.findUnique({
+      where: { datasetId_name: { datasetId: dataset.id, name } },
+    });
+    if (other === null) {
+      throw new BenchError("UNKNOWN_SPLIT", `dataset "${datasetName}" has no distractor split "${name}"`, {
+        dataset: datasetName,
+      });
+    }
+    const reports = await db.prisma.report.findMany({
+      where: { study: { splitId: other.id } },
+      select: { findings: true, impression: true },
+    });
+    for (const r of reports) {
+      const text = selectText(r, protocol.textField);
+      if (text !== null) distractorTexts.push(text);
+    }
+  }
+  return {
+    datasetRowId: dataset.id,
+    datasetName,
+    fingerprint: split.fingerprint,
+    studies,
+    images,
+    distractorTexts,
+  };
+}
+
+async function findModels(db: BenchDb, ids: string[]): Promise<Model[]> {
+  if (ids.length === 0) throw new BenchError("INVALID_ARGUMENT", "name at least one model (--models a,b)");
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new BenchError("INVALID_ARGUMENT", `model "${id}" is named twice`);
+    seen.add(id);
+  }
+  const out: Model[] = [];
+  for (const id of ids) {
+    const row = await db.prisma.model.findUnique({ where: { id } });
+    if (row === null) {
+      throw new BenchError(
+        "UNKNOWN_MODEL",
+        `no model "${id}" is registered (see \`cxr models list\`, add one with \`cxr models add\`)`,
+        { model: id },
+      );
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+async function openEncoders(
+  models: Model[],
+  config: BenchConfig,
+  batchSize: number,
+): Promise<ModelEncoder[]> {
+  const open: ModelEncoder[] = [];
+  try {
+    for (const m of models) {
+      try {
+        open.push(await openEncoder(m, config, { batchSize }));
+      } catch (error) {
+        throw new BenchError("MODEL_UNAVAILABLE", firstLine(error), { model: m.id }, { cause: error });
+      }
+    }
+    return open;
+  } catch (error) {
+    for (const e of open) await e.close();
+    throw error;
+  }
+}
+
+/** The engine's model: images arrive as rendered pixels, texts as the protocol's report texts. */
+function benchModel(model: Model, encoder: ModelEncoder): BenchModel {
+  const provider = encoder.info.providers.image;
+  const unwrap = (what: string, results: Awaited<ReturnType<ModelEncoder["encodeImages"]>>) =>
+    results.map((r, i) => {
+      if (!r.ok) {
+        throw new BenchError(
+          "RUN_FAILED",
+          `${model.id}: ${what} ${i} of a batch could not be encoded: ${firstLine(r.error)}`,
+          { model: model.id },
+          { cause: r.error },
+        );
+      }
+      return r.embedding;
+    });
+  return {
+    id: model.id,
+    fingerprint: model.fingerprint,
+    executionProvider: provider,
+    async encodeImages(pixels) {
+      return unwrap(
+        "image",
+        await encoder.encodeImages(pixels.map((p, i) => ({ image: toDecodedImage(p), name: `#${i}` }))),
+      );
+    },
+    async encodeTexts(texts) {
+      return unwrap("text", await encoder.encodeTexts(texts));
+    },
+  };
+}
+
+/** The similarity kernel on the encoders' accelerator when they got one, else on CPU. */
+async function createScorer(providers: string[], config: BenchConfig): Promise<OrtScorer> {
+  const threads = config.cpuThreads > 0 ? { intraOpNumThreads: config.cpuThreads } : {};
+  const accelerated = providers.filter((p) => p !== "cpu");
+  if (accelerated.length > 0) {
+    try {
+      return await OrtScorerClass.create({ executionProviders: [...accelerated, "cpu"], ...threads });
+    } catch {
+      // The encoders' provider is not usable for the in-memory graph: score on CPU.
+    }
+  }
+  return OrtScorerClass.create({ executionProviders: ["cpu"], ...threads });
+}
+
+function sameQueries(
+  stored: { direction: string; ordinal: number; itemId: string; studyId: string }[],
+  prepared: Record<string, QueryRef[]>,
+): boolean {
+  const total = Object.values(prepared).reduce((n, q) => n + q.length, 0);
+  if (stored.length !== total) return false;
+  return stored.every((q) => {
+    const p = prepared[q.direction]?.[q.ordinal];
+    return p !== undefined && p.id === q.itemId && p.group === q.studyId;
+  });
+}
+
+/**
+ * Runs (or continues) a benchmark. An unfinished run with the same protocol key, dataset, split,
+ * split fingerprint and model set (ids and fingerprints) is continued: its finished (model, level)
+ * cells are read back from the database, the rest computed, so that a run killed at any point and
+ * started again with the same arguments ends with the numbers of an uninterrupted run.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const { db, config } = options;
+  const emit = options.onProgress ?? (() => {});
+  const protocol = parse(protocolInputOf(options));
+  const key = protocolKey(protocol);
+  const models = await findModels(db, options.models);
+  const split = await loadSplit(db, options.dataset, protocol);
+  const dataset: DatasetInfo = { id: split.datasetName, fingerprint: split.fingerprint };
+
+  let prep: ReturnType<typeof prepareBenchmark>;
+  try {
+    prep = prepareBenchmark(protocol, dataset, split.studies, split.images, split.distractorTexts);
+  } catch (error) {
+    throw new BenchError("INVALID_ARGUMENT", firstLine(error), { dataset: options.dataset });
+  }
+  if (prep.images.length === 0) {
+    throw new BenchError(
+      "NO_QUERIES",
+      `no image queries in split "${protocol.corpus.split}" of "${options.dataset}": ${prep.counts.studies} studies with ${protocol.views.join("/")} images, ${prep.counts.excludedStudies} without a ${protocol.textField} text, ${prep.counts.otherViewImages} images of other or unknown views`,
+      { dataset: options.dataset },
+    );
+  }
+  const queries = { "image->text": prep.imageQueries, "text->image": prep.textQueries };
+
+  const batchSize = Math.max(1, options.batchSize ?? config.encodeBatchSize);
+  const encoders = await openEncoders(models, config, batchSize);
+  let scorer: OrtScorer | undefined;
+  let runId: string | undefined;
+  try {
+    const providers = [...new Set(encoders.map((e) => e.info.providers.image))];
+    scorer = await createScorer(providers, config);
+    const accelerator = providers.find((p) => p !== "cpu");
+    const hardware = hardwareInfo(accelerator ? { accelerator } : {});
+    const software = softwareInfo();
+    const hardwareLine = `${hardware.cpu} x${hardware.cores}${hardware.accelerator ? ` + ${hardware.accelerator}` : ""}`;
+
+    // The run: an unfinished one of the same protocol, data and models, or a new one.
+    const modelSet = models.map((m) => `${m.id}\u0000${m.fingerprint}`).sort();
+    const candidates = await db.prisma.benchmarkRun.findMany({
+      where: {
+        protocolKey: key,
+        datasetId: split.datasetRowId,
+        split: protocol.corpus.split,
+        datasetFingerprint: split.fingerprint,
+        status: { in: UNFINISHED },
+      },
+      include: { models: true },
+      orderBy: { startedAt: "desc" },
+    });
+    let run = candidates.find(
+      (r) =>
+        r.models.length === modelSet.length &&
+        r.models
+          .map((m) => `${m.modelId}\u0000${m.modelFingerprint}`)
+          .sort()
+          .every((v, i) => v === modelSet[i]),
+    );
+    if (run !== undefined) {
+      const stored = await db.prisma.benchmarkQuery.findMany({ where: { runId: run.id } });
+      if (!sameQueries(stored, queries)) run = undefined;
+    }
+    const resumed = run !== undefined;
+    const common = {
+      softwareVersion: `${software.package}@${software.version}`,
+      executionProvider: providers.join("+"),
+      hardware: hardwareLine,
+      countsJson: JSON.stringify(prep.counts),
+    };
+    if (run === undefined) {
+      run = await db.prisma.benchmarkRun.create({
+        data: {
+          protocolVersion: protocol.version,
+          paramsJson: canonicalProtocol(protocol),
+          protocolKey: key,
+          datasetId: split.datasetRowId,
+          split: protocol.corpus.split,
+          datasetFingerprint: split.fingerprint,
+          status: "running",
+          ...common,
+          models: { create: models.map((m) => ({ modelId: m.id, modelFingerprint: m.fingerprint })) },
+        },
+        include: { models: true },
+      });
+      const rows = Object.entries(queries).flatMap(([direction, list]) =>
+        list.map((q, ordinal) => ({ runId: run!.id, direction, ordinal, itemId: q.id, studyId: q.group })),
+      );
+      for (let s = 0; s < rows.length; s += 500) {
+        await db.prisma.benchmarkQuery.createMany({ data: rows.slice(s, s + 500) });
+      }
+    } else {
+      await db.prisma.benchmarkRun.update({
+        where: { id: run.id },
+        data: { status: "running", error: null, ...common },
+      });
+    }
+    runId = run.id;
+    const outDir = path.resolve(options.outDir ?? run.outputDir ?? path.join(config.dataDir, "runs", run.id));
+    await db.prisma.benchmarkRun.update({ where: { id: run.id }, data: { outputDir: outDir } });
+
+    const context: RunContext = {
+      runId: run.id,
+      protocol,
+      protocolKey: key,
+      datasetId: dataset.id,
+      datasetFingerprint: dataset.fingerprint,
+    };
+    const cellsDone = await db.prisma.benchmarkResult.count({ where: { runId: run.id } });
+    emit({
+      phase: "start",
+      runId: run.id,
+      resumed,
+      cellsDone: Math.floor(cellsDone / 2),
+      cells: models.length * protocol.levels.length,
+      images: prep.images.length,
+      texts: prep.corpusTexts.length,
+    });
+    const cacheOption = options.cache ?? true;
+    const cache =
+      cacheOption === false
+        ? undefined
+        : new CorruptionCache(
+            typeof cacheOption === "string"
+              ? path.resolve(cacheOption)
+              : path.join(config.dataDir, "corruptions"),
+          );
+    let resumedCells = 0;
+    const record = await runBenchmark({
+      protocol,
+      dataset,
+      studies: split.studies,
+      images: split.images,
+      distractorTexts: split.distractorTexts,
+      models: models.map((m, i) => benchModel(m, encoders[i]!)),
+      scorer,
+      ...(cache ? { cache } : {}),
+      resumeStore: new DatabaseResumeStore(db, context),
+      onProgress: (event) => {
+        if (event.phase === "level-done" && event.resumed) resumedCells++;
+        emit(event);
+      },
+      batchSize,
+      runId: run.id,
+      hardware: accelerator ? { accelerator } : {},
+      ...(options.referenceModel === undefined ? {} : { referenceModel: options.referenceModel }),
+    });
+    // The run began when its first process did.
+    record.run.startedAt = run.startedAt.toISOString();
+
+    emit({ phase: "write", outDir });
+    const files: BenchFiles = {
+      json: path.join(outDir, "run.json"),
+      csv: path.join(outDir, "results.csv"),
+      ranksCsv: path.join(outDir, "ranks.csv"),
+      summariesCsv: path.join(outDir, "summaries.csv"),
+      report: path.join(outDir, "report.html"),
+    };
+    await writeRecordFile(files.json, record);
+    await writeCsv(files.csv, resultsCsv(record.results));
+    await writeCsv(files.ranksCsv, ranksCsv(record.run, record.results));
+    await writeCsv(files.summariesCsv, summariesCsv(record.summaries));
+    await writeReport(files.report, record);
+    await db.prisma.benchmarkRun.update({
+      where: { id: run.id },
+      data: { status: "completed", finishedAt: new Date(record.run.endedAt), error: null },
+    });
+    return { runId: run.id, resumed, resumedCells, outDir, files, record };
+  } catch (error) {
+    if (runId !== undefined) {
+      await db.prisma.benchmarkRun
+        .update({ where: { id: runId }, data: { status: "failed", error: firstLine(error) } })
+        .catch(() => {});
+    }
+    if (error instanceof BenchError) throw error;
+    throw new BenchError("RUN_FAILED", `benchmark run failed: ${firstLine(error)}`, runId ? { runId } : {}, {
+      cause: error,
+    });
+  } finally {
+    await scorer?.close();
+    for (const e of encoders) await e.close();
+  }
+}
