@@ -535,16 +535,30 @@ export class EmbeddedVectorStore implements VectorStore {
         const stmt = this.db
           .prepare(`SELECT id, vector${fields.map((f) => `, ${col(f)}`).join("")} FROM ${table(row)}`)
           .raw();
-        const v = new Float32Array(row.dimension);
-        const bytes = new Uint8Array(v.buffer);
+        // Rows arrive in chunks, transposed into the column-major blocks a chunk at a time.
+        loaded.matrix.reserve(
+          this.db
+            .prepare(`SELECT count(*) FROM ${table(row)}`)
+            .pluck()
+            .get() as number,
+        );
+        const CHUNK = 512;
+        const chunk = new Float32Array(CHUNK * row.dimension);
+        const bytes = new Uint8Array(chunk.buffer);
+        let pending = 0;
         for (const r of stmt.iterate() as Iterable<unknown[]>) {
           const id = r[0] as string;
-          bytes.set((r[1] as Buffer).subarray(0, row.dimension * 4));
-          const slot = loaded.matrix.append(v);
+          bytes.set((r[1] as Buffer).subarray(0, row.dimension * 4), pending * row.dimension * 4);
+          const slot = loaded.matrix.size + pending;
           loaded.ids[slot] = id;
           loaded.slotOf.set(id, slot);
           for (let f = 0; f < fields.length; f++) loaded.values[f]![slot] = r[2 + f] as string | null;
+          if (++pending === CHUNK) {
+            loaded.matrix.appendRows(chunk, pending);
+            pending = 0;
+          }
         }
+        if (pending > 0) loaded.matrix.appendRows(chunk, pending);
         return loaded;
       })
       .deferred();

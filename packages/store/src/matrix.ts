@@ -14,12 +14,12 @@ const MIN_BLOCK_COLUMNS = 256;
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-/** One MatMul session per (dimension, threads), shared by every collection in the process. */
-function session(dimension: number, threads: number): Promise<ort.InferenceSession> {
-  const key = `${dimension}:${threads}`;
+/** One session per (dimension, threads, graph), shared by every collection in the process. */
+function session(dimension: number, threads: number, withTopK: boolean): Promise<ort.InferenceSession> {
+  const key = `${dimension}:${threads}:${withTopK}`;
   let s = sessions.get(key);
   if (s === undefined) {
-    s = ort.InferenceSession.create(matmulModel(dimension), {
+    s = ort.InferenceSession.create(matmulModel(dimension, withTopK), {
       executionProviders: ["cpu"],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -37,6 +37,17 @@ interface Block {
   data: Float32Array;
   capacity: number;
   used: number;
+  /** 0 for used columns, -Infinity after; rebuilt when `used` changed. */
+  mask?: { used: number; tensor: ort.Tensor };
+}
+
+function maskOf(block: Block): ort.Tensor {
+  if (block.mask === undefined || block.mask.used !== block.used) {
+    const m = new Float32Array(block.capacity);
+    m.fill(Number.NEGATIVE_INFINITY, block.used);
+    block.mask = { used: block.used, tensor: new ort.Tensor("float32", m, [block.capacity]) };
+  }
+  return block.mask.tensor;
 }
 
 export class VectorMatrix {
@@ -53,25 +64,63 @@ export class VectorMatrix {
     return this.total;
   }
 
+  /** The block the next appended vector goes to, created or grown as needed. */
+  private space(): Block {
+    const bi = Math.floor(this.total / MAX_BLOCK_COLUMNS);
+    let block = this.blocks[bi];
+    if (block === undefined) {
+      block = {
+        data: new Float32Array(this.dimension * MIN_BLOCK_COLUMNS),
+        capacity: MIN_BLOCK_COLUMNS,
+        used: 0,
+      };
+      this.blocks.push(block);
+    } else if (block.used === block.capacity) {
+      block = this.grow(bi, Math.min(MAX_BLOCK_COLUMNS, block.capacity * 2));
+    }
+    return block;
+  }
+
+  /**
+   * Pre-sizes an empty matrix for n vectors: full blocks, then one sized to the remainder, so a
+   * bulk load neither copies while growing nor scans more than 255 unused columns.
+   */
+  reserve(n: number): void {
+    if (this.total !== 0 || this.blocks.length !== 0) return;
+    for (let left = n; left > 0; left -= MAX_BLOCK_COLUMNS) {
+      const capacity = Math.min(MAX_BLOCK_COLUMNS, Math.ceil(left / MIN_BLOCK_COLUMNS) * MIN_BLOCK_COLUMNS);
+      this.blocks.push({ data: new Float32Array(this.dimension * capacity), capacity, used: 0 });
+    }
+  }
+
   /** Appends a vector; returns its slot. */
   append(vector: Float32Array): number {
-    let last = this.blocks[this.blocks.length - 1];
-    if (last === undefined || last.used === last.capacity) {
-      if (last !== undefined && last.capacity < MAX_BLOCK_COLUMNS) {
-        last = this.grow(this.blocks.length - 1, Math.min(MAX_BLOCK_COLUMNS, last.capacity * 2));
-      } else {
-        last = {
-          data: new Float32Array(this.dimension * MIN_BLOCK_COLUMNS),
-          capacity: MIN_BLOCK_COLUMNS,
-          used: 0,
-        };
-        this.blocks.push(last);
-      }
-    }
+    const block = this.space();
     const slot = this.total++;
-    last.used++;
+    block.used++;
     this.set(slot, vector);
     return slot;
+  }
+
+  /**
+   * Appends n row-major vectors (rows[i * dimension + d]) in one go, transposing in tiles so the
+   * column-major writes stay sequential (a vector-at-a-time append strides across the block).
+   */
+  appendRows(rows: Float32Array, n: number): void {
+    const D = this.dimension;
+    let done = 0;
+    while (done < n) {
+      const block = this.space();
+      const take = Math.min(n - done, block.capacity - block.used);
+      const { data, capacity, used } = block;
+      for (let d = 0; d < D; d++) {
+        const out = d * capacity + used;
+        for (let j = 0; j < take; j++) data[out + j] = rows[(done + j) * D + d]!;
+      }
+      block.used += take;
+      this.total += take;
+      done += take;
+    }
   }
 
   set(slot: number, vector: Float32Array): void {
@@ -91,10 +140,11 @@ export class VectorMatrix {
 
   /** Removes the last slot (after the caller moved it elsewhere with set()). */
   pop(): void {
-    const last = this.blocks[this.blocks.length - 1]!;
-    last.used--;
+    const bi = Math.floor((this.total - 1) / MAX_BLOCK_COLUMNS);
+    const block = this.blocks[bi]!;
+    block.used--;
     this.total--;
-    if (last.used === 0) this.blocks.pop();
+    if (block.used === 0 && bi === this.blocks.length - 1) this.blocks.pop();
   }
 
   private grow(index: number, capacity: number): Block {
@@ -121,16 +171,40 @@ export class VectorMatrix {
     const b = queries.length / this.dimension;
     const heaps = Array.from({ length: b }, () => new TopK(Math.min(k, Math.max(1, this.total))));
     if (this.total === 0) return heaps.map(() => []);
-    const s = await session(this.dimension, this.threads);
+    const withTopK = accept === null;
+    const s = await session(this.dimension, this.threads, withTopK);
     const q = new ort.Tensor("float32", queries, [b, this.dimension]);
     for (let bi = 0; bi < this.blocks.length; bi++) {
       const block = this.blocks[bi]!;
-      const out = await s.run({
-        Q: q,
-        X: new ort.Tensor("float32", block.data, [this.dimension, block.capacity]),
-      });
-      const scores = out["S"]!.data as Float32Array;
+      if (block.used === 0) continue;
+      const x = new ort.Tensor("float32", block.data, [this.dimension, block.capacity]);
       const base = bi * MAX_BLOCK_COLUMNS;
+      if (withTopK) {
+        // Unused columns are masked to -Infinity, so they only come back when k exceeds the live ones.
+        const kk = Math.min(block.capacity, k);
+        const out = await s.run({
+          Q: q,
+          X: x,
+          M: maskOf(block),
+          K: new ort.Tensor("int64", BigInt64Array.from([BigInt(kk)]), [1]),
+        });
+        const values = out["V"]!.data as Float32Array;
+        const indices = out["I"]!.data as BigInt64Array;
+        for (let r = 0; r < b; r++) {
+          const heap = heaps[r]!;
+          for (let j = r * kk; j < (r + 1) * kk; j++) {
+            const col = Number(indices[j]!);
+            const score = values[j]!;
+            if (col >= block.used || score < minScore) continue;
+            if (score <= heap.threshold && heap.size === heap.k) break;
+            heap.push(score, base + col);
+          }
+        }
+        for (const t of Object.values(out)) t.dispose();
+        continue;
+      }
+      const out = await s.run({ Q: q, X: x });
+      const scores = out["S"]!.data as Float32Array;
       for (let r = 0; r < b; r++) {
         const heap = heaps[r]!;
         const row = r * block.capacity;
