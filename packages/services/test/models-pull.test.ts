@@ -302,6 +302,21 @@ describe("download", () => {
     expect(hub.requests.length).toBe(count);
   });
 
+  it("starts over when the partial file is not a prefix the server can continue (HTTP 416)", async () => {
+    const dir = fresh("dl");
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    mkdirSync(dir, { recursive: true });
+    const dest = path.join(dir, "image.onnx");
+    const url = `${hub.url}/${HUB_REPO}/resolve/main/onnx/vision_model.onnx`;
+    const bytes = hub.files.get("onnx/vision_model.onnx")!;
+    writeFileSync(`${dest}.partial`, Buffer.alloc(bytes.length + 10, 7));
+    writeFileSync(`${dest}.partial.json`, JSON.stringify({ url }));
+    const result = await download({ url, dest, label: "image.onnx", kind: "binary" });
+    expect(result).toMatchObject({ sha256: sha(bytes), size: bytes.length, resumedFrom: 0 });
+    const cdn = hub.requests.filter((r) => r.path.startsWith("/cdn/"));
+    expect(cdn.map((r) => r.status)).toEqual([416, 200]);
+  });
+
   it("reads sha256 from ETag-like headers only when they hold 64 hex digits", () => {
     const h = "ab".repeat(32);
     expect(sha256Tag(`"${h}"`)).toBe(h);

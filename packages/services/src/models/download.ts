@@ -128,14 +128,16 @@ async function attemptDownload(
 
   try {
     arm();
-    let { response, announced } = await request(url, offset, controller.signal).catch((error: unknown) => {
-      if (options.signal?.aborted) throw fail("interrupted", error);
-      if (timedOut) throw new TransferCut(fail(`no response within ${timeoutMs / 1000} s`, error));
-      // A connection reset before the headers is worth another attempt; a refused or unresolvable one is not.
-      const transient = TRANSIENT.has(errorCode(error) ?? "");
-      const failure = fail(`cannot connect: ${describeNetworkError(error)}`, error);
-      throw transient ? new TransferCut(failure) : failure;
-    });
+    const send = (from: number) =>
+      request(url, from, controller.signal).catch((error: unknown) => {
+        if (options.signal?.aborted) throw fail("interrupted", error);
+        if (timedOut) throw new TransferCut(fail(`no response within ${timeoutMs / 1000} s`, error));
+        // A connection reset before the headers is worth another attempt; a refused or unresolvable one is not.
+        const transient = TRANSIENT.has(errorCode(error) ?? "");
+        const failure = fail(`cannot connect: ${describeNetworkError(error)}`, error);
+        throw transient ? new TransferCut(failure) : failure;
+      });
+    let { response, announced } = await send(offset);
     let resumed = offset;
     if (response.status === 416 && offset > 0) {
       // The partial file is not a prefix the server can continue (complete or larger): start over.
@@ -143,7 +145,7 @@ async function attemptDownload(
       await rm(partial, { force: true });
       offset = 0;
       resumed = 0;
-      ({ response, announced } = await request(url, 0, controller.signal));
+      ({ response, announced } = await send(0));
     }
     if (response.status !== 200 && response.status !== 206) {
       const body = await safeText(response);
