@@ -263,6 +263,18 @@ describe("bad bundles: a clear error naming the file and field, nothing recorded
       message: /image\.onnx: dimension: the graph output "image_embeds" has width 6, the manifest says 8/,
     },
     {
+      name: "padding that leaks into the text embedding (self-test)",
+      make: async (dir) => {
+        // Mean over all positions (MedCLIP-style) with padding to the longest text: a text's
+        // embedding depends on its batch, which the self-test catches.
+        await writeTinyBundle(dir, { text: { attentionMask: false, pooling: "mean", padding: "longest" } });
+      },
+      file: "text.onnx",
+      field: "text.tokenizer.padding",
+      message:
+        /text\.onnx: text\.tokenizer\.padding: self-test failed: text: single = batched: max abs difference/,
+    },
+    {
       name: "an invalid manifest field",
       make: async (dir) => {
         await writeTinyBundle(dir, { editManifest: (m) => (m.dimension = -3) });
