@@ -166,6 +166,17 @@ describe("cxr models add | list | show | verify | remove", () => {
       expect(result.stdout, c.name).toBe("");
     }
     expect(listIds(env)).toEqual([]);
+    // A models folder that cannot be written is the environment's fault: exit 2, said so.
+    const blocker = path.join(work, "a-file");
+    await writeFile(blocker, "not a folder");
+    const valid = path.join(work, "valid-for-unwritable");
+    await writeTinyBundle(valid);
+    const unwritable = cxr(["models", "add", valid], {
+      ...env,
+      CXR_MODELS_DIR: path.join(blocker, "models"),
+    });
+    expect(unwritable.status).toBe(2);
+    expect(errorLines(unwritable.stderr)[0]).toContain("is not writable");
     const modelsDir = path.join(env.CXR_DATA_DIR, "models");
     expect(readdirSync(modelsDir).filter((f) => !f.startsWith("."))).toEqual([]);
     expect(readdirSync(path.join(modelsDir, ".staging"))).toEqual([]);

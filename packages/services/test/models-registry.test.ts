@@ -119,6 +119,23 @@ describe.each([
     },
   );
 
+  it.runIf(run)("says CXR_MODELS_DIR is not writable, and records nothing", async () => {
+    const { db } = await setup();
+    const file = fresh("a-file");
+    writeFileSync(file, "not a folder");
+    const source = fresh("tiny");
+    await writeTinyBundle(source, { id: "nowhere" });
+    const config: ModelsConfig = {
+      modelsDir: path.join(file, "models"),
+      executionProviders: ["cpu"],
+      cpuThreads: 1,
+    };
+    const error = await expectModelError(addModel(db, config, source));
+    expect(error.code).toBe("MODELS_DIR_UNWRITABLE");
+    expect(error.message).toContain(`CXR_MODELS_DIR (${config.modelsDir}) is not writable`);
+    expect(await listModels(db)).toEqual([]);
+  });
+
   it.runIf(run)("uses a bundle already under CXR_MODELS_DIR/<id> in place", async () => {
     const { db, config } = await setup();
     const inPlace = path.join(config.modelsDir, "here");

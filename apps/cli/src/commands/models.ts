@@ -34,6 +34,7 @@ const EXIT_FOR: Record<ModelErrorCode, number> = {
   NOT_PULLABLE: EXIT.environment,
   VERIFY_FAILED: EXIT.failed,
   DOWNLOAD_FAILED: EXIT.failed,
+  MODELS_DIR_UNWRITABLE: EXIT.environment,
 };
 
 async function withDb<T>(run: (db: Database, cfg: Config) => Promise<T>): Promise<T> {

@@ -21,7 +21,9 @@ export type ModelErrorCode =
   /** A known model whose weights cannot be downloaded ready-made: see `instructions`. */
   | "NOT_PULLABLE"
   /** The download did not complete: HTTP status, timeout, network, wrong content or checksum. */
-  | "DOWNLOAD_FAILED";
+  | "DOWNLOAD_FAILED"
+  /** CXR_MODELS_DIR cannot be created or written (permissions, read-only file system, full disk). */
+  | "MODELS_DIR_UNWRITABLE";
 
 export class ModelError extends Error {
   override readonly name = "ModelError";

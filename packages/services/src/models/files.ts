@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { MANIFEST_FILE } from "@cxr/encoders";
+import { ModelError } from "./errors.ts";
 
 /**
  * The registry's folder layout under CXR_MODELS_DIR:
@@ -20,8 +21,22 @@ export function downloadsDir(modelsDir: string, id: string): string {
 
 export async function newStagingDir(modelsDir: string, id: string): Promise<string> {
   const dir = path.join(modelsDir, ".staging", `${id}-${randomBytes(4).toString("hex")}`);
-  await mkdir(dir, { recursive: true });
+  await makeDir(modelsDir, dir);
   return dir;
+}
+
+/** mkdir -p under CXR_MODELS_DIR; a folder that cannot be made is the environment's fault, said so. */
+export async function makeDir(modelsDir: string, dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new ModelError(
+      "MODELS_DIR_UNWRITABLE",
+      `CXR_MODELS_DIR (${modelsDir}) is not writable: cannot create ${dir} (${code})`,
+      { cause },
+    );
+  }
 }
 
 /** Copies manifest.json and every file the manifest lists (nothing else in the folder). */

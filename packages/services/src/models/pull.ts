@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { BUNDLE_FORMAT, createSession, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
 import { type DownloadProgress, type DownloadResult, download } from "./download.ts";
 import { ModelError, NotPullableError } from "./errors.ts";
-import { downloadsDir } from "./files.ts";
+import { downloadsDir, makeDir } from "./files.ts";
 import { type AddedModel, addModel, type ModelsConfig, type ModelsDb } from "./registry.ts";
 import { MODEL_SOURCES, modelSource, PULLABLE_MODEL, templateDir } from "./sources.ts";
 
@@ -82,7 +82,7 @@ export async function pullModel(
   const revision = options.revision ?? "main";
   const repoUrl = `${base}/${CLIP_HF_REPO}`;
   const dir = downloadsDir(config.modelsDir, id);
-  await mkdir(dir, { recursive: true });
+  await makeDir(config.modelsDir, dir);
   const downloads: DownloadResult[] = [];
   for (const [i, file] of CLIP_HF_FILES.entries()) {
     downloads.push(
