@@ -200,6 +200,14 @@ function benchProgress(): { onProgress: (e: BenchProgress) => void; finish: (sum
   };
 }
 
+/**
+ * A subcommand's options merged with `cxr bench`'s: commander gives an option both define (--json,
+ * --reference) to the parent when it follows the subcommand's name.
+ */
+function sharedOpts(cmd: Command): { json?: boolean; reference?: string } {
+  return cmd.optsWithGlobals<{ json?: boolean; reference?: string }>();
+}
+
 export function registerBenchCommands(program: Command): void {
   const bench = program
     .command("bench")
@@ -359,7 +367,8 @@ export function registerBenchCommands(program: Command): void {
     .command("list")
     .description("benchmark runs in the database, newest first")
     .option("--json", "print as JSON")
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = sharedOpts(cmd);
       const runs = await withDb((db) => listBenchRuns(db));
       output(opts.json, runs, () =>
         runs.length === 0
@@ -377,7 +386,8 @@ export function registerBenchCommands(program: Command): void {
       "reference model of the corruption error (default clip when in the run; none for none)",
     )
     .option("--json", "print as JSON (with the per-query ranks)")
-    .action(async (runId: string, opts: { json?: boolean; reference?: string }) => {
+    .action(async (runId: string, _opts: unknown, cmd: Command) => {
+      const opts = sharedOpts(cmd);
       const detail = await withDb((db) =>
         loadBenchRun(
           db,
@@ -419,7 +429,8 @@ export function registerBenchCommands(program: Command): void {
     )
     .argument("<runId>", "a run id (cxr bench list)")
     .option("--json", "print as JSON")
-    .action(async (runId: string, opts: { json?: boolean }) => {
+    .action(async (runId: string, _opts: unknown, cmd: Command) => {
+      const opts = sharedOpts(cmd);
       const report = await withDb((db) => recomputeFromDatabase(db, runId));
       output(opts.json, report, () =>
         report.ok
