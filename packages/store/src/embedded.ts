@@ -4,6 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "./errors.ts";
 import { VectorMatrix } from "./matrix.ts";
+import { readSnapshot, removeSnapshot, writeSnapshot } from "./snapshot.ts";
 import type {
   AliasInfo,
   CollectionInfo,
@@ -49,6 +50,11 @@ export interface EmbeddedStoreOptions {
   scanThreads?: number;
   /** SQLite synchronous level: FULL (default) also survives power loss; NORMAL survives process crashes. */
   synchronous?: "FULL" | "NORMAL";
+  /**
+   * Collections with at least this many points keep a snapshot of their in-memory copy next to the
+   * database, so a restart maps it back instead of re-reading every vector from SQLite (default 5000).
+   */
+  snapshotMinPoints?: number;
 }
 
 interface CollectionRow {
@@ -68,6 +74,8 @@ interface Loaded {
   slotOf: Map<string, number>;
   /** values[f][slot]: the keyword of indexed field f at a slot (null when absent). */
   values: Array<Array<string | null>>;
+  /** True when a snapshot file holds exactly this version. */
+  snapshotted: boolean;
 }
 
 const SCHEMA = `
@@ -145,10 +153,12 @@ export class EmbeddedVectorStore implements VectorStore {
   private readonly cache = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Loaded>>();
   private readonly scanThreads: number;
+  private readonly snapshotMinPoints: number;
 
   private constructor(dir: string, options: EmbeddedStoreOptions) {
     this.location = dir;
     this.scanThreads = options.scanThreads ?? 0;
+    this.snapshotMinPoints = options.snapshotMinPoints ?? 5000;
     const file = path.join(dir, "vectors.sqlite");
     try {
       mkdirSync(dir, { recursive: true });
@@ -288,6 +298,7 @@ export class EmbeddedVectorStore implements VectorStore {
         this.db.prepare("DELETE FROM collections WHERE name = ?").run(name);
         this.db.exec(`DROP TABLE IF EXISTS ${table(row)}`);
         this.cache.delete(row.uid);
+        removeSnapshot(this.snapshotFile(row.uid));
         return true;
       })
       .immediate();
@@ -319,6 +330,7 @@ export class EmbeddedVectorStore implements VectorStore {
       if (loaded.version === before) {
         apply(loaded, result);
         loaded.version = before + 1;
+        loaded.snapshotted = false;
       } else {
         this.cache.delete(uid);
       }
@@ -501,7 +513,22 @@ export class EmbeddedVectorStore implements VectorStore {
     const key = `${row.uid}:${row.version}`;
     let pending = this.loading.get(key);
     if (pending === undefined) {
-      pending = Promise.resolve().then(() => this.readAll(row));
+      pending = Promise.resolve().then(() => {
+        const snap = readSnapshot(this.snapshotFile(row.uid), row.uid, row.version, this.scanThreads);
+        if (snap !== null) {
+          return {
+            version: snap.version,
+            matrix: snap.matrix,
+            ids: snap.ids,
+            slotOf: new Map(snap.ids.map((id, slot) => [id, slot])),
+            values: snap.values,
+            snapshotted: true,
+          } satisfies Loaded;
+        }
+        const loaded = this.readAll(row);
+        this.saveSnapshot(row.uid, loaded);
+        return loaded;
+      });
       this.loading.set(key, pending);
       pending.finally(() => this.loading.delete(key)).catch(() => {});
     }
@@ -509,6 +536,28 @@ export class EmbeddedVectorStore implements VectorStore {
     const now = this.cache.get(row.uid);
     if (now === undefined || now.version < loaded.version) this.cache.set(row.uid, loaded);
     return loaded;
+  }
+
+  private snapshotFile(uid: string): string {
+    return path.join(this.location, `snapshot-${uid}.bin`);
+  }
+
+  /** Best effort: a snapshot that cannot be written only costs the next cold start time. */
+  private saveSnapshot(uid: string, loaded: Loaded): void {
+    if (loaded.snapshotted || loaded.matrix.size < this.snapshotMinPoints) return;
+    try {
+      writeSnapshot(this.snapshotFile(uid), {
+        uid,
+        version: loaded.version,
+        dimension: loaded.matrix.dimension,
+        ids: loaded.ids,
+        values: loaded.values,
+        matrix: loaded.matrix,
+      });
+      loaded.snapshotted = true;
+    } catch {
+      // Disk full or read-only folder: searches still work from SQLite.
+    }
   }
 
   private readAll(row: CollectionRow): Loaded {
@@ -531,6 +580,7 @@ export class EmbeddedVectorStore implements VectorStore {
           ids: [],
           slotOf: new Map(),
           values: fields.map(() => []),
+          snapshotted: false,
         };
         const stmt = this.db
           .prepare(`SELECT id, vector${fields.map((f) => `, ${col(f)}`).join("")} FROM ${table(row)}`)
@@ -612,6 +662,13 @@ export class EmbeddedVectorStore implements VectorStore {
   }
 
   async close(): Promise<void> {
+    // Leave snapshots of what this process changed, if the database still has that version.
+    if (this.db.open) {
+      for (const [uid, loaded] of this.cache) {
+        const version = this.db.prepare("SELECT version FROM collections WHERE uid = ?").pluck().get(uid);
+        if (version === loaded.version) this.saveSnapshot(uid, loaded);
+      }
+    }
     this.cache.clear();
     if (this.db.open) this.db.close();
   }

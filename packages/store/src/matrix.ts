@@ -93,6 +93,25 @@ export class VectorMatrix {
     }
   }
 
+  /** The blocks' live data, for snapshots: each as (capacity, used, column-major data). */
+  exportBlocks(): Array<{ capacity: number; used: number; data: Float32Array }> {
+    return this.blocks.map((b) => ({ capacity: b.capacity, used: b.used, data: b.data }));
+  }
+
+  /** A matrix over blocks read back from a snapshot (the arrays are used as they are). */
+  static fromBlocks(
+    dimension: number,
+    threads: number,
+    blocks: Array<{ capacity: number; used: number; data: Float32Array }>,
+  ): VectorMatrix {
+    const m = new VectorMatrix(dimension, threads);
+    for (const b of blocks) {
+      m.blocks.push({ data: b.data, capacity: b.capacity, used: b.used });
+      m.total += b.used;
+    }
+    return m;
+  }
+
   /** Appends a vector; returns its slot. */
   append(vector: Float32Array): number {
     const block = this.space();

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
@@ -54,6 +54,41 @@ describe("embedded store durability", () => {
     });
     expect(after).toEqual(before);
     await b.close();
+  });
+
+  it("restarts from a snapshot of the in-memory copy, and ignores a stale or damaged one", async () => {
+    const dir = tempDir();
+    const opts = { snapshotMinPoints: 1 };
+    const a = EmbeddedVectorStore.open(dir, opts);
+    await a.ensureCollection("s", { dimension: 64, distance: "cosine", indexedFields: ["split"] });
+    const points = makePoints(300, 64, 31);
+    await a.upsert("s", points);
+    const filter = { must: [{ key: "split", match: "train" }] };
+    const before = await a.search("s", points[9]!.vector, 5, { filter });
+    await a.close();
+    const snaps = readdirSync(dir).filter((f) => f.startsWith("snapshot-"));
+    expect(snaps).toHaveLength(1);
+
+    const b = EmbeddedVectorStore.open(dir, opts);
+    expect(await b.search("s", points[9]!.vector, 5, { filter })).toEqual(before);
+    // Written while b holds the snapshot's copy: b moves along, and the snapshot becomes stale.
+    const extra = makePoints(1, 64, 32, 5000)[0]!;
+    await b.upsert("s", [extra]);
+    expect((await b.search("s", extra.vector, 1))[0]!.id).toBe(extra.id);
+    const c = EmbeddedVectorStore.open(dir, { snapshotMinPoints: 1_000_000 });
+    await c.delete("s", { ids: [points[9]!.id] });
+    await c.close();
+    // b's copy is now behind the database: b reloads (from SQLite), and writes no stale snapshot at close.
+    expect((await b.search("s", points[9]!.vector, 1))[0]!.id).not.toBe(points[9]!.id);
+    await b.close();
+
+    writeFileSync(path.join(dir, snaps[0]!), "CXRSNAP1 garbage");
+    const d = EmbeddedVectorStore.open(dir, opts);
+    expect(await d.count("s")).toBe(300);
+    const hits = await d.search("s", extra.vector, 1);
+    expect(hits[0]!.id).toBe(extra.id);
+    expect((await d.search("s", points[9]!.vector, 1))[0]!.id).not.toBe(points[9]!.id);
+    await d.close();
   });
 
   it("a kill -9 in the middle of upserts leaves only whole batches of whole points", async () => {
