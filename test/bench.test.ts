@@ -232,7 +232,7 @@ describe("cxr bench", () => {
     // bench list and show find it.
     const list = json<Array<{ runId: string; status: string }>>(cxr(["bench", "list", "--json"], env));
     expect(list.find((r) => r.runId === first.runId)?.status).toBe("completed");
-    const shown = cxr(["bench", "show", first.runId], env);
+    const shown = cxr(["bench", "show", first.runId, "--reference", "tiny-ref"], env);
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toContain("R@5 [95% CI]");
     expect(shown.stdout).toContain("CE vs tiny-ref");
