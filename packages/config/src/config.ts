@@ -38,6 +38,10 @@ export interface Config {
   adminToken: string | undefined;
   submissionToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** A mirror of the Hugging Face hub for `cxr models pull`; unset: the hub itself. */
+  hfEndpoint: string | undefined;
+  /** A mirror of the Open-i collections folder for `cxr datasets pull iu-xray`; unset: Open-i itself. */
+  iuXrayBaseUrl: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -100,9 +104,8 @@ function parseProviders(env: Env): ExecutionProvider[] {
   return unique.includes("cpu") ? unique : [...unique, "cpu"];
 }
 
-function parseUrl(env: Env, name: string): string | undefined {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return undefined;
+/** An http(s) URL without trailing slashes; ConfigError naming `name` (a variable or a flag) otherwise. */
+export function parseHttpUrl(name: string, raw: string): string {
   try {
     const url = new URL(raw);
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
@@ -110,6 +113,11 @@ function parseUrl(env: Env, name: string): string | undefined {
     throw new ConfigError(name, `expected an http(s) URL such as http://localhost:6333, got "${raw}"`);
   }
   return raw.replace(/\/+$/, "");
+}
+
+function parseUrl(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  return raw === undefined ? undefined : parseHttpUrl(name, raw);
 }
 
 /** Reads and validates the configuration once; throws ConfigError naming the first bad variable. */
@@ -133,5 +141,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     adminToken: nonEmpty(env, "CXR_ADMIN_TOKEN"),
     submissionToken: nonEmpty(env, "CXR_SUBMISSION_TOKEN"),
     logLevel: logLevel as Config["logLevel"],
+    hfEndpoint: parseUrl(env, "CXR_HF_ENDPOINT"),
+    iuXrayBaseUrl: parseUrl(env, "CXR_IU_XRAY_BASE_URL"),
   };
 }

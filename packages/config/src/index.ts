@@ -1,1 +1,7 @@
-export { type Config, ConfigError, type ExecutionProvider, loadConfig } from "./config.ts";
+export {
+  type Config,
+  ConfigError,
+  type ExecutionProvider,
+  loadConfig,
+  parseHttpUrl,
+} from "./config.ts";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ConfigError } from "@cxr/config";
+import { parseHttpUrl } from "@cxr/config";
 import {
   ADAPTERS,
   DatasetError,
@@ -74,21 +74,10 @@ function positiveInt(name: string) {
   };
 }
 
-/** CXR_IU_XRAY_BASE_URL (or --base-url): a mirror of the Open-i collections folder. */
+/** --base-url, else the configured mirror (CXR_IU_XRAY_BASE_URL), else the dataset's public location. */
 function baseUrlFor(dataset: string, flag: string | undefined): string | undefined {
-  const variable = `CXR_${dataset.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_BASE_URL`;
-  const raw = flag ?? (process.env[variable]?.trim() || undefined);
-  if (raw === undefined) return undefined;
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
-  } catch {
-    throw new ConfigError(
-      flag === undefined ? variable : "--base-url",
-      `expected an http(s) URL, got "${raw}"`,
-    );
-  }
-  return raw;
+  if (flag !== undefined) return parseHttpUrl("--base-url", flag);
+  return dataset === "iu-xray" ? config().iuXrayBaseUrl : undefined;
 }
 
 export function registerDatasetCommands(program: Command): void {

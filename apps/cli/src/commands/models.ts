@@ -1,4 +1,4 @@
-import { type Config, ConfigError } from "@cxr/config";
+import { type Config, parseHttpUrl } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import {
   addModel,
@@ -66,20 +66,6 @@ function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join("\n");
-}
-
-/** CXR_HF_ENDPOINT, validated like the rest of the configuration (an http(s) URL). */
-function hubEndpoint(flag: string | undefined): string {
-  const fromEnv = process.env.CXR_HF_ENDPOINT?.trim();
-  const raw = flag ?? (fromEnv === "" ? undefined : fromEnv) ?? DEFAULT_HF_ENDPOINT;
-  const name = flag === undefined ? "CXR_HF_ENDPOINT" : "--endpoint";
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
-  } catch {
-    throw new ConfigError(name, `expected an http(s) URL such as ${DEFAULT_HF_ENDPOINT}, got "${raw}"`);
-  }
-  return raw.replace(/\/+$/, "");
 }
 
 export function registerModelCommands(program: Command): void {
@@ -242,7 +228,8 @@ export function registerModelCommands(program: Command): void {
           EXIT.environment,
         );
       }
-      const baseUrl = hubEndpoint(opts.endpoint);
+      const baseUrl =
+        opts.endpoint === undefined ? config().hfEndpoint : parseHttpUrl("--endpoint", opts.endpoint);
       const bars = new Map<string, Progress>();
       const pulled = await withDb((db, cfg) =>
         pullModel(db, cfg, id, {
