@@ -382,8 +382,8 @@ retrieval on clean images, degradation under occlusion) on a fresh machine with 
 - Loss: symmetric InfoNCE with a learned temperature (identical report strings in a batch count as positives).
   AdamW, one-cycle learning rate {args.lr}, batch {args.batch} (length-bucketed), {run.epochs} epochs, small random
   shifts and contrast jitter.
-- Seed {args.seed}, {args.threads} CPU thread(s); training took {run.seconds:.0f} s of wall time on this project's shared
-  2-core development machine (heavily loaded by other jobs at the time; expect a few minutes on an idle one).
+- Seed {args.seed}, {args.threads} CPU thread(s); training took {run.seconds:.0f} s of wall time on this project's
+  2-core development machine while other jobs shared it (load average 10-20).
 - Reproduce: see packages/encoders/python/README.md ("The demo model").
 
 ## Metrics (synthetic test split, {n_test} studies, {n_unique} distinct reports)

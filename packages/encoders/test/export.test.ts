@@ -436,7 +436,7 @@ describe.skipIf(skipReason !== undefined)("cxr_export.py --random-init --tiny, l
       job.run = await runExport(job.args);
       exported.set(job.family.template, job);
     });
-  });
+  }, 600_000); // five exports of about two seconds each, slower on a busy 2-core machine
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
@@ -564,5 +564,83 @@ describe.skipIf(skipReason !== undefined)("cxr_export.py --random-init --tiny, l
     onnx[onnx.length - 1] = onnx[onnx.length - 1]! ^ 0xff;
     writeFileSync(path.join(copy, "text.onnx"), onnx);
     await expect(loadBundle(copy)).rejects.toThrow(/text\.onnx/);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The committed demo model (no Python needed): packages/encoders/models/demo-cxr, trained by
+// python/train_demo.py, with PyTorch's embeddings of three synthetic test studies in fixtures/.
+// ------------------------------------------------------------------------------------------------
+
+describe("the committed demo-cxr bundle", () => {
+  const dir = path.join(MODELS, "demo-cxr");
+  const fixture = path.join(HERE, "fixtures", "demo-cxr");
+  const samples = JSON.parse(readFileSync(path.join(fixture, "samples.json"), "utf8")) as Array<{
+    image: string;
+    text: string;
+  }>;
+  const reference = JSON.parse(readFileSync(path.join(fixture, "reference.json"), "utf8"));
+  let bundle: LoadedBundle;
+
+  beforeAll(async () => {
+    bundle = await loadBundle(dir);
+  });
+
+  it("loads, is small, is ours (MIT) and says it is not a medical model", () => {
+    const m = bundle.manifest;
+    expect(m.id).toBe("demo-cxr");
+    expect(m.family).toBe("demo");
+    expect(m.license).toBe("MIT");
+    const onnxBytes = [m.image.onnx, m.text.onnx].reduce(
+      (n, f) => n + readFileSync(bundle.path(f)).length,
+      0,
+    );
+    expect(onnxBytes).toBeLessThan(5 * 1024 * 1024);
+    const card = readFileSync(bundle.path(m.card), "utf8");
+    expect(card).toMatch(/Not a medical model/);
+    expect(card).toMatch(/Recall@5/);
+  });
+
+  it("its tokenizer.json, read by our Tokenizer, gives the ids the Python trainer used", async () => {
+    const m = bundle.manifest;
+    const tokenizer = await Tokenizer.fromFile(bundle.path(m.text.tokenizer.file), settingsOf(m));
+    const batch = tokenizer.pad(samples.map((s) => tokenizer.encode(s.text)));
+    const ids = reference.text.inputs.find((i: { name: string }) => i.name === m.text.inputs.inputIds).values;
+    expect(batch.inputIds).toEqual(ids.flat());
+    expect(batch.inputIds).not.toContain(tokenizer.tokenToId("[UNK]"));
+  });
+
+  it("our preprocessing of the PNGs reproduces the trainer's Pillow tensors", async () => {
+    const expected = readF32(path.join(fixture, "image_input.f32"));
+    const size = expected.length / samples.length;
+    for (const [i, s] of samples.entries()) {
+      const image = await decodeImage(new Uint8Array(readFileSync(path.join(fixture, s.image))));
+      const tensor = runPreprocess(image, bundle.manifest.image.preprocess);
+      expect(tensor.shape).toEqual(bundle.manifest.image.input.shape.slice(1));
+      expect(maxAbsDiff(tensor.data, expected.slice(i * size, (i + 1) * size))).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it("gives PyTorch's embeddings for the fixture's images and reports within 1e-4", async () => {
+    const m = bundle.manifest;
+    const dim = m.dimension;
+    const pixels = readF32(path.join(fixture, "image_input.f32"));
+    const [, c, h, w] = m.image.input.shape;
+    const image = await runGraph(
+      bundle.path(m.image.onnx),
+      { [m.image.input.name]: new ort.Tensor("float32", pixels, [samples.length, c, h, w]) },
+      m.image.output.name,
+    );
+    expect(maxAbsDiff(image, readF32(path.join(fixture, "image_embeds.f32")))).toBeLessThanOrEqual(TOLERANCE);
+    const values = (name: string) =>
+      reference.text.inputs.find((i: { name: string }) => i.name === name).values as number[][];
+    const ids = {
+      input_ids: values("input_ids"),
+      attention_mask: values("attention_mask"),
+      token_type_ids: values("input_ids").map((r) => r.map(() => 0)),
+    };
+    const text = await runGraph(bundle.path(m.text.onnx), textFeeds(m, ids), m.text.output.name);
+    expect(maxAbsDiff(text, readF32(path.join(fixture, "text_embeds.f32")))).toBeLessThanOrEqual(TOLERANCE);
+    expect(image.length).toBe(samples.length * dim);
   });
 });
