@@ -236,7 +236,7 @@ describe("cxr bench", () => {
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toContain("R@5 [95% CI]");
     expect(shown.stdout).toContain("CE vs tiny-ref");
-  });
+  }, 240_000);
 
   it("recomputing every metric from the stored per-query ranks gives the stored values", async () => {
     const report = await recomputeFromDatabase(db, first.runId);
@@ -265,7 +265,7 @@ describe("cxr bench", () => {
     } finally {
       await db.prisma.benchmarkResult.update({ where: { id: row.id }, data: { recallAt5: row.recallAt5 } });
     }
-  });
+  }, 240_000);
 
   it("rerun with the same seed (rendering afresh, no cache) reproduces every number exactly", () => {
     const again = json<BenchJson>(cxr(benchArgs(7, ["--json", "--no-cache"]), env));
@@ -275,7 +275,7 @@ describe("cxr bench", () => {
     const record = readRecord(again.files.json);
     expect(record.results.map(numbers)).toEqual(firstRecord.results.map(numbers));
     expect(record.summaries).toEqual(firstRecord.summaries);
-  });
+  }, 240_000);
 
   it("with another seed the occluded images differ: the clean level is equal, occluded ranks move", () => {
     const other = json<BenchJson>(cxr(benchArgs(8, ["--json"]), env));
@@ -300,7 +300,7 @@ describe("cxr bench", () => {
       }
     }
     expect(moved).toBeGreaterThan(0);
-  });
+  }, 240_000);
 
   it("killed with SIGKILL after its first stored result and run again, ends with the numbers of an uninterrupted run", async () => {
     // The same command as the first run, on a fresh run: the first one is completed.
@@ -354,7 +354,7 @@ describe("cxr bench", () => {
     expect(report.ok).toBe(true);
     const row = await db.prisma.benchmarkRun.findUniqueOrThrow({ where: { id: killedRun } });
     expect(row.status).toBe("completed");
-  });
+  }, 240_000);
 
   it.skipIf(!hasDemo)(
     "the demo model: clean image->text Recall@5 far above chance, falling as occlusion rises",
