@@ -265,32 +265,46 @@ if (!demoPresent) {
 }
 
 describe.runIf(demoPresent)("cxr search with the demo model", () => {
-  it("finds a synthetic test image's own report among the top 5", async () => {
+  it("finds held-out synthetic images' own reports among the top 5", async () => {
     const added = cxr(["models", "add", demo, "--json"], env);
     expect(added.status, added.stderr).toBe(0);
     const id = (JSON.parse(added.stdout) as { model: { id: string } }).model.id;
+    // The demo model learned whole reports (its card): encode the full text.
     const indexed = cxr(
       ["index", "--model", id, "--dataset", "synth", "--modality", "reports", "--text-field", "full"],
       env,
     );
     expect(indexed.status, indexed.stderr).toBe(0);
 
-    const tests = await db.prisma.study.findMany({
-      where: { split: { name: "test" } },
-      include: { images: true, report: true },
+    // Studies the demo model never saw: the synthetic set's test and validation splits (same seed).
+    const heldOut = await db.prisma.study.findMany({
+      where: { split: { name: { in: ["test", "val"] } } },
+      include: { images: true, report: true, split: true },
       orderBy: { externalId: "asc" },
     });
-    expect(tests.length).toBeGreaterThan(0);
-    for (const study of tests) {
+    expect(heldOut.some((s) => s.split.name === "test")).toBe(true);
+    const found: string[] = [];
+    const missed: string[] = [];
+    for (const study of heldOut) {
       const result = json<SearchJson>(
         cxr(["search", "--model", id, "--image", study.images[0]!.path, "--k", "5", "--json"], env),
       );
+      expect(result.target).toBe("reports");
       const hits = result.results[0]!.hits;
       // Identical report texts are one candidate (benchmark.md): its own study or the same text counts.
       const own = hits.some(
-        (h) => h.studyExternalId === study.externalId || h.report?.impression === study.report!.impression,
+        (h) =>
+          h.studyExternalId === study.externalId ||
+          (h.report?.impression === study.report!.impression &&
+            h.report?.findings === study.report!.findings),
       );
-      expect(own, `${study.externalId}: top 5 ${hits.map((h) => h.studyExternalId).join(", ")}`).toBe(true);
+      (own ? found : missed).push(`${study.split.name}/${study.externalId}`);
     }
+    // A weak model on purpose (card: test Recall@5 0.17 over ~280 reports): with 30 candidates,
+    // chance is 5/30 per image; at least half of the held-out images must find their own report.
+    expect(
+      found.length,
+      `own report in the top 5 for ${found.join(", ")}; not for ${missed.join(", ")}`,
+    ).toBeGreaterThanOrEqual(Math.ceil(heldOut.length / 2));
   }, 300_000);
 });
