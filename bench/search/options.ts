@@ -7,6 +7,7 @@
  *     npm install --no-audit --no-fund sqlite-vec@0.1.9 usearch@2.26.0 @lancedb/lancedb@0.31.0 apache-arrow@18.1.0
  *   pnpm exec tsx bench/search/options.ts --from /tmp/storeopts --n 100000
  *
+ * (usearch reads a typed array from the start of its buffer: queries are passed as copies, not views.)
  * Prints, per candidate: write time, single-query latency (mean of 20), install size, exactness.
  * better-sqlite3 comes from this workspace (sqlite-vec is a loadable extension for it).
  */
@@ -227,7 +228,7 @@ if (only.has("usearch")) {
   const t = performance.now();
   index.add(keys, base, 1);
   const writeS = (performance.now() - t) / 1000;
-  const r = await timeQueries((q) => Array.from(index.search(q, K, 1).keys, Number));
+  const r = await timeQueries((q) => Array.from(index.search(q.slice(), K, 1).keys, Number));
   rows.push({
     name: "usearch 2.26 HNSW (approximate)",
     writeS,
@@ -237,7 +238,7 @@ if (only.has("usearch")) {
   });
   const r2 = await timeQueries((q) =>
     Array.from(
-      (usearch.exactSearch(base, q, D, K, usearch.MetricKind.IP, 1) as { keys: BigUint64Array }).keys,
+      (usearch.exactSearch(base, q.slice(), D, K, usearch.MetricKind.IP, 1) as { keys: BigUint64Array }).keys,
       Number,
     ),
   );
