@@ -9,6 +9,7 @@ import { EmbeddedVectorStore, type VectorStore } from "@cxr/store";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   addModel,
+  dropModelCollections,
   EncoderCache,
   type IndexConfig,
   type IndexProgress,
@@ -509,5 +510,11 @@ describe.each([
     expect((await rejection(indexDataset({ ...index, reindex: true }))).code).toBe("DATASET_NOT_READY");
     expect(await db.prisma.indexJob.count()).toBe(1);
     expect(await store.listCollections()).toEqual(["tiny__images__v1"]);
+
+    // Removing a model's vectors leaves other models' collections alone.
+    expect(await dropModelCollections(store, "tiny6")).toEqual([]);
+    expect(await dropModelCollections(store, "tiny")).toEqual(["tiny__images__v1"]);
+    expect(await store.resolveAlias("tiny__images")).toBeNull();
+    expect(await store.listCollections()).toEqual([]);
   });
 });

@@ -114,3 +114,19 @@ export async function dropUnusedVersions(
   }
   return dropped;
 }
+
+/**
+ * Drops every collection version and alias of a model (all modalities): for when the model is
+ * removed from the registry. Returns the dropped collection names.
+ */
+export async function dropModelCollections(store: VectorStore, model: string): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const modality of ["images", "reports"] as const) {
+    const alias = collectionAlias(model, modality);
+    await store.deleteAlias(alias);
+    for (const name of await store.listCollections()) {
+      if (collectionVersion(alias, name) !== null && (await store.dropCollection(name))) dropped.push(name);
+    }
+  }
+  return dropped;
+}

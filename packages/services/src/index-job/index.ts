@@ -1,4 +1,4 @@
-export { collectionAlias } from "./collections.ts";
+export { collectionAlias, dropModelCollections } from "./collections.ts";
 export { type GraphQLCode, type IndexErrorCode, IndexSearchError, isIndexSearchError } from "./errors.ts";
 export {
   INDEXED_FIELDS,
