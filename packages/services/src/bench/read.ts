@@ -160,27 +160,24 @@ export async function recomputeFromDatabase(
   runId: string,
   tolerance = 1e-12,
 ): Promise<RecomputeReport> {
-  const { run, queries, results } = await loadBenchRun(db, runId);
-  const row = await db.prisma.benchmarkRun.findUniqueOrThrow({ where: { id: runId } });
+  const { run, queries } = await loadBenchRun(db, runId);
+  const row = await db.prisma.benchmarkRun.findUniqueOrThrow({
+    where: { id: runId },
+    include: { dataset: { select: { name: true } } },
+  });
   const protocolKeyOk =
     sha256Hex(row.paramsJson) === row.protocolKey && protocolKey(run.protocol) === row.protocolKey;
-  const flat = await db.prisma.benchmarkResult.findMany({
-    where: { runId },
-    select: {
-      modelId: true,
-      level: true,
-      direction: true,
-      recallAt1: true,
-      recallAt5: true,
-      recallAt10: true,
-      mrr: true,
-      medianRank: true,
-      meanRank: true,
-      queries: true,
-    },
-  });
+  const context: RunContext = {
+    runId,
+    protocol: run.protocol,
+    protocolKey: row.protocolKey,
+    datasetId: row.dataset.name,
+    datasetFingerprint: row.datasetFingerprint,
+  };
+  const rows = await db.prisma.benchmarkResult.findMany({ where: { runId } });
   const mismatches: RecomputeReport["mismatches"] = [];
-  for (const record of results) {
+  for (const stored of rows) {
+    const record = recordFromRow(stored, context);
     const where = {
       modelId: record.modelId,
       corruption: record.corruption,
@@ -189,29 +186,29 @@ export async function recomputeFromDatabase(
     };
     for (const m of verifyResult(record, queries[record.direction], tolerance))
       mismatches.push({ ...m, ...where });
-    const columns = flat.find(
-      (f) => f.modelId === record.modelId && f.level === record.level && f.direction === record.direction,
-    );
-    const pairs: Array<[string, number | undefined, number | undefined]> = [
-      ["recall@1 column", columns?.recallAt1, record.metrics["recall@1"]],
-      ["recall@5 column", columns?.recallAt5, record.metrics["recall@5"]],
-      ["recall@10 column", columns?.recallAt10, record.metrics["recall@10"]],
-      ["mrr column", columns?.mrr, record.metrics.mrr],
-      ["medianRank column", columns?.medianRank, record.metrics.medianRank],
-      ["meanRank column", columns?.meanRank, record.metrics.meanRank],
-      ["queries column", columns?.queries, queries[record.direction].length],
+    // The flat columns against metricsJson (which verifyResult just checked against the ranks).
+    const pairs: Array<[string, number, number | undefined]> = [
+      ["level column", stored.level, record.level],
+      ["recall@1 column", stored.recallAt1, record.metrics["recall@1"]],
+      ["recall@5 column", stored.recallAt5, record.metrics["recall@5"]],
+      ["recall@10 column", stored.recallAt10, record.metrics["recall@10"]],
+      ["mrr column", stored.mrr, record.metrics.mrr],
+      ["medianRank column", stored.medianRank, record.metrics.medianRank],
+      ["meanRank column", stored.meanRank, record.metrics.meanRank],
+      ["queries column", stored.queries, queries[record.direction].length],
     ];
-    for (const [what, stored, value] of pairs) {
+    for (const [what, column, value] of pairs) {
       // A recall@K the protocol does not ask for has no value to compare (its column holds -1).
       if (value === undefined) continue;
-      if (stored === undefined || Math.abs(stored - value) > tolerance)
-        mismatches.push({ what, claimed: stored, recomputed: value, ...where });
+      // Relative: the Float columns may come back rounded to 15 significant digits (SQLite).
+      if (!(Math.abs(column - value) <= tolerance * Math.max(1, Math.abs(value))))
+        mismatches.push({ what, claimed: column, recomputed: value, ...where });
     }
   }
   return {
     runId,
     protocolKeyOk,
-    checked: results.length,
+    checked: rows.length,
     mismatches,
     ok: protocolKeyOk && mismatches.length === 0,
   };

@@ -26,6 +26,11 @@ export const METRICS_FORMAT = "cxr-bench-metrics/1";
 /** What `metricsJson` holds. */
 export interface StoredMetrics {
   format: typeof METRICS_FORMAT;
+  /**
+   * The level exactly as the protocol has it. The Float column may come back rounded to 15
+   * significant digits (SQLite through Prisma), which is why no number is read from the columns.
+   */
+  level: number;
   metrics: MetricValues;
   ci: MetricIntervals;
   candidates: number;
@@ -67,6 +72,7 @@ export function resultRowData(record: ResultRecord) {
   const m = record.metrics;
   const stored: StoredMetrics = {
     format: METRICS_FORMAT,
+    level: record.level,
     metrics: record.metrics,
     ci: record.ci,
     candidates: record.candidates,
@@ -99,6 +105,7 @@ export function resultRowData(record: ResultRecord) {
 }
 
 export interface ResultRow {
+  id?: string;
   runId: string;
   modelId: string;
   corruption: string;
@@ -135,7 +142,7 @@ export function recordFromRow(row: ResultRow, run: RunContext): ResultRecord {
     softwareVersion: stored.softwareVersion,
     hardware: stored.hardware,
     scoringKernel: stored.scoringKernel,
-    level: row.level,
+    level: stored.level ?? row.level,
     direction: row.direction as Direction,
     queries: row.queries,
     candidates: stored.candidates,
@@ -159,28 +166,29 @@ export class DatabaseResumeStore implements ResumeStore {
     private readonly run: RunContext,
   ) {}
 
-  async load(key: ResumeKey): Promise<ResultRecord[] | undefined> {
+  /** The rows of one (model, level) cell, matched on the exact level kept in metricsJson. */
+  private async cell(key: ResumeKey) {
     const rows = await this.db.prisma.benchmarkResult.findMany({
-      where: {
-        runId: this.run.runId,
-        modelId: key.modelId,
-        corruption: this.run.protocol.corruption.family,
-        level: key.level,
-      },
+      where: { runId: this.run.runId, modelId: key.modelId, corruption: this.run.protocol.corruption.family },
       orderBy: { direction: "asc" },
     });
+    return rows
+      .map((row) => ({ row, record: recordFromRow(row, this.run) }))
+      .filter(({ record }) => record.level === key.level);
+  }
+
+  async load(key: ResumeKey): Promise<ResultRecord[] | undefined> {
+    const rows = await this.cell(key);
     if (rows.length !== 2) return undefined;
-    const records = rows.map((r) => recordFromRow(r, this.run));
+    const records = rows.map((r) => r.record);
     if (records.some((r) => r.modelFingerprint !== key.modelFingerprint)) return undefined;
     return records;
   }
 
   async save(key: ResumeKey, records: ResultRecord[]): Promise<void> {
-    const corruption = this.run.protocol.corruption.family;
+    const stale = (await this.cell(key)).map((r) => r.row.id);
     await this.db.prisma.$transaction([
-      this.db.prisma.benchmarkResult.deleteMany({
-        where: { runId: this.run.runId, modelId: key.modelId, corruption, level: key.level },
-      }),
+      this.db.prisma.benchmarkResult.deleteMany({ where: { id: { in: stale } } }),
       ...records.map((r) => this.db.prisma.benchmarkResult.create({ data: resultRowData(r) })),
     ]);
   }
