@@ -286,13 +286,18 @@ export class QdrantVectorStore implements VectorStore {
             vectors: { size: spec.dimension, distance: spec.distance === "cosine" ? "Cosine" : "Dot" },
           }),
         );
+        base = { name, dimension: spec.dimension, distance: spec.distance, indexedFields: [] };
       } catch (error) {
-        // Created concurrently by someone else: fall through to the spec check.
-        if (!(error instanceof StoreError && error.details.status === 409)) throw error;
+        // Created concurrently by someone else: check it like an existing one.
+        // Qdrant answers 400 "Wrong input: Collection `x` already exists!" (409 on some versions).
+        const raced =
+          error instanceof StoreError &&
+          (error.details.status === 409 ||
+            (error.details.status === 400 && /already exists/i.test(error.details.body ?? "")));
+        if (!raced) throw error;
         base = await this.info(name);
         missing = checkSameSpec(base, spec.dimension, spec.distance, fields);
       }
-      base = { name, dimension: spec.dimension, distance: spec.distance, indexedFields: [] };
     }
     for (const field of missing) {
       await this.call("create payload index", name, () =>

@@ -72,6 +72,28 @@ describe("Qdrant adapter requests", () => {
     expect(fake.writes()).toEqual([]);
   });
 
+  it("ensureCollection that loses a creation race checks the winner's collection instead", async () => {
+    let created = false;
+    fake.route("GET", "/collections/c/exists", () => ok({ exists: created }));
+    fake.route("GET", "/aliases", ok({ aliases: [] }));
+    fake.route("PUT", "/collections/c", () => {
+      created = true;
+      return error(400, "Wrong input: Collection `c` already exists!");
+    });
+    fake.route("GET", "/collections/c", collectionInfo(8, "Cosine", ["split"]));
+    fake.route("PUT", "/collections/c/index", ok(UPDATE_RESULT));
+    const info = await open().ensureCollection("c", {
+      dimension: 8,
+      distance: "cosine",
+      indexedFields: ["split", "view"],
+    });
+    expect(info.indexedFields).toEqual(["split", "view"]);
+    expect(fake.writes().map((r) => [r.method, r.path])).toEqual([
+      ["PUT", "/collections/c"],
+      ["PUT", "/collections/c/index"],
+    ]);
+  });
+
   it("upserts in batches under the point and byte limits, with bounded concurrency", async () => {
     existing();
     fake.route("PUT", "/collections/c/points", { ...ok(UPDATE_RESULT), delayMs: 15 });
