@@ -20,7 +20,7 @@
  *
  * Figures depend on the machine's load; compare the two halves of one run, not runs with each other.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,8 +31,11 @@ import { openDatabase } from "../../packages/db/src/index.ts";
 import {
   decodeImage,
   type EncodeResult,
+  MODEL_PREPROCESS,
   ModelEncoder,
   runPreprocess,
+  sha256File,
+  tinyTokenizerJson,
 } from "../../packages/encoders/src/index.ts";
 import {
   type BenchModel,
@@ -69,6 +72,8 @@ const { values } = parseArgs({
     batch: { type: "string", default: "32" },
     providers: { type: "string", default: "cpu" },
     bootstrap: { type: "string", default: "1000" },
+    "image-graph": { type: "string" },
+    "text-graph": { type: "string", default: path.join(root, "bench/out/encode/bert_base.onnx") },
   },
 });
 const levels = values.levels.split(",").map(Number);
@@ -77,6 +82,66 @@ const bundles = [
   ...values.bundle.map((b) => path.resolve(b)),
 ];
 const work = mkdtempSync(path.join(tmpdir(), "cxr-bench-benchmark-"));
+if (values["image-graph"])
+  bundles.push(await largeBundle(path.resolve(values["image-graph"]), path.resolve(values["text-graph"])));
+
+/**
+ * A bundle around bench/encode's random-init graphs (models.py: ViT-B/32 or Swin-T image encoder,
+ * pixel_values [b,3,224,224] -> image_embeds [b,512]; BERT-base-sized text encoder) with CLIP's
+ * preprocessing, as bench/encode builds it: a model of real size for the throughput figures.
+ */
+async function largeBundle(imageGraph: string, textGraph: string): Promise<string> {
+  const dir = path.join(work, "bundle-large");
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(imageGraph, path.join(dir, "image.onnx"));
+  symlinkSync(textGraph, path.join(dir, "text.onnx"));
+  writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tinyTokenizerJson()));
+  writeFileSync(
+    path.join(dir, "card.md"),
+    "# bench: random-init image encoder + BERT-base-sized text encoder\n",
+  );
+  writeFileSync(path.join(dir, "LICENSE"), "bench fixture, no restrictions\n");
+  const files: Record<string, string> = {};
+  for (const f of ["image.onnx", "text.onnx", "tokenizer.json", "card.md", "LICENSE"])
+    files[f] = await sha256File(path.join(dir, f));
+  const manifest = {
+    format: "cxr-bundle/1",
+    id: `bench-${path
+      .basename(imageGraph, ".onnx")
+      .replace(/[^a-z0-9]+/gi, "-")
+      .toLowerCase()}`,
+    version: "0.0.0",
+    name: `bench ${path.basename(imageGraph)} (random init)`,
+    family: "other",
+    dimension: 512,
+    normalize: true,
+    license: "none",
+    card: "card.md",
+    licenseFile: "LICENSE",
+    image: {
+      onnx: "image.onnx",
+      input: { name: "pixel_values", dtype: "float32", shape: ["batch", 3, 224, 224] },
+      output: { name: "image_embeds" },
+      preprocess: MODEL_PREPROCESS.clip,
+    },
+    text: {
+      onnx: "text.onnx",
+      inputs: { inputIds: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
+      dtype: "int64",
+      output: { name: "text_embeds" },
+      tokenizer: {
+        file: "tokenizer.json",
+        maxLength: 77,
+        truncation: "standard",
+        padding: "longest",
+        padId: 0,
+      },
+    },
+    files,
+  };
+  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
+  return dir;
+}
 const env = {
   CXR_DATA_DIR: path.join(work, "data"),
   CXR_EXECUTION_PROVIDERS: values.providers,
@@ -173,7 +238,7 @@ try {
   // 1b. The engine under runBench, instrumented: when was an image being rendered, when was a batch
   // being encoded (preprocess + inference). A pass-through "cache" marks each rendering's start (get)
   // and end (put); a wrapper around the model marks each encoder call.
-  {
+  for (const modelId of modelIds) {
     const split = await db.prisma.split.findFirstOrThrow({ where: { name: values.split } });
     const rows = await db.prisma.image.findMany({
       where: { study: { splitId: split.id } },
@@ -194,7 +259,7 @@ try {
         return "";
       },
     } as unknown as CorruptionCache;
-    const model = await db.prisma.model.findUniqueOrThrow({ where: { id: modelIds[0]! } });
+    const model = await db.prisma.model.findUniqueOrThrow({ where: { id: modelId } });
     const encoder = await ModelEncoder.create(model.bundlePath, {
       providers: config.executionProviders,
       cpuThreads: config.cpuThreads,
@@ -264,7 +329,7 @@ try {
     let both = 0;
     for (const [a, b] of r) for (const [c, d] of e) both += Math.max(0, Math.min(b, d) - Math.max(a, c));
     console.log(
-      `   engine timeline (${modelIds[0]}, levels > 0): rendering (load + corrupt) in flight ${fmt(length(r))} s, encoding (preprocess + inference) in flight ${fmt(length(e))} s, both at once ${fmt(both / 1000)} s of ${fmt(wall)} s wall (${fmt((100 * both) / 1000 / Math.max(length(e), 1e-9), 0)}% of the encoding time had rendering in flight)`,
+      `   engine timeline (${modelId}, levels > 0): rendering (load + corrupt) in flight ${fmt(length(r))} s, encoding (preprocess + inference) in flight ${fmt(length(e))} s, both at once ${fmt(both / 1000)} s of ${fmt(wall)} s wall (${fmt((100 * both) / 1000 / Math.max(length(e), 1e-9), 0)}% of the encoding time had rendering in flight)`,
     );
   }
 
