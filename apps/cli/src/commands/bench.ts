@@ -64,8 +64,9 @@ function wholeNumber(flag: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** Three decimals; a value that rounds to zero prints as 0.000, never -0.000. */
 const f3 = (v: number | null | undefined) =>
-  v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(3);
+  v === null || v === undefined || Number.isNaN(v) ? "–" : (Math.abs(v) < 0.0005 ? 0 : v).toFixed(3);
 const f1 = (v: number | null | undefined) =>
   v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(1);
 
