@@ -383,7 +383,7 @@ retrieval on clean images, degradation under occlusion) on a fresh machine with 
   AdamW, one-cycle learning rate {args.lr}, batch {args.batch} (length-bucketed), {run.epochs} epochs, small random
   shifts and contrast jitter.
 - Seed {args.seed}, {args.threads} CPU thread(s); training took {run.seconds:.0f} s of wall time on this project's
-  2-core development machine while other jobs shared it (load average 10-20).
+  2-core development machine while other jobs shared it (load average 6-20).
 - Reproduce: see packages/encoders/python/README.md ("The demo model").
 
 ## Metrics (synthetic test split, {n_test} studies, {n_unique} distinct reports)
@@ -463,7 +463,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, required=True, help="output folder of `cxr synth` (manifest.jsonl, images/)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "models" / "demo-cxr")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--dim", type=int, default=128)
