@@ -372,7 +372,8 @@ retrieval on clean images, degradation under occlusion) on a fresh machine with 
 
 - Data: `cxr synth --studies {args.studies_note} --seed {args.data_seed_note}` (packages/datasets/src/synth,
   generator `{args.generator_note}`), the `train` split ({args.n_train} studies); text field `{args.text_field}`.
-  manifest.jsonl sha256 `{args.manifest_sha}` (regenerate and compare before retraining).
+  Data fingerprint (regenerate and compare before retraining): manifest.jsonl sha256 `{args.manifest_sha}`;
+  images: sha256 of the sorted `sha256sum images/*` lines `{args.images_sha}`.
 - Image tower: 1x128x128 grey input (convert L, resize 128x128 bilinear, /255, normalise 0.5/0.25), four
   stride-2 3x3 convolutions (8-16-32-64 channels, BatchNorm, ReLU), 1x1 conv to 32, 4x4 average pool
   (keeps laterality), MLP to {args.dim}.
@@ -458,6 +459,12 @@ def write_fixture(folder: Path, sample: list[Study]) -> None:
     (folder / "samples.json").write_text(json.dumps(doc, indent=1) + "\n")
 
 
+def images_fingerprint(folder: Path) -> str:
+    """sha256 over the sorted "<sha256>  <name>" lines of the images (as `cd images && sha256sum * | sha256sum`)."""
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(folder.iterdir()) if p.is_file()]
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="output folder of `cxr synth` (manifest.jsonl, images/)")
@@ -485,6 +492,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.data_seed_note = meta.get("seed", "?")
     args.generator_note = meta.get("generator", "?")
     args.manifest_sha = hashlib.sha256((args.data / "manifest.jsonl").read_bytes()).hexdigest()
+    args.images_sha = images_fingerprint(args.data / "images")
     return args
 
 
