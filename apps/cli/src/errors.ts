@@ -8,6 +8,13 @@
  */
 export const EXIT = { ok: 0, failed: 1, environment: 2, interrupted: 130 } as const;
 
+import { ConfigError } from "@cxr/config";
+import { DatasetError } from "@cxr/datasets";
+import { DatabaseError } from "@cxr/db";
+import { ParityReferenceError } from "@cxr/encoders";
+import { BenchError, IndexSearchError, ModelError, type ModelErrorCode } from "@cxr/services";
+import { StoreError } from "@cxr/store";
+
 /** An expected failure with a one-line message for the user and no stack trace. */
 export class CliError extends Error {
   override readonly name = "CliError";
@@ -17,4 +24,42 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+const MODEL_EXIT: Record<ModelErrorCode, number> = {
+  NOT_FOUND: EXIT.environment,
+  ALREADY_EXISTS: EXIT.environment,
+  INVALID_BUNDLE: EXIT.environment,
+  UNKNOWN_MODEL: EXIT.environment,
+  NOT_PULLABLE: EXIT.environment,
+  VERIFY_FAILED: EXIT.failed,
+  DOWNLOAD_FAILED: EXIT.failed,
+  MODELS_DIR_UNWRITABLE: EXIT.environment,
+};
+
+/**
+ * The one place where the packages' typed errors become a one-line message and an exit code.
+ * `expected` is false for anything else: a bug, shown with a hint to rerun with --verbose.
+ */
+export function describeFailure(error: unknown): { code: number; message: string; expected: boolean } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof CliError) return { code: error.exitCode, message, expected: true };
+  if (error instanceof ConfigError)
+    return { code: EXIT.environment, message: `configuration error: ${message}`, expected: true };
+  if (error instanceof DatabaseError)
+    return { code: EXIT.environment, message: `database error: ${message}`, expected: true };
+  if (error instanceof ModelError) return { code: MODEL_EXIT[error.code], message, expected: true };
+  if (error instanceof IndexSearchError || error instanceof BenchError) {
+    return { code: error.isUserError ? EXIT.environment : EXIT.failed, message, expected: true };
+  }
+  if (error instanceof ParityReferenceError) return { code: EXIT.environment, message, expected: true };
+  if (error instanceof DatasetError) return { code: EXIT.environment, message, expected: true };
+  if (error instanceof StoreError) {
+    return {
+      code: error.code === "UNAVAILABLE" ? EXIT.environment : EXIT.failed,
+      message: `vector store: ${message}`,
+      expected: true,
+    };
+  }
+  return { code: EXIT.failed, message, expected: false };
 }

@@ -1,6 +1,4 @@
 #!/usr/bin/env -S npx tsx
-import { ConfigError } from "@cxr/config";
-import { DatabaseError } from "@cxr/db";
 import { Command, CommanderError } from "commander";
 import { registerBenchCommands } from "./commands/bench.ts";
 import { registerDatasetCommands } from "./commands/datasets.ts";
@@ -10,7 +8,7 @@ import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { config } from "./context.ts";
-import { CliError, EXIT } from "./errors.ts";
+import { describeFailure, EXIT } from "./errors.ts";
 
 const program = new Command()
   .name("cxr")
@@ -31,35 +29,19 @@ registerDatasetCommands(program);
 registerParityCommand(program);
 registerBenchCommands(program);
 
-/** One clear line per expected failure; a stack trace only with --verbose. */
+/** One clear line per failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {
-  const verbose = process.argv.includes("--verbose");
   if (error instanceof CommanderError) {
     // commander already printed the message (or the help/version text).
     return error.exitCode === 0 ? EXIT.ok : EXIT.environment;
   }
-  let code: number = EXIT.failed;
-  let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ConfigError) {
-    code = EXIT.environment;
-    message = `configuration error: ${message}`;
-  } else if (error instanceof DatabaseError) {
-    code = EXIT.environment;
-    message = `database error: ${message}`;
-  } else if (error instanceof CliError) {
-    code = error.exitCode;
-  } else if (
-    typeof error === "object" &&
-    error !== null &&
-    "exitCode" in error &&
-    typeof error.exitCode === "number"
-  ) {
-    code = error.exitCode;
-  }
+  const { code, message, expected } = describeFailure(error);
   process.stderr.write(`cxr: ${message}\n`);
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  else if (code === EXIT.failed && !(error instanceof CliError))
+  if (process.argv.includes("--verbose") && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  } else if (!expected) {
     process.stderr.write("(run with --verbose for details)\n");
+  }
   return code;
 }
 

@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { reference } from "../../../test/support/reference.ts";
 import { registerParityCommand } from "../src/commands/parity.ts";
-import { CliError } from "../src/errors.ts";
+import { describeFailure } from "../src/errors.ts";
 
 // In-process, like datasets.test.ts: the command on a bare program, output captured.
 const ref = reference();
@@ -34,9 +34,9 @@ async function run(...args: string[]): Promise<{ stdout: string; exitCode: numbe
 describe("cxr parity", () => {
   it("refuses a folder that is not the reference folder (exit 2)", async () => {
     const error = await run("parity", "--reference", work).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CliError);
-    expect(error).toMatchObject({ exitCode: 2 });
-    expect((error as Error).message).toContain("is not the reference folder");
+    const failure = describeFailure(error);
+    expect(failure).toMatchObject({ code: 2, expected: true });
+    expect(failure.message).toContain("is not the reference folder");
   });
 
   it.skipIf(!ref)("exits 1 and says which text missed when a goal is missed", async () => {

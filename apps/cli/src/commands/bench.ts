@@ -1,7 +1,5 @@
-import { type Database, openDatabase } from "@cxr/db";
 import type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
 import {
-  BenchError,
   type BenchProgress,
   type BenchRunSummary,
   listBenchRuns,
@@ -10,7 +8,7 @@ import {
   runBench,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
-import { config, output } from "../context.ts";
+import { config, output, withDatabase } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
@@ -21,20 +19,6 @@ import { createProgress, type Progress } from "../progress.ts";
  * command again) or a verification that found a disagreement -> 1. Nothing printed carries report
  * text or pixels: ids, counts and numbers only.
  */
-
-async function withDb<T>(run: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(config());
-  try {
-    return await run(db);
-  } catch (error) {
-    if (error instanceof BenchError) {
-      throw new CliError(error.message, error.isUserError ? EXIT.environment : EXIT.failed);
-    }
-    throw error;
-  } finally {
-    await db.close();
-  }
-}
 
 function list(flag: string) {
   return (raw: string): string[] => {
@@ -296,7 +280,7 @@ export function registerBenchCommands(program: Command): void {
         if (opts.batch === 0) throw new CliError("--batch must be at least 1");
         const cfg = config();
         const progress = benchProgress();
-        const result = await withDb((db) =>
+        const result = await withDatabase((db) =>
           runBench({
             db,
             config: cfg,
@@ -370,7 +354,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const runs = await withDb((db) => listBenchRuns(db));
+      const runs = await withDatabase((db) => listBenchRuns(db));
       output(opts.json, runs, () =>
         runs.length === 0
           ? "no benchmark runs yet (cxr bench --models ... --dataset ...)"
@@ -389,7 +373,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON (with the per-query ranks)")
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const detail = await withDb((db) =>
+      const detail = await withDatabase((db) =>
         loadBenchRun(
           db,
           runId,
@@ -432,7 +416,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const report = await withDb((db) => recomputeFromDatabase(db, runId));
+      const report = await withDatabase((db) => recomputeFromDatabase(db, runId));
       output(opts.json, report, () =>
         report.ok
           ? `${runId}: all ${report.checked} stored results agree with their recomputation from the stored ranks`

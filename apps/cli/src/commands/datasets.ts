@@ -14,9 +14,8 @@ import {
   showDataset,
   synthesize,
 } from "@cxr/datasets";
-import { type Database, openDatabase } from "@cxr/db";
 import type { Command } from "commander";
-import { config, output } from "../context.ts";
+import { config, output, withDatabase } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress } from "../progress.ts";
 
@@ -26,18 +25,6 @@ import { createProgress } from "../progress.ts";
  * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons.
  * Nothing here prints report text or pixels.
  */
-
-async function withDb<T>(run: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(config());
-  try {
-    return await run(db);
-  } catch (error) {
-    if (error instanceof DatasetError) throw new CliError(error.message, EXIT.environment);
-    throw error;
-  } finally {
-    await db.close();
-  }
-}
 
 const short = (hash: string | null | undefined) => (hash ? hash.slice(0, 12) : "-");
 
@@ -121,7 +108,7 @@ export function registerDatasetCommands(program: Command): void {
         const name =
           opts.name ?? path.basename(/\.(jsonl|csv)$/.test(resolved) ? path.dirname(resolved) : resolved);
         const progress = createProgress(`ingest ${name}`, { unit: "studies" });
-        const summary = await withDb((db) =>
+        const summary = await withDatabase((db) =>
           ingest(db.prisma, source, { name, onProgress: (p) => progress.tick(p.processed, p.total) }),
         );
         progress.done(
@@ -172,7 +159,7 @@ export function registerDatasetCommands(program: Command): void {
     .description("datasets in the database with their splits and fingerprints")
     .option("--json", "print as JSON")
     .action(async (opts: { json?: boolean }) => {
-      const list = await withDb((db) => listDatasets(db.prisma));
+      const list = await withDatabase((db) => listDatasets(db.prisma));
       output(opts.json, list, () =>
         list.length === 0
           ? "no datasets yet: `cxr synth --out data/synth && cxr ingest manifest data/synth`, or `cxr datasets pull iu-xray`"
@@ -193,7 +180,7 @@ export function registerDatasetCommands(program: Command): void {
     .argument("<name>")
     .option("--json", "print as JSON")
     .action(async (name: string, opts: { json?: boolean }) => {
-      const shown = await withDb((db) => showDataset(db.prisma, name));
+      const shown = await withDatabase((db) => showDataset(db.prisma, name));
       if (!shown) throw new CliError(`no dataset named "${name}" (see \`cxr datasets list\`)`);
       output(opts.json, shown, () =>
         [
@@ -277,7 +264,7 @@ export function registerDatasetCommands(program: Command): void {
           const adapter = findAdapter(remote.adapter)!;
           const name = opts.name ?? remote.name;
           const progress = createProgress(`ingest ${name}`, { unit: "studies" });
-          summary = await withDb((db) =>
+          summary = await withDatabase((db) =>
             ingest(db.prisma, adapter.open(dir, {}), {
               name,
               onProgress: (p) => progress.tick(p.processed, p.total),

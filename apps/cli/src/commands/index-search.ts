@@ -1,10 +1,7 @@
 import { readFile } from "node:fs/promises";
-import type { Config } from "@cxr/config";
-import { type Database, openDatabase } from "@cxr/db";
 import {
   type IndexProgress,
   type IndexResult,
-  IndexSearchError,
   indexDataset,
   type ModalityIndexResult,
   type SearchFilter,
@@ -13,10 +10,9 @@ import {
   type SearchResult,
   search,
 } from "@cxr/services";
-import { isStoreError, openVectorStore, type VectorStore } from "@cxr/store";
 import { type Command, Option } from "commander";
-import { config, output } from "../context.ts";
-import { CliError, EXIT } from "../errors.ts";
+import { output, withServices } from "../context.ts";
+import { CliError } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
 /**
@@ -25,30 +21,6 @@ import { createProgress, type Progress } from "../progress.ts";
  * that cannot be reached -> 2; an index job that ran and failed (it stays resumable) -> 1.
  * Progress lines carry counts only; report text appears only in search results, for the user who asked.
  */
-
-async function withServices<T>(
-  run: (db: Database, store: VectorStore, cfg: Config) => Promise<T>,
-): Promise<T> {
-  const cfg = config();
-  const db = await openDatabase(cfg);
-  let store: VectorStore | undefined;
-  try {
-    store = openVectorStore(cfg);
-    return await run(db, store, cfg);
-  } catch (error) {
-    if (error instanceof IndexSearchError) {
-      throw new CliError(error.message, error.isUserError ? EXIT.environment : EXIT.failed);
-    }
-    if (isStoreError(error)) {
-      const unavailable = error.code === "UNAVAILABLE";
-      throw new CliError(`vector store: ${error.message}`, unavailable ? EXIT.environment : EXIT.failed);
-    }
-    throw error;
-  } finally {
-    await store?.close();
-    await db.close();
-  }
-}
 
 function positiveInt(flag: string) {
   return (raw: string): number => {

@@ -1,12 +1,10 @@
-import { type Config, parseHttpUrl } from "@cxr/config";
-import { type Database, openDatabase } from "@cxr/db";
+import { parseHttpUrl } from "@cxr/config";
 import {
   addModel,
   catalogueCard,
   DEFAULT_HF_ENDPOINT,
   listModels,
   ModelError,
-  type ModelErrorCode,
   type ModelRecord,
   modelSource,
   pullInstructions,
@@ -16,7 +14,7 @@ import {
   verifyModel,
 } from "@cxr/services";
 import type { Command } from "commander";
-import { config, output } from "../context.ts";
+import { config, output, withDatabase } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
@@ -25,30 +23,6 @@ import { createProgress, type Progress } from "../progress.ts";
  * cannot be used, an unknown id or a duplicate -> 2 (one line naming the file and the field);
  * a registered model that fails `verify`, or a download that fails -> 1.
  */
-
-const EXIT_FOR: Record<ModelErrorCode, number> = {
-  NOT_FOUND: EXIT.environment,
-  ALREADY_EXISTS: EXIT.environment,
-  INVALID_BUNDLE: EXIT.environment,
-  UNKNOWN_MODEL: EXIT.environment,
-  NOT_PULLABLE: EXIT.environment,
-  VERIFY_FAILED: EXIT.failed,
-  DOWNLOAD_FAILED: EXIT.failed,
-  MODELS_DIR_UNWRITABLE: EXIT.environment,
-};
-
-async function withDb<T>(run: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
-  const cfg = config();
-  const db = await openDatabase(cfg);
-  try {
-    return await run(db, cfg);
-  } catch (error) {
-    if (error instanceof ModelError) throw new CliError(error.message, EXIT_FOR[error.code]);
-    throw error;
-  } finally {
-    await db.close();
-  }
-}
 
 const short = (hash: string) => hash.slice(0, 12);
 
@@ -80,7 +54,7 @@ export function registerModelCommands(program: Command): void {
     )
     .option("--json", "print the result as JSON")
     .action(async (dir: string, opts: { json?: boolean }) => {
-      const added = await withDb((db, cfg) => addModel(db, cfg, dir));
+      const added = await withDatabase((db, cfg) => addModel(db, cfg, dir));
       const checks = added.check.selfTest.checks;
       output(opts.json, added, () =>
         [
@@ -96,7 +70,7 @@ export function registerModelCommands(program: Command): void {
     .description("the registered models")
     .option("--json", "print the models as JSON")
     .action(async (opts: { json?: boolean }) => {
-      const list = await withDb((db) => listModels(db));
+      const list = await withDatabase((db) => listModels(db));
       output(opts.json, list, () =>
         list.length === 0
           ? "no models registered (add one with `cxr models add <dir>` or `cxr models pull clip-vit-b32`)"
@@ -122,7 +96,7 @@ export function registerModelCommands(program: Command): void {
     )
     .option("--json", "print the details as JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const found = await withDb(async (db) => {
+      const found = await withDatabase(async (db) => {
         try {
           return await showModel(db, id);
         } catch (error) {
@@ -179,7 +153,7 @@ export function registerModelCommands(program: Command): void {
     .description("re-check a registered model: every sha256, the fingerprint, both graphs and the self-test")
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const verified = await withDb((db, cfg) => verifyModel(db, cfg, id));
+      const verified = await withDatabase((db, cfg) => verifyModel(db, cfg, id));
       const checks = verified.check.selfTest.checks;
       output(opts.json, verified, () =>
         [
@@ -199,7 +173,7 @@ export function registerModelCommands(program: Command): void {
     .option("--keep-files", "keep the bundle folder")
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { json?: boolean; keepFiles?: boolean }) => {
-      const removed = await withDb((db, cfg) =>
+      const removed = await withDatabase((db, cfg) =>
         removeModel(db, cfg, id, { keepFiles: opts.keepFiles ?? false }),
       );
       output(opts.json, removed, () =>
@@ -231,7 +205,7 @@ export function registerModelCommands(program: Command): void {
       const baseUrl =
         opts.endpoint === undefined ? config().hfEndpoint : parseHttpUrl("--endpoint", opts.endpoint);
       const bars = new Map<string, Progress>();
-      const pulled = await withDb((db, cfg) =>
+      const pulled = await withDatabase((db, cfg) =>
         pullModel(db, cfg, id, {
           baseUrl,
           onProgress: (p) => {

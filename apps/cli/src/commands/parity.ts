@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { formatParity, ParityReferenceError, runParity } from "@cxr/encoders";
+import { formatParity, runParity } from "@cxr/encoders";
 import type { Command } from "commander";
 import { output } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -22,13 +22,7 @@ export function registerParityCommand(program: Command): void {
       const dir = path.resolve(opts.reference);
       if (!existsSync(dir))
         throw new CliError(`--reference ${opts.reference}: no such folder`, EXIT.environment);
-      let report: Awaited<ReturnType<typeof runParity>>;
-      try {
-        report = await runParity(dir, { extras: opts.extras ?? false });
-      } catch (error) {
-        if (error instanceof ParityReferenceError) throw new CliError(error.message, EXIT.environment);
-        throw error;
-      }
+      const report = await runParity(dir, { extras: opts.extras ?? false });
       output(opts.json, report, () => formatParity(report));
       if (!report.ok) process.exitCode = EXIT.failed;
     });
