@@ -256,6 +256,17 @@ describe("cxr index and cxr search", () => {
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
     }
   });
+
+  it("removing a model drops its vector collections with it", async () => {
+    const removed = json<{ droppedCollections: string[] }>(cxr(["models", "remove", "tiny", "--json"], env));
+    expect(removed.droppedCollections.length).toBeGreaterThanOrEqual(2);
+    const store = EmbeddedVectorStore.open(path.join(dataDir, "vectors"));
+    try {
+      expect((await store.listCollections()).filter((c) => c.startsWith("tiny__"))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 const demo = path.join(repoRoot, "packages/encoders/models/demo-cxr");

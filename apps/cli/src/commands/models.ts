@@ -14,7 +14,7 @@ import {
   verifyModel,
 } from "@cxr/services";
 import type { Command } from "commander";
-import { config, output, withDatabase } from "../context.ts";
+import { config, output, withDatabase, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
@@ -168,18 +168,21 @@ export function registerModelCommands(program: Command): void {
   models
     .command("remove <id>")
     .description(
-      "forget a model (its index jobs and benchmark entries go with it) and delete its copy under CXR_MODELS_DIR",
+      "forget a model (its index jobs, vector collections and benchmark entries go with it) and delete its copy under CXR_MODELS_DIR",
     )
     .option("--keep-files", "keep the bundle folder")
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { json?: boolean; keepFiles?: boolean }) => {
-      const removed = await withDatabase((db, cfg) =>
-        removeModel(db, cfg, id, { keepFiles: opts.keepFiles ?? false }),
+      const removed = await withServices((db, store, cfg) =>
+        removeModel(db, cfg, id, { keepFiles: opts.keepFiles ?? false, store }),
       );
       output(opts.json, removed, () =>
-        removed.deletedFiles
-          ? `removed ${removed.id} and deleted ${removed.bundlePath}`
-          : `removed ${removed.id} (files kept at ${removed.bundlePath})`,
+        [
+          removed.deletedFiles
+            ? `removed ${removed.id} and deleted ${removed.bundlePath}`
+            : `removed ${removed.id} (files kept at ${removed.bundlePath})`,
+          ...removed.droppedCollections.map((c) => `dropped vector collection ${c}`),
+        ].join("\n"),
       );
     });
 

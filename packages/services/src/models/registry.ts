@@ -3,6 +3,8 @@ import path from "node:path";
 import type { Config } from "@cxr/config";
 import type { Database, ModelModel as Model } from "@cxr/db";
 import { type LoadedBundle, loadBundle, type Manifest } from "@cxr/encoders";
+import type { VectorStore } from "@cxr/store";
+import { dropModelCollections } from "../index-job/collections.ts";
 import { ModelError } from "./errors.ts";
 import { bundleDir, copyBundleFiles, installDir, isInside, newStagingDir } from "./files.ts";
 import { type RuntimeCheck, runtimeCheck } from "./runtime.ts";
@@ -153,6 +155,8 @@ export interface RemovedModel {
   bundlePath: string;
   /** True when the bundle folder was deleted (only folders under CXR_MODELS_DIR are). */
   deletedFiles: boolean;
+  /** The model's vector collections that were dropped (when a store was given). */
+  droppedCollections: string[];
 }
 
 /** Removes the record (its index jobs and benchmark participation cascade) and the bundle copy. */
@@ -160,16 +164,18 @@ export async function removeModel(
   db: ModelsDb,
   config: Pick<Config, "modelsDir">,
   id: string,
-  options: { keepFiles?: boolean } = {},
+  options: { keepFiles?: boolean; store?: VectorStore } = {},
 ): Promise<RemovedModel> {
   const row = await findRow(db, id);
   await db.prisma.model.delete({ where: { id } });
+  // Its index jobs went with the row; its vectors would otherwise stay behind, unreachable.
+  const droppedCollections = options.store ? await dropModelCollections(options.store, id) : [];
   const ours =
     isInside(row.bundlePath, config.modelsDir) &&
     path.resolve(row.bundlePath) !== path.resolve(config.modelsDir);
   const deletedFiles = ours && !options.keepFiles;
   if (deletedFiles) await rm(row.bundlePath, { recursive: true, force: true });
-  return { id, bundlePath: row.bundlePath, deletedFiles };
+  return { id, bundlePath: row.bundlePath, deletedFiles, droppedCollections };
 }
 
 /** What `show` prints: the record, a manifest summary and the model card's text. */
