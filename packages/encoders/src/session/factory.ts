@@ -88,10 +88,32 @@ function bindingDir(): string | undefined {
   }
 }
 
+const LIBRARY_DIRS = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib64",
+  "/usr/lib",
+  "/usr/local/lib",
+];
+
+function vulkanLoaderInstalled(): boolean {
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean), ...LIBRARY_DIRS];
+  return dirs.some((d) => existsSync(path.join(d, "libvulkan.so.1")));
+}
+
 export const onnxRuntime: SessionRuntime = {
   available() {
     const dir = bindingDir();
     return ort.listSupportedBackends().map(({ name, bundled }) => {
+      // onnxruntime-node's WebGPU (Dawn) runs on Vulkan on Linux: without the loader it can only
+      // fail, after printing a native warning on every attempt, so it is ruled out up front.
+      if (name === "webgpu" && process.platform === "linux" && !vulkanLoaderInstalled()) {
+        return {
+          name,
+          usable: false,
+          reason: "libvulkan.so.1 is not installed (WebGPU needs Vulkan on Linux)",
+        };
+      }
       if (bundled) return { name, usable: true };
       const lib = PROVIDER_LIBRARIES[name as ExecutionProvider];
       if (
