@@ -20,7 +20,7 @@
  *
  * Figures depend on the machine's load; compare the two halves of one run, not runs with each other.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,11 +31,8 @@ import { openDatabase } from "../../packages/db/src/index.ts";
 import {
   decodeImage,
   type EncodeResult,
-  MODEL_PREPROCESS,
   ModelEncoder,
   runPreprocess,
-  sha256File,
-  tinyTokenizerJson,
 } from "../../packages/encoders/src/index.ts";
 import {
   type BenchModel,
@@ -59,6 +56,7 @@ import {
   toDecodedImage,
   toPixels,
 } from "../../packages/services/src/index.ts";
+import { writeRandomInitBundle } from "../encode/bundle.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -85,62 +83,13 @@ const work = mkdtempSync(path.join(tmpdir(), "cxr-bench-benchmark-"));
 if (values["image-graph"])
   bundles.push(await largeBundle(path.resolve(values["image-graph"]), path.resolve(values["text-graph"])));
 
-/**
- * A bundle around bench/encode's random-init graphs (models.py: ViT-B/32 or Swin-T image encoder,
- * pixel_values [b,3,224,224] -> image_embeds [b,512]; BERT-base-sized text encoder) with CLIP's
- * preprocessing, as bench/encode builds it: a model of real size for the throughput figures.
- */
-async function largeBundle(imageGraph: string, textGraph: string): Promise<string> {
-  const dir = path.join(work, "bundle-large");
-  mkdirSync(dir, { recursive: true });
-  symlinkSync(imageGraph, path.join(dir, "image.onnx"));
-  symlinkSync(textGraph, path.join(dir, "text.onnx"));
-  writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tinyTokenizerJson()));
-  writeFileSync(
-    path.join(dir, "card.md"),
-    "# bench: random-init image encoder + BERT-base-sized text encoder\n",
-  );
-  writeFileSync(path.join(dir, "LICENSE"), "bench fixture, no restrictions\n");
-  const files: Record<string, string> = {};
-  for (const f of ["image.onnx", "text.onnx", "tokenizer.json", "card.md", "LICENSE"])
-    files[f] = await sha256File(path.join(dir, f));
-  const manifest = {
-    format: "cxr-bundle/1",
-    id: `bench-${path
-      .basename(imageGraph, ".onnx")
-      .replace(/[^a-z0-9]+/gi, "-")
-      .toLowerCase()}`,
-    version: "0.0.0",
-    name: `bench ${path.basename(imageGraph)} (random init)`,
-    family: "other",
-    dimension: 512,
-    normalize: true,
-    license: "none",
-    card: "card.md",
-    licenseFile: "LICENSE",
-    image: {
-      onnx: "image.onnx",
-      input: { name: "pixel_values", dtype: "float32", shape: ["batch", 3, 224, 224] },
-      output: { name: "image_embeds" },
-      preprocess: MODEL_PREPROCESS.clip,
-    },
-    text: {
-      onnx: "text.onnx",
-      inputs: { inputIds: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
-      dtype: "int64",
-      output: { name: "text_embeds" },
-      tokenizer: {
-        file: "tokenizer.json",
-        maxLength: 77,
-        truncation: "standard",
-        padding: "longest",
-        padId: 0,
-      },
-    },
-    files,
-  };
-  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
-  return dir;
+/** bench/encode's random-init graphs as a bundle: a model of real size for the throughput figures. */
+function largeBundle(imageGraph: string, textGraph: string): Promise<string> {
+  const id = `bench-${path
+    .basename(imageGraph, ".onnx")
+    .replace(/[^a-z0-9]+/gi, "-")
+    .toLowerCase()}`;
+  return writeRandomInitBundle(path.join(work, "bundle-large"), { image: imageGraph, text: textGraph }, id);
 }
 const env = {
   CXR_DATA_DIR: path.join(work, "data"),

@@ -12,7 +12,7 @@
  * (toolchain.md). Results: printed, and written to bench/out/encode/result.json.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,13 +20,12 @@ import { parseArgs } from "node:util";
 import {
   createSession,
   type ExecutionProvider,
-  MODEL_PREPROCESS,
   ModelEncoder,
   OrtTensor,
-  sha256File,
   stderrLogger,
-  tinyTokenizerJson,
 } from "../../packages/encoders/src/index.ts";
+
+import { writeRandomInitBundle } from "./bundle.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -157,48 +156,11 @@ async function ours(): Promise<{
   // The pipeline runs through a real bundle: ViT-B/32 graph with CLIP's preprocessing manifest.
   const dir = path.join(out, "bundle-vit_b32");
   await rm(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  symlinkSync(path.join(out, "vit_b32.onnx"), path.join(dir, "image.onnx"));
-  symlinkSync(path.join(out, "bert_base.onnx"), path.join(dir, "text.onnx"));
-  writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tinyTokenizerJson()));
-  writeFileSync(path.join(dir, "card.md"), "# bench: random-init ViT-B/32 + BERT-base-sized text encoder\n");
-  writeFileSync(path.join(dir, "LICENSE"), "bench fixture, no restrictions\n");
-  const files: Record<string, string> = {};
-  for (const f of ["image.onnx", "text.onnx", "tokenizer.json", "card.md", "LICENSE"])
-    files[f] = await sha256File(path.join(dir, f));
-  const manifest = {
-    format: "cxr-bundle/1",
-    id: "bench-vit-b32",
-    version: "0.0.0",
-    name: "bench ViT-B/32 (random init)",
-    family: "other",
-    dimension: 512,
-    normalize: true,
-    license: "none",
-    card: "card.md",
-    licenseFile: "LICENSE",
-    image: {
-      onnx: "image.onnx",
-      input: { name: "pixel_values", dtype: "float32", shape: ["batch", 3, 224, 224] },
-      output: { name: "image_embeds" },
-      preprocess: MODEL_PREPROCESS.clip,
-    },
-    text: {
-      onnx: "text.onnx",
-      inputs: { inputIds: "input_ids", attentionMask: "attention_mask", tokenTypeIds: "token_type_ids" },
-      dtype: "int64",
-      output: { name: "text_embeds" },
-      tokenizer: {
-        file: "tokenizer.json",
-        maxLength: 77,
-        truncation: "standard",
-        padding: "longest",
-        padId: 0,
-      },
-    },
-    files,
-  };
-  writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
+  await writeRandomInitBundle(
+    dir,
+    { image: path.join(out, "vit_b32.onnx"), text: path.join(out, "bert_base.onnx") },
+    "bench-vit-b32",
+  );
   const encoder = await ModelEncoder.create(dir, {
     providers,
     cpuThreads: threads,
