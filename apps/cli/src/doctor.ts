@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import type { Config } from "@cxr/config";
 import { describeDatabase, migrationStatus } from "@cxr/db";
 import { probeExecutionProviders } from "@cxr/encoders";
-import * as ort from "onnxruntime-node";
 
 /** Facts about this machine, each measured, never assumed. */
 export interface DoctorReport {
@@ -150,7 +149,7 @@ export async function runDoctor(config: Config): Promise<DoctorReport> {
     database,
     vectorStore,
     onnxRuntime: {
-      version: ort.env.versions.common,
+      version: probe.version,
       available: probe.usable,
       preference: config.executionProviders,
       selected: probe.selected,

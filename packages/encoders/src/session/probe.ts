@@ -17,6 +17,8 @@ import {
  * session. `cxr doctor` reports this; the session factory falls back the same way at run time.
  */
 export interface ProviderProbe {
+  /** The ONNX Runtime version doing the work. */
+  version: string;
   /** Providers that created and ran a session, in preference order. */
   usable: ExecutionProvider[];
   /** What a session created with this preference would run on. */
@@ -60,5 +62,5 @@ export async function probeExecutionProviders(
       attempts.push({ provider, error: providerErrorReason(error) });
     }
   }
-  return { usable, selected: usable[0] ?? "cpu", attempts };
+  return { version: ort.env.versions.common, usable, selected: usable[0] ?? "cpu", attempts };
 }
