@@ -5,7 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
-import { writeTinyBundle } from "@cxr/encoders";
+import { writeTinyBundle } from "@cxr/encoders/testing";
 import { checkRecordFile, type RecordFile, type ResultRecord } from "@cxr/eval";
 import { decodeRanks, recomputeFromDatabase } from "@cxr/services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

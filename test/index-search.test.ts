@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "@cxr/config";
 import { ingest, manifest, synthesize } from "@cxr/datasets";
 import { type Database, openDatabase } from "@cxr/db";
-import { writeTinyBundle } from "@cxr/encoders";
+import { writeTinyBundle } from "@cxr/encoders/testing";
 import { EmbeddedVectorStore } from "@cxr/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cxr, repoRoot } from "./support/cli.ts";

@@ -4,7 +4,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { postgresAvailable, tempPostgres } from "@cxr/db/testing";
-import { writeTinyBundle } from "@cxr/encoders";
+import { writeTinyBundle } from "@cxr/encoders/testing";
 import { type HubFixture, startHubFixture } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cxr, cxrAsync, repoRoot } from "./support/cli.ts";

@@ -1,6 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { MODEL_PREPROCESS, sha256File, tinyTokenizerJson } from "../../packages/encoders/src/index.ts";
+import { MODEL_PREPROCESS, sha256File } from "../../packages/encoders/src/index.ts";
+import { tinyTokenizerJson } from "../../packages/encoders/src/testing/index.ts";
 
 /**
  * A bundle around bench/encode's random-init graphs (models.py: a ViT-B/32 or Swin-T image encoder,

@@ -1,7 +1,8 @@
 // Image decoding and preprocessing (src/image, src/preprocess, src/parity/preprocess.ts)
 
 // Bundles, tokenizers, sessions, encoders, parity and test helpers (src/bundle, src/tokenizer,
-// src/session, src/encoder, src/parity/tokenizers.ts, src/parity/index.ts, src/testing)
+// src/session, src/encoder, src/parity/tokenizers.ts, src/parity/index.ts). Test helpers (tiny
+// models and bundles) are a separate entry point: @cxr/encoders/testing.
 export * from "./bundle/index.ts";
 export * from "./encoder/index.ts";
 export * from "./image/index.ts";
@@ -33,19 +34,4 @@ export {
 } from "./parity/tokenizers.ts";
 export * from "./preprocess/index.ts";
 export * from "./session/index.ts";
-export {
-  imageWeight,
-  setJsonPath,
-  TINY_VOCAB,
-  type TinyBundle,
-  type TinyBundleOptions,
-  type TinyImageModelOptions,
-  type TinyTextModelOptions,
-  textWeight,
-  tinyImageModel,
-  tinyTextModel,
-  tinyTokenizerJson,
-  typeWeight,
-  writeTinyBundle,
-} from "./testing/tiny-models.ts";
 export * from "./tokenizer/index.ts";

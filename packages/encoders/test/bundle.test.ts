@@ -10,10 +10,9 @@ import {
   MODEL_PREPROCESS,
   MODELS_DIR,
   readManifest,
-  setJsonPath,
   validateManifest,
-  writeTinyBundle,
 } from "../src/index.ts";
+import { setJsonPath, writeTinyBundle } from "../src/testing/index.ts";
 
 const sha = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 

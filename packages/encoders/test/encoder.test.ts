@@ -9,16 +9,18 @@ import {
   type EncodeResult,
   EncoderError,
   ImageDecodeError,
-  imageWeight,
   ModelEncoder,
   makeImage,
-  setJsonPath,
   TextInputError,
+} from "../src/index.ts";
+import {
+  imageWeight,
+  setJsonPath,
   TINY_VOCAB,
   textWeight,
   typeWeight,
   writeTinyBundle,
-} from "../src/index.ts";
+} from "../src/testing/index.ts";
 
 const D = 8;
 const SIDE = 8;

@@ -7,8 +7,8 @@ import {
   SessionCreateError,
   type SessionRuntime,
   sessionOptionsFor,
-  tinyImageModel,
 } from "../src/index.ts";
+import { tinyImageModel } from "../src/testing/index.ts";
 
 /** A runtime where `available` providers exist and those in `failing` throw on session creation. */
 function fakeRuntime(available: string[], failing: Record<string, string> = {}) {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Database, openDatabase } from "@cxr/db";
 import { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
-import { writeTinyBundle } from "@cxr/encoders";
+import { writeTinyBundle } from "@cxr/encoders/testing";
 import { EmbeddedVectorStore, type VectorStore } from "@cxr/store";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {

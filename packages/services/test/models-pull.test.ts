@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Database, openDatabase } from "@cxr/db";
 import { type TempDatabase, tempSqlite } from "@cxr/db/testing";
-import { loadBundle, MODEL_PREPROCESS, ModelEncoder, tinyTextModel } from "@cxr/encoders";
+import { loadBundle, MODEL_PREPROCESS, ModelEncoder } from "@cxr/encoders";
+import { tinyTextModel } from "@cxr/encoders/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   catalogueCard,

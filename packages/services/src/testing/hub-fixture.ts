@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { bytesToUnicode, tinyImageModel, tinyTextModel } from "@cxr/encoders";
+import { bytesToUnicode } from "@cxr/encoders";
+import { tinyImageModel, tinyTextModel } from "@cxr/encoders/testing";
 
 /**
  * Test support: a local HTTP server in the Hugging Face hub layout, serving a tiny but real
