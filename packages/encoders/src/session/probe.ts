@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { modelBytes, node, valueInfo } from "../testing/onnx-builder.ts";
+import { modelBytes, node, valueInfo } from "../onnx/builder.ts";
 import {
   EXECUTION_PROVIDERS,
   type ExecutionProvider,

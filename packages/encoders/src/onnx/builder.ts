@@ -1,6 +1,6 @@
 import onnxProto from "onnx-proto";
 
-/** Small helpers over onnx-proto to write ONNX graphs from TypeScript (tests, tiny bundles). */
+/** Small helpers over onnx-proto to write ONNX graphs from TypeScript (the provider probe, tiny test bundles). */
 const { onnx } = onnxProto;
 
 export { onnx };
