@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sha256Hex } from "../bundle/hash.ts";
+import { type ElemType, floatTensor, int64Tensor, modelBytes, node, valueInfo } from "../onnx/builder.ts";
 import type { PreprocessStepInput } from "../preprocess/steps.ts";
 import type { TextPrepStep } from "../tokenizer/text-prep.ts";
-import { type ElemType, floatTensor, int64Tensor, modelBytes, node, valueInfo } from "../onnx/builder.ts";
 
 /**
  * Tiny ONNX encoders with known weights, written from TypeScript, so that tests (here and in other
