@@ -219,8 +219,6 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
   if (prep.images.length === 0) throw new Error("no image queries: every study was excluded or filtered out");
   const ids = input.models.map((m) => m.id);
   if (new Set(ids).size !== ids.length) throw new Error("model ids must be unique");
-  const ownScorer = !input.scorer;
-  const scorer = input.scorer ?? (await OrtScorer.create());
   const software = softwareInfo();
   const hardware = hardwareInfo(input.hardware);
   const batchSize = Math.max(1, input.batchSize ?? 32);
@@ -265,6 +263,9 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
   const pendingModels = (level: number) => input.models.filter((m) => !results.has(cell(m.id, level)));
   const levelsToRun = protocol.levels.filter((l) => pendingModels(l).length > 0);
 
+  // Created only once nothing can throw before the try that closes it (a failing resume load would leak it).
+  const ownScorer = !input.scorer;
+  const scorer = input.scorer ?? (await OrtScorer.create());
   try {
     // Text embeddings: once per model that has work left.
     const textEmb = new Map<string, { dim: number; rows: Float32Array }>();

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CorruptionCache } from "../src/cache.ts";
 import {
   type BenchImage,
@@ -280,6 +280,33 @@ describe("runBenchmark", () => {
     expect(events.some((e) => e.phase === "render" && e.level !== 0.6)).toBe(false);
     const demoOnly = first.results.filter((r) => r.modelId === "demo");
     expect(resumed.results.map(strip)).toEqual(demoOnly.map(strip));
+  });
+
+  it("releases the scorer it created when reading the resume store fails", async () => {
+    const create = vi.spyOn(OrtScorer, "create");
+    const close = vi.spyOn(OrtScorer.prototype, "close");
+    try {
+      const broken: ResumeStore = {
+        load: async () => {
+          throw new Error("resume store unreadable");
+        },
+        save: async () => {},
+      };
+      await expect(
+        runBenchmark({
+          protocol,
+          dataset,
+          studies,
+          images,
+          models: [demoModel("demo")],
+          resumeStore: broken,
+        }),
+      ).rejects.toThrow("resume store unreadable");
+      expect(close.mock.calls.length).toBe(create.mock.calls.length);
+    } finally {
+      create.mockRestore();
+      close.mockRestore();
+    }
   });
 
   it("a folder resume store skips finished cells across processes", async () => {
