@@ -160,15 +160,19 @@ export class EmbeddedVectorStore implements VectorStore {
     this.scanThreads = options.scanThreads ?? 0;
     this.snapshotMinPoints = options.snapshotMinPoints ?? 5000;
     const file = path.join(dir, "vectors.sqlite");
+    let db: Database.Database | undefined;
     try {
       mkdirSync(dir, { recursive: true });
-      this.db = new Database(file);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
-      this.db.pragma("busy_timeout = 10000");
-      this.db.pragma("foreign_keys = ON");
-      this.db.exec(SCHEMA);
+      db = new Database(file);
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
+      db.pragma("busy_timeout = 10000");
+      db.pragma("foreign_keys = ON");
+      db.exec(SCHEMA);
+      this.db = db;
     } catch (error) {
+      // A file that opened but cannot be used (not a database, locked, read-only) leaves no handle behind.
+      if (db?.open) db.close();
       throw new StoreError(
         "UNAVAILABLE",
         `embedded vector store at ${file} cannot be opened: ${(error as Error).message}`,

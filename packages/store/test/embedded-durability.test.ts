@@ -6,7 +6,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { EmbeddedVectorStore } from "../src/embedded.ts";
 import { pointId } from "../src/ids.ts";
 import { openVectorStore } from "../src/open.ts";
@@ -188,6 +189,18 @@ describe("openVectorStore", () => {
       details: { location: url },
       message: expect.stringContaining(url),
     });
+  });
+
+  it("a database file it cannot use is UNAVAILABLE, and the SQLite handle it opened is closed", () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "vectors.sqlite"), Buffer.alloc(4096, 7));
+    const close = vi.spyOn(Database.prototype, "close");
+    try {
+      expect(() => EmbeddedVectorStore.open(dir)).toThrow(expect.objectContaining({ code: "UNAVAILABLE" }));
+      expect(close).toHaveBeenCalledTimes(1);
+    } finally {
+      close.mockRestore();
+    }
   });
 
   it("an embedded store that cannot be opened is UNAVAILABLE naming its folder", () => {
