@@ -494,12 +494,35 @@ export class EmbeddedVectorStore implements VectorStore {
       checkVector(info, v, vectors.length === 1 ? "query vector" : `query vector ${i}`);
       queries.set(stored(v, info.distance), i * info.dimension);
     });
-    const loaded = await this.load(row);
     const test = compileFilter(options.filter);
-    const fieldIndex = new Map(info.indexedFields.map((f, i) => [f, i]));
-    const accept =
-      test === null ? null : (slot: number) => test((field) => loaded.values[fieldIndex.get(field)!]![slot]);
-    const results = await loaded.matrix.scan(queries, k, accept, options.minScore);
+    // This process's own writes change the in-memory copy in place (a delete moves the last slot into
+    // the freed one); one landing while the scan awaits ONNX Runtime would make its slots name other
+    // points, so a scan that saw the copy change is run again.
+    let current = row;
+    let loaded: Loaded;
+    let results: Array<Array<{ slot: number; score: number }>>;
+    for (;;) {
+      const copy = await this.load(current);
+      const version = copy.version;
+      const fieldIndex = new Map(toInfo(current).indexedFields.map((f, i) => [f, i]));
+      const accept =
+        test === null ? null : (slot: number) => test((field) => copy.values[fieldIndex.get(field)!]![slot]);
+      results = await copy.matrix.scan(queries, k, accept, options.minScore);
+      if (copy.version === version) {
+        loaded = copy;
+        break;
+      }
+      // The same collection again (not what an alias names now), at its new version.
+      const again = this.db.prepare("SELECT * FROM collections WHERE uid = ?").get(row.uid) as
+        | CollectionRow
+        | undefined;
+      if (again === undefined) {
+        throw new StoreError("UNKNOWN_COLLECTION", `collection "${row.name}" was dropped`, {
+          collection: row.name,
+        });
+      }
+      current = again;
+    }
     const payloadOf = this.db.prepare(`SELECT payload FROM ${table(row)} WHERE id = ?`).pluck();
     return results.map((hits) =>
       hits.map(({ slot, score }) => {

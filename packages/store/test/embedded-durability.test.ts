@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { EmbeddedVectorStore } from "../src/embedded.ts";
 import { pointId } from "../src/ids.ts";
+import { VectorMatrix } from "../src/matrix.ts";
 import { openVectorStore } from "../src/open.ts";
 import { QdrantVectorStore } from "../src/qdrant.ts";
 import { makePoints } from "./helpers.ts";
@@ -189,6 +190,40 @@ describe("openVectorStore", () => {
       details: { location: url },
       message: expect.stringContaining(url),
     });
+  });
+
+  it("a delete that lands while a search is scanning does not give the search's hits other points' ids", async () => {
+    const dir = tempDir();
+    const store = EmbeddedVectorStore.open(dir, { scanThreads: 1 });
+    await store.ensureCollection("c", { dimension: 16, distance: "cosine" });
+    const points = makePoints(10, 16, 5);
+    await store.upsert("c", points);
+    const last = points[9]!;
+    await store.search("c", last.vector, 1); // loads the in-memory copy
+    const scan = VectorMatrix.prototype.scan;
+    let deleted = false;
+    const spy = vi.spyOn(VectorMatrix.prototype, "scan").mockImplementation(async function (
+      this: VectorMatrix,
+      ...args
+    ) {
+      const out = await scan.apply(this, args);
+      if (!deleted) {
+        deleted = true;
+        // Another caller of this process deletes the first point while the scan is in flight: the last
+        // point moves into its slot.
+        await store.delete("c", { ids: [points[0]!.id] });
+      }
+      return out;
+    });
+    try {
+      const hits = await store.search("c", last.vector, 1);
+      expect(deleted).toBe(true);
+      expect(hits.map((h) => h.id)).toEqual([last.id]);
+      expect(hits[0]!.payload).toEqual(last.payload);
+    } finally {
+      spy.mockRestore();
+      await store.close();
+    }
   });
 
   it("a database file it cannot use is UNAVAILABLE, and the SQLite handle it opened is closed", () => {
