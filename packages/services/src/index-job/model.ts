@@ -85,7 +85,12 @@ export class EncoderCache {
   }
 }
 
+/**
+ * The first non-empty line of an error's message, at most 300 characters. Prisma's messages start
+ * with a newline and go on with the query's arguments (report text among them), so only that line
+ * may go into a message or a job's error text.
+ */
 export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return (text.split("\n")[0] ?? text).slice(0, 300);
+  return (text.split("\n").find((line) => line.trim() !== "") ?? "").trim().slice(0, 300);
 }
