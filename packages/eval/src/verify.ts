@@ -3,6 +3,7 @@ import { type Direction, metricNames, type QueryRef, recomputeMetrics } from "./
 import { protocolKey, protocolSchema } from "./protocol.ts";
 import {
   FILE_FORMAT,
+  protocolFields,
   RESULT_FORMAT,
   type RecordFile,
   type ResultRecord,
@@ -168,9 +169,17 @@ export function checkRecordFile(json: unknown, tolerance = 1e-9): { file: Record
     if (r.protocolKey !== key) problems.push(`${where}: protocolKey differs from the run's`);
     if (r.datasetFingerprint !== run.dataset.fingerprint)
       problems.push(`${where}: dataset fingerprint differs from the run's`);
-    if (r.seed !== run.protocol.seed || r.corruption !== run.protocol.corruption.family) {
-      problems.push(`${where}: parameters differ from the run's protocol`);
+    // Every protocol parameter, not only seed and family: the metrics below are recomputed with the
+    // record's own recallAt, bootstrap samples and confidence, so those must be the run's.
+    const expected = protocolFields(run.protocol);
+    const differing = (Object.keys(expected) as (keyof typeof expected)[]).filter(
+      (k) => JSON.stringify(r[k]) !== JSON.stringify(expected[k]),
+    );
+    if (differing.length > 0) {
+      problems.push(`${where}: parameters differ from the run's protocol (${differing.join(", ")})`);
     }
+    if (!run.protocol.levels.includes(r.level))
+      problems.push(`${where}: level is not one of the run's levels`);
     for (const m of verifyResult(r, run.queries[r.direction], tolerance)) {
       problems.push(`${where}: ${m.what} claimed ${m.claimed}, recomputed ${m.recomputed}`);
     }

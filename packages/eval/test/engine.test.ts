@@ -282,6 +282,22 @@ describe("runBenchmark", () => {
     expect(resumed.results.map(strip)).toEqual(demoOnly.map(strip));
   });
 
+  it("a submission is refused when a record's parameters differ from its run's protocol", () => {
+    const forged = structuredClone(first);
+    const r = forged.results[0]!;
+    // Fewer bootstrap samples, with intervals recomputed to match: consistent within the record itself.
+    r.bootstrapSamples = 10;
+    r.ci = recomputeMetrics(r.ranks, forged.run.queries[r.direction], {
+      recallAt: r.recallAt,
+      bootstrap: { samples: 10, confidence: r.confidence, seed: r.seed, direction: r.direction },
+    }).ci!;
+    const problems = checkRecordFile(forged).problems;
+    expect(problems.some((p) => p.includes("parameters differ") && p.includes("bootstrapSamples"))).toBe(
+      true,
+    );
+    expect(checkRecordFile(first).problems).toEqual([]);
+  });
+
   it("releases the scorer it created when reading the resume store fails", async () => {
     const create = vi.spyOn(OrtScorer, "create");
     const close = vi.spyOn(OrtScorer.prototype, "close");
