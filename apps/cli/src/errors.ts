@@ -61,5 +61,8 @@ export function describeFailure(error: unknown): { code: number; message: string
       expected: true,
     };
   }
-  return { code: EXIT.failed, message, expected: false };
+  // Anything else is shown as one line: a Prisma message, for one, starts with a newline and goes on
+  // with the query's arguments (report text among them). --verbose prints the whole error.
+  const line = message.split("\n").find((l) => l.trim() !== "") ?? "";
+  return { code: EXIT.failed, message: line.trim() || "unexpected error", expected: false };
 }
