@@ -6,6 +6,7 @@ import path from "node:path";
 import { type Database, openDatabase } from "@cxr/db";
 import { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
 import { writeTinyBundle } from "@cxr/encoders/testing";
+import { StoreError, type VectorStore } from "@cxr/store";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   addModel,
@@ -177,6 +178,29 @@ describe.each([
       expect(error.message).toContain("fingerprint");
     },
   );
+
+  it.runIf(run)("remove keeps the model when its vectors cannot be dropped (store down)", async () => {
+    const { db, config } = await setup();
+    const source = fresh("tiny");
+    await writeTinyBundle(source, { id: "tiny" });
+    const added = await addModel(db, config, source);
+    const down = new StoreError("UNAVAILABLE", "Qdrant at http://127.0.0.1:1 is unreachable");
+    const store = {
+      deleteAlias: async () => {
+        throw down;
+      },
+      listCollections: async () => {
+        throw down;
+      },
+      dropCollection: async () => {
+        throw down;
+      },
+    } as unknown as VectorStore;
+    await expect(removeModel(db, config, "tiny", { store })).rejects.toBe(down);
+    // Nothing changed: the same command works once the store is back.
+    expect((await listModels(db)).map((m) => m.id)).toEqual(["tiny"]);
+    expect(existsSync(added.model.bundlePath)).toBe(true);
+  });
 
   it.runIf(run)("remove leaves a folder outside CXR_MODELS_DIR alone and cascades nothing else", async () => {
     const { db, config } = await setup();

@@ -167,9 +167,11 @@ export async function removeModel(
   options: { keepFiles?: boolean; store?: VectorStore } = {},
 ): Promise<RemovedModel> {
   const row = await findRow(db, id);
-  await db.prisma.model.delete({ where: { id } });
-  // Its index jobs went with the row; its vectors would otherwise stay behind, unreachable.
+  // The vectors first: with the row gone they could no longer be dropped (remove says NOT_FOUND),
+  // and a model added again under this id would answer searches from the old bundle's vectors.
   const droppedCollections = options.store ? await dropModelCollections(options.store, id) : [];
+  // Its index jobs go with the row.
+  await db.prisma.model.delete({ where: { id } });
   const ours =
     isInside(row.bundlePath, config.modelsDir) &&
     path.resolve(row.bundlePath) !== path.resolve(config.modelsDir);
