@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { VectorMatrix } from "./matrix.ts";
 
 /**
@@ -50,6 +50,9 @@ export function writeSnapshot(file: string, content: SnapshotContent): void {
         writeSync(fd, bytes, off, Math.min(1 << 26, bytes.length - off));
       }
     }
+    // On disk before the rename: otherwise a power loss can leave the new name on a file whose
+    // blocks never reached the disk (zeros), which would pass the uid/version check.
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
