@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as onnx from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { computeMetrics } from "../src/metrics.ts";
 import { Sfc32 } from "../src/prng.ts";
 import { l2NormalizeRows, rankQueries, tieOrderFromIds } from "../src/scoring/rank.ts";
@@ -168,6 +169,28 @@ describe("exact ranking", () => {
     expect([...fused.ranks]).toEqual([...plain.ranks]);
     expect([...fused.ranks]).toEqual([...slow.ranks]);
     expect(new Set(fused.ranks).size).toBeGreaterThan(20);
+  });
+
+  it("a scorer whose count graph cannot be created releases the similarity session it made", async () => {
+    const real = onnx.InferenceSession.create.bind(onnx.InferenceSession);
+    const made: onnx.InferenceSession[] = [];
+    const create = vi.spyOn(onnx.InferenceSession, "create").mockImplementation((async (
+      ...args: Parameters<typeof real>
+    ) => {
+      if (made.length > 0) throw new Error("no memory for the count graph");
+      const session = await real(...args);
+      made.push(session);
+      return session;
+    }) as typeof onnx.InferenceSession.create);
+    try {
+      await expect(OrtScorer.create({ intraOpNumThreads: 1 })).rejects.toThrow("no memory");
+    } finally {
+      create.mockRestore();
+    }
+    expect(made).toHaveLength(1);
+    // A released session refuses to run.
+    const x = new onnx.Tensor("float32", new Float32Array(2), [1, 2]);
+    await expect(made[0]!.run({ queries: x, candidates: x })).rejects.toThrow();
   });
 
   it("rejects bad input", async () => {

@@ -90,9 +90,13 @@ export class OrtScorer implements Scorer {
     const session = await ort.InferenceSession.create(buildSimilarityModel(op), sessionOptions);
     // The fused count uses Gemm; it reproduces the "gemm" similarity exactly, so it pairs with it only.
     const fused = (options.fusedCount ?? true) && op === "gemm";
-    const countSession = fused
-      ? await ort.InferenceSession.create(buildCountModel(), sessionOptions)
-      : undefined;
+    let countSession: ort.InferenceSession | undefined;
+    try {
+      countSession = fused ? await ort.InferenceSession.create(buildCountModel(), sessionOptions) : undefined;
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
     return new OrtScorer(session, op, providers, countSession);
   }
 
