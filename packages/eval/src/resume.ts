@@ -22,6 +22,9 @@ export class FileResumeStore implements ResumeStore {
       return JSON.parse(await readFile(this.path(key), "utf8")) as ResultRecord[];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      // A cell cut short (e.g. a power loss after the rename, before the data reached the disk) is
+      // recomputed rather than failing every resume of the run.
+      if (err instanceof SyntaxError) return undefined;
       throw err;
     }
   }

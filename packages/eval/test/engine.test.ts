@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -360,6 +360,16 @@ describe("runBenchmark", () => {
       resumeStore: store,
     });
     expect(other.images.reduce((a, b) => a + b, 0)).toBe(43 * 3);
+  });
+
+  it("a folder resume store treats a cell file cut short as not done", async () => {
+    const store = new FileResumeStore(join(dir, "resume-cut"));
+    const key = { runKey: "r", modelId: "demo", modelFingerprint: "fp-demo", level: 0.3 };
+    await store.save(key, first.results.slice(0, 2));
+    await writeFile(store.path(key), "");
+    expect(await store.load(key)).toBeUndefined();
+    await writeFile(store.path(key), '[{"kind":"res');
+    expect(await store.load(key)).toBeUndefined();
   });
 
   it("rendering of the next level proceeds while a level is being encoded", async () => {
