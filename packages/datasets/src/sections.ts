@@ -158,7 +158,10 @@ export function parseSections(report: string): Section[] {
   };
   let offset = 0;
   let afterBlank = true;
-  for (const line of report.split(/\r\n|\r|\n/)) {
+  // Lines with their breaks, so an offset counts a CRLF as the two characters it is.
+  const parts = report.split(/(\r\n|\r|\n)/);
+  for (let p = 0; p < parts.length; p += 2) {
+    const line = parts[p]!;
     const header = matchHeader(line, afterBlank);
     if (header) {
       flush();
@@ -167,7 +170,7 @@ export function parseSections(report: string): Section[] {
       current.parts.push(line);
     }
     afterBlank = line.trim() === "";
-    offset += line.length + 1;
+    offset += line.length + (parts[p + 1]?.length ?? 0);
   }
   flush();
   return sections;

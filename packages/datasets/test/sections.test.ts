@@ -51,6 +51,20 @@ describe("parseReport on hand-written reports", () => {
     );
   });
 
+  it("offsets count CRLF line breaks as two characters, so impressionToEnd starts at its header", () => {
+    const lf =
+      "INDICATION: cough.\nFINDINGS: Lungs are clear.\nIMPRESSION: No acute disease.\nRECOMMENDATION: none.";
+    const crlf = lf.replace(/\n/g, "\r\n");
+    for (const report of [lf, crlf]) {
+      for (const s of parseSections(report)) {
+        if (s.name !== "") expect(report.slice(s.offset).toUpperCase().startsWith(s.name)).toBe(true);
+      }
+      expect(parseReport(report, { impressionToEnd: true }).impression).toBe(
+        "No acute disease. RECOMMENDATION: none.",
+      );
+    }
+  });
+
   it("accepts FINDINGS AND IMPRESSION, CONCLUSION and varied case and punctuation", () => {
     expect(parseReport("FINDINGS AND IMPRESSION:  Lungs are clear.\n").impression).toBe("Lungs are clear.");
     expect(parseReport("Findings/Impression - Lungs are clear.").impression).toBe("Lungs are clear.");
