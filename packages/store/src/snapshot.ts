@@ -40,6 +40,7 @@ export function writeSnapshot(file: string, content: SnapshotContent): void {
   const pad = Buffer.alloc((4 - ((prefix.length + header.length) % 4)) % 4);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, "w");
+  let written = false;
   try {
     writeSync(fd, prefix);
     writeSync(fd, header);
@@ -53,8 +54,11 @@ export function writeSnapshot(file: string, content: SnapshotContent): void {
     // On disk before the rename: otherwise a power loss can leave the new name on a file whose
     // blocks never reached the disk (zeros), which would pass the uid/version check.
     fsyncSync(fd);
+    written = true;
   } finally {
     closeSync(fd);
+    // A failed write (disk full) must not leave a partial copy of every vector behind.
+    if (!written) rmSync(tmp, { force: true });
   }
   renameSync(tmp, file);
 }
