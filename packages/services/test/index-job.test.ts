@@ -417,6 +417,11 @@ describe.each([
       expectSortedScores(reports);
       const impressions = reports.results[0]!.hits.map((h) => h.report?.impression);
       expect(impressions).toContain(fixtureImpression(7));
+      // The whole report comes too, so one without recognised sections still has text to show.
+      for (const h of reports.results[0]!.hits) {
+        const row = await db.prisma.report.findUniqueOrThrow({ where: { id: h.report!.id } });
+        expect(h.report!.fullText).toBe(row.fullText);
+      }
       expect(new Set(reports.results[0]!.hits.map((h) => h.report?.textField))).toEqual(
         new Set(["impression"]),
       );

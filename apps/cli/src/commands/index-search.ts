@@ -75,7 +75,8 @@ function describeHit(hit: SearchHit): string {
   const head = `${String(hit.rank).padStart(3)}. ${hit.score.toFixed(4)}  ${where}`;
   if (hit.report !== undefined) {
     if (hit.report === null) return `${head}  [report no longer in the database]`;
-    const text = hit.report.impression ?? hit.report.findings;
+    // A report without recognised sections still shows: its full text.
+    const text = hit.report.impression ?? hit.report.findings ?? hit.report.fullText;
     return `${head}\n       ${oneLine(text, 160)}`;
   }
   if (hit.image === null || hit.image === undefined) return `${head}  [image no longer in the database]`;

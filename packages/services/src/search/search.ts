@@ -52,11 +52,13 @@ export interface SearchHit {
   split: string | null;
   studyId: string;
   studyExternalId: string | null;
-  /** Set for report hits: the text to show (impression, findings) and the field that was indexed. */
+  /** Set for report hits: the text to show (impression, findings, full text) and the field that was indexed. */
   report?: {
     id: string;
     impression: string | null;
     findings: string | null;
+    /** The whole report, for reports without recognised sections. */
+    fullText: string;
     textField: string | null;
   } | null;
   /** Set for image hits. */
@@ -260,7 +262,7 @@ async function resolveHits(
     const ids = hits.map((h) => str(h.payload.reportId)).filter((id): id is string => id !== null);
     const rows = await db.prisma.report.findMany({
       where: { id: { in: ids } },
-      select: { id: true, impression: true, findings: true },
+      select: { id: true, impression: true, findings: true, fullText: true },
     });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return hits.map((hit, i) => {
@@ -272,6 +274,7 @@ async function resolveHits(
               id: row.id,
               impression: row.impression,
               findings: row.findings,
+              fullText: row.fullText,
               textField: str(hit.payload.textField),
             }
           : null,
