@@ -339,3 +339,27 @@ describe("ModelEncoder.create checks the graphs against the manifest", () => {
     expect(fixed.message).toContain("fixed batch size 1");
   });
 });
+
+describe("ModelEncoder.close", () => {
+  it("releases the text session even when releasing the image session fails", async () => {
+    const { dir } = await writeTinyBundle(path.join(tmp, `b${bundleCount++}`), {});
+    const e = await ModelEncoder.create(dir, { providers: ["cpu"], cpuThreads: 1 });
+    const sessions = e as unknown as {
+      imageSession: { release(): Promise<void> };
+      textSession: { release(): Promise<void> };
+    };
+    const releaseImage = sessions.imageSession.release.bind(sessions.imageSession);
+    const releaseText = sessions.textSession.release.bind(sessions.textSession);
+    let textReleased = false;
+    sessions.imageSession.release = async () => {
+      await releaseImage();
+      throw new Error("image session release failed");
+    };
+    sessions.textSession.release = async () => {
+      textReleased = true;
+      await releaseText();
+    };
+    await expect(e.close()).rejects.toThrow("image session release failed");
+    expect(textReleased).toBe(true);
+  });
+});

@@ -181,8 +181,12 @@ export class ModelEncoder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.imageSession.release();
-    await this.textSession.release();
+    // The text session is released even when releasing the image session throws.
+    try {
+      await this.imageSession.release();
+    } finally {
+      await this.textSession.release();
+    }
   }
 
   private async *stream<I, T>(
