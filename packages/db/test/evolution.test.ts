@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrate } from "../src/index.ts";
+import { migrate, readMigrations } from "../src/index.ts";
 import { defaultMigrationsDir } from "../src/migrations.ts";
 import { postgresAvailable, tempPostgres, tempSqlite } from "../src/testing.ts";
 
@@ -45,16 +45,18 @@ describe("schema evolution", () => {
     expect(drift.status).toBe(1);
     expect(drift.output).toContain("differs from the last migration");
 
+    const existing = readMigrations("sqlite", migrations).map((m) => m.name);
+    const next = `${String(existing.length + 1).padStart(4, "0")}_report_language`;
     const created = run("new", "report_language");
     expect(created.status).toBe(0);
-    const folder = path.join(migrations, "0002_report_language");
+    const folder = path.join(migrations, next);
     expect(readFileSync(path.join(folder, "sqlite.sql"), "utf8")).toContain('"language" TEXT');
     expect(readFileSync(path.join(folder, "postgresql.sql"), "utf8")).toContain('"language" TEXT');
     expect(run("check").status).toBe(0);
 
     const sqlite = tempSqlite();
     const result = await migrate(sqlite.config, migrations);
-    expect(result.applied).toEqual(["0001_init", "0002_report_language"]);
+    expect(result.applied).toEqual([...existing, next]);
     const file = sqlite.config.database.kind === "sqlite" ? sqlite.config.database.file : "";
     const db = new Sqlite(file);
     const columns = (db.prepare(`PRAGMA table_info("Report")`).all() as { name: string }[]).map(
@@ -67,7 +69,7 @@ describe("schema evolution", () => {
     if (await postgresAvailable()) {
       const pgdb = await tempPostgres();
       try {
-        expect((await migrate(pgdb.config, migrations)).applied).toHaveLength(2);
+        expect((await migrate(pgdb.config, migrations)).applied).toEqual([...existing, next]);
         const url = pgdb.config.database.kind === "postgresql" ? pgdb.config.database.url : "";
         const client = new pg.Client({ connectionString: url });
         await client.connect();
@@ -86,7 +88,10 @@ describe("schema evolution", () => {
     const first = path.join(migrations, "0001_init", "sqlite.sql");
     if (!existsSync(first)) cpSync(defaultMigrationsDir, migrations, { recursive: true });
     cpSync(repoSchema, schema);
-    rmSync(path.join(migrations, "0002_report_language"), { recursive: true, force: true });
+    for (const m of readMigrations("sqlite", migrations)) {
+      if (m.name.endsWith("_report_language"))
+        rmSync(path.join(migrations, m.name), { recursive: true, force: true });
+    }
     writeFileSync(first, `${readFileSync(first, "utf8")}\nCREATE TABLE "Oops" ("id" TEXT);\n`);
     const result = run("check");
     expect(result.status).toBe(1);

@@ -231,6 +231,7 @@ async function indexModality(
         ...where,
         alias,
         collection: versionName(model.id, modality, version),
+        datasetFingerprint: dataset.fingerprint,
         status: "pending",
         total: await countItems(db, ref, modality),
       },
@@ -395,8 +396,9 @@ async function liveIndex(
     orderBy: { finishedAt: "desc" },
   });
   if (done === null) return null;
-  // Re-ingested since, or the model re-added since: rebuild.
-  if (dataset.updatedAt > done.startedAt || model.addedAt > done.startedAt) return null;
+  // The dataset's content changed since (an ingest that added nothing leaves its fingerprint), or
+  // the model was re-added since: rebuild.
+  if (done.datasetFingerprint !== dataset.fingerprint || model.addedAt > done.startedAt) return null;
   const live = await store.resolveAlias(alias);
   if (live === null) return null;
   const points = await store.count(live, {

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "IndexJob" ADD COLUMN "datasetFingerprint" TEXT;
+
