@@ -128,48 +128,69 @@ function encodeOrError(tokenizer: Tokenizer, text: string): EncodedText | string
   }
 }
 
-async function clipParity(referenceDir: string, modelsDir: string): Promise<TokenizerParityRow> {
-  const json = clipBpeGzToTokenizerJson(await readFile(path.join(referenceDir, TOKENIZER_REFERENCE.clipBpe)));
-  const lines = await readJsonl<ClipLine>(path.join(referenceDir, TOKENIZER_REFERENCE.clipVectors));
-  const modelIds = ["clip-vit-b32", "cxr-repair"];
-  const tokenizers = await Promise.all(
-    modelIds.map(
-      async (id) => [id, Tokenizer.fromJson(json, await tokenizerSettingsOf(id, modelsDir))] as const,
-    ),
-  );
+/** One way to check a reference line: a label for reports, and the first difference (or undefined). */
+interface LineCheck<L> {
+  check: string;
+  detail(line: L): string | undefined;
+}
+
+/** Runs every check on every reference line; a line matches when all of its checks pass. */
+function tally<L extends { id: number; source: string; text: string }>(
+  tokenizer: TokenizerParityRow["tokenizer"],
+  reference: string,
+  lines: L[],
+  checks: LineCheck<L>[],
+): TokenizerParityRow {
   const mismatches: TokenizerMismatch[] = [];
   let matches = 0;
   for (const line of lines) {
     let ok = true;
-    for (const [modelId, tokenizer] of tokenizers) {
-      const check = `ids+mask@77 (${modelId})`;
-      const got = encodeOrError(tokenizer, line.text);
-      const eot = line.ids.indexOf(49407);
-      const wantMask = line.ids.map((_, i) => (i <= eot ? 1 : 0));
-      const detail =
-        typeof got === "string"
-          ? got
-          : (compare("ids", got.ids, line.ids) ??
-            compare("attention_mask", got.attentionMask, wantMask) ??
-            (got.truncated !== line.truncated
-              ? `truncated: ${got.truncated}, expected ${line.truncated}`
-              : undefined));
-      if (detail !== undefined) {
-        ok = false;
-        mismatches.push({ id: line.id, source: line.source, check, detail });
-      }
+    for (const { check, detail } of checks) {
+      const found = detail(line);
+      if (found === undefined) continue;
+      ok = false;
+      mismatches.push({ id: line.id, source: line.source, check, detail: found });
     }
     if (ok) matches++;
   }
   return {
-    tokenizer: "clip-bpe",
-    reference: TOKENIZER_REFERENCE.clipVectors,
-    checks: tokenizers.map(([id]) => `ids+mask@77 (${id})`),
+    tokenizer,
+    reference,
+    checks: checks.map((c) => c.check),
     matches,
     total: lines.length,
     ok: matches === lines.length && lines.length > 0,
     mismatches,
   };
+}
+
+function truncation(got: boolean, want: boolean): string | undefined {
+  return got === want ? undefined : `truncated: ${got}, expected ${want}`;
+}
+
+async function clipParity(referenceDir: string, modelsDir: string): Promise<TokenizerParityRow> {
+  const json = clipBpeGzToTokenizerJson(await readFile(path.join(referenceDir, TOKENIZER_REFERENCE.clipBpe)));
+  const lines = await readJsonl<ClipLine>(path.join(referenceDir, TOKENIZER_REFERENCE.clipVectors));
+  const checks = await Promise.all(
+    ["clip-vit-b32", "cxr-repair"].map(async (modelId): Promise<LineCheck<ClipLine>> => {
+      const tokenizer = Tokenizer.fromJson(json, await tokenizerSettingsOf(modelId, modelsDir));
+      return {
+        check: `ids+mask@77 (${modelId})`,
+        detail(line) {
+          const got = encodeOrError(tokenizer, line.text);
+          if (typeof got === "string") return got;
+          const eot = line.ids.indexOf(49407);
+          const wantMask = line.ids.map((_, i) => (i <= eot ? 1 : 0));
+          return (
+            compare("ids", got.ids, line.ids) ??
+            compare("attention_mask", got.attentionMask, wantMask) ??
+            truncation(got.truncated, line.truncated)
+          );
+        },
+      };
+    }),
+  );
+  return tally("clip-bpe", TOKENIZER_REFERENCE.clipVectors, lines, checks);
 }
 
 async function bertParity(referenceDir: string, modelsDir: string): Promise<TokenizerParityRow> {
@@ -180,45 +201,26 @@ async function bertParity(referenceDir: string, modelsDir: string): Promise<Toke
     { key: "max_length_77", modelId: "medclip-swin" },
     { key: "max_length_256", modelId: "cxr-clip-swin" },
   ] as const;
-  const tokenizers = await Promise.all(
-    variants.map(async (v) => ({
-      ...v,
-      tokenizer: Tokenizer.fromJson(json, await tokenizerSettingsOf(v.modelId, modelsDir), config),
-    })),
-  );
-  const mismatches: TokenizerMismatch[] = [];
-  let matches = 0;
-  for (const line of lines) {
-    let ok = true;
-    for (const { key, modelId, tokenizer } of tokenizers) {
-      const check = `${key} (${modelId})`;
-      const want = line.hf_fast_agrees ? line[key] : hfVariant(line, tokenizer.settings);
-      const got = encodeOrError(tokenizer, line.text);
-      const detail =
-        typeof got === "string"
-          ? got
-          : (compare("input_ids", got.ids, want.input_ids) ??
+  const checks = await Promise.all(
+    variants.map(async ({ key, modelId }): Promise<LineCheck<BertLine>> => {
+      const tokenizer = Tokenizer.fromJson(json, await tokenizerSettingsOf(modelId, modelsDir), config);
+      return {
+        check: `${key} (${modelId})`,
+        detail(line) {
+          const want = line.hf_fast_agrees ? line[key] : hfVariant(line, tokenizer.settings);
+          const got = encodeOrError(tokenizer, line.text);
+          if (typeof got === "string") return got;
+          return (
+            compare("input_ids", got.ids, want.input_ids) ??
             compare("attention_mask", got.attentionMask, want.attention_mask) ??
             compare("token_type_ids", got.tokenTypeIds, want.token_type_ids) ??
-            (got.truncated !== want.truncated
-              ? `truncated: ${got.truncated}, expected ${want.truncated}`
-              : undefined));
-      if (detail !== undefined) {
-        ok = false;
-        mismatches.push({ id: line.id, source: line.source, check, detail });
-      }
-    }
-    if (ok) matches++;
-  }
-  return {
-    tokenizer: "bio-clinicalbert",
-    reference: TOKENIZER_REFERENCE.bertVectors,
-    checks: tokenizers.map(({ key, modelId }) => `${key} (${modelId})`),
-    matches,
-    total: lines.length,
-    ok: matches === lines.length && lines.length > 0,
-    mismatches,
-  };
+            truncation(got.truncated, want.truncated)
+          );
+        },
+      };
+    }),
+  );
+  return tally("bio-clinicalbert", TOKENIZER_REFERENCE.bertVectors, lines, checks);
 }
 
 /**
