@@ -19,6 +19,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { EmbeddedVectorStore } from "../../packages/store/src/embedded.ts";
 import { pointId } from "../../packages/store/src/ids.ts";
+import { seeded } from "./seeded.ts";
 
 const { values } = parseArgs({
   options: {
@@ -73,16 +74,6 @@ interface USearch {
 }
 const tmp = mkdtempSync(path.join(tmpdir(), "cxr-store-options-"));
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function unit(n: number, next: () => number): Float32Array {
   const out = new Float32Array(n * D);
   for (let i = 0; i < out.length; i++) out[i] = next() * 2 - 1;
@@ -93,7 +84,7 @@ function unit(n: number, next: () => number): Float32Array {
   }
   return out;
 }
-const next = mulberry32(7);
+const next = seeded(7);
 const base = unit(N, next);
 const queries = unit(Q, next);
 const row = (m: Float32Array, i: number) => m.subarray(i * D, (i + 1) * D);

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { EmbeddedVectorStore } from "../../packages/store/src/embedded.ts";
 import { pointId } from "../../packages/store/src/ids.ts";
 import type { Point } from "../../packages/store/src/types.ts";
+import { seeded } from "./seeded.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,17 +40,6 @@ const batch = Number(values.batch);
 const threads = Number(values.threads);
 const maxN = Math.max(...sizes);
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Seeded random unit vectors (Gaussian via Box-Muller, then normalised). */
 function unitVectors(n: number, next: () => number): Float32Array {
@@ -82,7 +72,7 @@ const fmt = (x: number, d = 1) => x.toFixed(d);
 const tmp = mkdtempSync(path.join(tmpdir(), "cxr-bench-search-"));
 try {
   const t0 = performance.now();
-  const next = mulberry32(Number(values.seed));
+  const next = seeded(Number(values.seed));
   const base = unitVectors(maxN, next);
   const queries = unitVectors(Math.max(singles, batch), next);
   const basePath = path.join(tmp, "base.f32");
