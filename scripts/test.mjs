@@ -6,9 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+const durations = [];
 function step(title, cmd, args) {
   console.log(`\n=== ${title}: ${cmd} ${args.join(" ")}`);
+  const started = performance.now();
   const result = spawnSync(cmd, args, { stdio: "inherit" });
+  durations.push([title, (performance.now() - started) / 1000]);
   return result.status ?? 1;
 }
 
@@ -44,6 +47,8 @@ try {
 }
 rmSync(dir, { recursive: true, force: true });
 if (status !== 0) failures.push("tests");
+// Printed so that a run creeping towards CI's budget is noticed before it fails on time.
+console.log(`\ndurations: ${durations.map(([t, s]) => `${t} ${s.toFixed(0)} s`).join(", ")}`);
 if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(", ")}`);
 console.log(
   `\n${passed} passed, ${failed + (failures.length > 0 && failed === 0 ? 1 : 0)} failed, ${skipped} skipped`,

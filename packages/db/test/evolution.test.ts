@@ -82,7 +82,9 @@ describe("schema evolution", () => {
         await pgdb.drop();
       }
     }
-  });
+    // Four runs of the migration script (each loads Prisma's wasm schema engine) and two databases:
+    // 32 s on an idle machine, over 60 s on a loaded one. A budget, not a speed check.
+  }, 600_000);
 
   it("refuses a migration edited by hand", () => {
     const first = path.join(migrations, "0001_init", "sqlite.sql");
