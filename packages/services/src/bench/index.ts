@@ -1,3 +1,5 @@
+/** The one text-field vocabulary of index and bench, for faces (flags, --help). */
+export { BOOTSTRAP_UNITS, type BootstrapUnit, TEXT_FIELD_HELP, TEXT_FIELDS, type TextField } from "@cxr/eval";
 export { BenchError, type BenchErrorCode, type BenchGraphQLCode, isBenchError } from "./errors.ts";
 export { toDecodedImage, toPixels } from "./pixels.ts";
 export {
