@@ -369,7 +369,17 @@ describe("cxr bench", () => {
       }),
     );
     const locks = path.join(dataDir, "locks");
-    while (!(existsSync(locks) && readdirSync(locks).length > 0)) {
+    // Wait until the first process holds the run's lock (its pid in a lock file).
+    const holds = () =>
+      existsSync(locks) &&
+      readdirSync(locks).some((f) => {
+        try {
+          return JSON.parse(readFileSync(path.join(locks, f), "utf8")).pid === child.pid;
+        } catch {
+          return false; // being written or removed
+        }
+      });
+    while (!holds()) {
       if (ended) throw new Error("the first cxr bench ended before it held its lock");
       await sleep(20);
     }

@@ -273,6 +273,11 @@ export function registerBenchCommands(program: Command): void {
     .option("--batch <n>", "images per encoder batch", wholeNumber("--batch", 4096))
     .option("--out <dir>", "output folder (default <CXR_DATA_DIR>/runs/<runId>)")
     .option("--no-cache", "do not keep the rendered corrupted images (default: <CXR_DATA_DIR>/corruptions)")
+    .option(
+      "--cache-max-mb <n>",
+      "size limit of the corruption cache; least recently used images are evicted (default 4096; see cxr cache list|prune)",
+      wholeNumber("--cache-max-mb", 1024 ** 3),
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (opts: {
@@ -295,6 +300,7 @@ export function registerBenchCommands(program: Command): void {
         batch?: number;
         out?: string;
         cache: boolean;
+        cacheMaxMb?: number;
         json?: boolean;
       }) => {
         if (!opts.models) throw new CliError("--models is required (e.g. --models demo-cxr)");
@@ -332,6 +338,7 @@ export function registerBenchCommands(program: Command): void {
             ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
             ...(opts.out ? { outDir: opts.out } : {}),
             cache: opts.cache,
+            ...(opts.cacheMaxMb === undefined ? {} : { cacheMaxBytes: opts.cacheMaxMb * 1024 ** 2 }),
             onProgress: progress.onProgress,
           }),
         );

@@ -39,6 +39,7 @@ import {
   writeReport,
 } from "@cxr/eval";
 import { firstLine, openEncoder } from "../index-job/model.ts";
+import { corruptionCacheDir, DEFAULT_CACHE_MAX_BYTES } from "./cache.ts";
 import { BenchError, isBenchError } from "./errors.ts";
 import { acquireBenchLock } from "./lock.ts";
 import { toDecodedImage, toPixels } from "./pixels.ts";
@@ -110,6 +111,11 @@ export interface BenchOptions extends BenchProtocolOptions {
    * false for none.
    */
   cache?: string | boolean;
+  /**
+   * Size limit of the corruption cache in bytes (default 4 GiB): least recently used PNGs are
+   * evicted. A cache hit costs a fraction of rendering (packages/eval/README.md, "Cache").
+   */
+  cacheMaxBytes?: number;
   /** Reference model of the corruption error (default "clip" when in the run; null for none). */
   referenceModel?: string | null;
   /** Images per encoder batch (default: the config's encode batch size). */
@@ -633,9 +639,8 @@ async function runLocked(
       cacheOption === false
         ? undefined
         : new CorruptionCache(
-            typeof cacheOption === "string"
-              ? path.resolve(cacheOption)
-              : path.join(config.dataDir, "corruptions"),
+            typeof cacheOption === "string" ? path.resolve(cacheOption) : corruptionCacheDir(config),
+            { maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES },
           );
     let resumedCells = 0;
     const record = await runBenchmark({
