@@ -4,6 +4,7 @@ import { recomputeMetrics } from "../src/metrics.ts";
 import { Sfc32 } from "../src/prng.ts";
 import { canonicalProtocol, type ProtocolInput, parseProtocol, protocolKey } from "../src/protocol.ts";
 import type { RecordFile, ResultRecord } from "../src/records.ts";
+import { reportHtml } from "../src/report.ts";
 import { OrtScorer } from "../src/scoring/scorer.ts";
 import { selectText } from "../src/text.ts";
 import { checkRecordFile } from "../src/verify.ts";
@@ -211,6 +212,17 @@ describe("exact ties", () => {
       }
       expect(record.ties!.optimistic["recall@1"]).toBeGreaterThan(record.ties!.pessimistic["recall@1"]!);
     }
+  });
+
+  it("the HTML report shows the tied queries and ranges, and the chance level", () => {
+    const html = reportHtml(file);
+    const i2t = result(file, "image->text");
+    expect(html).toContain("tied queries");
+    expect(html).toContain(`<td>${i2t.ties!.queries} / ${i2t.queries}</td>`);
+    expect(html).toContain(
+      `${i2t.ties!.pessimistic["recall@1"]!.toFixed(3)} – ${i2t.ties!.optimistic["recall@1"]!.toFixed(3)}`,
+    );
+    expect(html).toMatch(/Chance level/);
   });
 
   it("a stored tie range that does not hold is caught by verification; the honest file passes", () => {
