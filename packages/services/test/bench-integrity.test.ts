@@ -11,7 +11,9 @@ import {
   addModel,
   BenchError,
   type BenchOptions,
+  listCorruptionCache,
   loadBenchRun,
+  pruneCorruptionCache,
   recomputeFromDatabase,
   runBench,
 } from "../src/index.ts";
@@ -204,5 +206,29 @@ describe("benchmark integrity", () => {
       expect(r.ties).toBeDefined();
       expect(r.bootstrapUnit).toBe("patient");
     }
+  });
+
+  it("the corruption cache: bounded during a run, listed per protocol key, pruned by key prefix", async () => {
+    const { base, config } = await setup();
+    const unbounded = await runBench({ ...base, cache: true });
+    const listing = await listCorruptionCache(config);
+    expect(listing.protocols.map((p) => p.protocolKey)).toEqual([unbounded.record.run.protocolKey]);
+    // One PNG per image at the occluded level (level 0 is never cached).
+    expect(listing.files).toBe(unbounded.record.run.counts.imageQueries);
+    expect(listing.bytes).toBeGreaterThan(0);
+    // A limit below one level's images: the cache never ends a write above it.
+    const limit = Math.floor(listing.bytes / 3);
+    await pruneCorruptionCache(config);
+    await runBench({ ...base, seed: 4, cache: true, cacheMaxBytes: limit });
+    const bounded = await listCorruptionCache(config);
+    expect(bounded.bytes).toBeLessThanOrEqual(limit);
+    expect(bounded.files).toBeGreaterThan(0);
+    await expect(pruneCorruptionCache(config, { protocolKey: "abc" })).rejects.toThrow(/at least 8/);
+    await expect(pruneCorruptionCache(config, { protocolKey: "0123456789" })).rejects.toThrow(/no images/);
+    const key = bounded.protocols[0]!.protocolKey;
+    const pruned = await pruneCorruptionCache(config, { protocolKey: key.slice(0, 12) });
+    expect(pruned.removedFiles).toBe(bounded.files);
+    expect(pruned.removedBytes).toBe(bounded.bytes);
+    expect(pruned.left.files).toBe(0);
   });
 });
