@@ -358,7 +358,7 @@ describe("cxr bench", () => {
     expect(row.status).toBe("completed");
   }, 240_000);
 
-  it("two identical cxr bench commands at once: the second exits 2 naming the other process, the first runs on", async () => {
+  it("two identical cxr bench commands at once: the second exits 2 naming the other process, which keeps the run", async () => {
     const args = benchArgs(11, ["--json", "--no-cache"]);
     const child = spawnCxr(args);
     let ended = false;
@@ -383,6 +383,9 @@ describe("cxr bench", () => {
       if (ended) throw new Error("the first cxr bench ended before it held its lock");
       await sleep(20);
     }
+    // Frozen while the second starts (a loaded machine could otherwise let the first finish first):
+    // a stopped process is alive and still holds the run.
+    child.kill("SIGSTOP");
     const second = cxr(args, env);
     expect(second.status, second.stderr).toBe(2);
     expect(second.stderr).toMatch(/being run by another process \(pid \d+/);
