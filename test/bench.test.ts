@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -356,6 +356,42 @@ describe("cxr bench", () => {
     expect(report.ok).toBe(true);
     const row = await db.prisma.benchmarkRun.findUniqueOrThrow({ where: { id: killedRun } });
     expect(row.status).toBe("completed");
+  }, 240_000);
+
+  it("two identical cxr bench commands at once: the second exits 2 naming the other process, which keeps the run", async () => {
+    const args = benchArgs(11, ["--json", "--no-cache"]);
+    const child = spawnCxr(args);
+    let ended = false;
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on("exit", (code, signal) => {
+        ended = true;
+        resolve(signal ?? code);
+      }),
+    );
+    const locks = path.join(dataDir, "locks");
+    // Wait until the first process holds the run's lock (its pid in a lock file).
+    const holds = () =>
+      existsSync(locks) &&
+      readdirSync(locks).some((f) => {
+        try {
+          return JSON.parse(readFileSync(path.join(locks, f), "utf8")).pid === child.pid;
+        } catch {
+          return false; // being written or removed
+        }
+      });
+    while (!holds()) {
+      if (ended) throw new Error("the first cxr bench ended before it held its lock");
+      await sleep(20);
+    }
+    // Frozen while the second starts (a loaded machine could otherwise let the first finish first):
+    // a stopped process is alive and still holds the run.
+    child.kill("SIGSTOP");
+    const second = cxr(args, env);
+    expect(second.status, second.stderr).toBe(2);
+    expect(second.stderr).toMatch(/being run by another process \(pid \d+/);
+    expect(ended).toBe(false);
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
   }, 240_000);
 
   it.skipIf(!hasDemo)(

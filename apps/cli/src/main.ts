@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, CommanderError } from "commander";
 import { registerBenchCommands } from "./commands/bench.ts";
+import { registerCacheCommands } from "./commands/cache.ts";
 import { registerDatasetCommands } from "./commands/datasets.ts";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
@@ -28,6 +29,7 @@ registerModelCommands(program);
 registerDatasetCommands(program);
 registerParityCommand(program);
 registerBenchCommands(program);
+registerCacheCommands(program);
 
 /** One clear line per failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {

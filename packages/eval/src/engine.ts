@@ -3,10 +3,25 @@ import type { CorruptionCache } from "./cache.ts";
 import { renderCorruption } from "./corruptions/index.ts";
 import { hardwareInfo, softwareInfo } from "./environment.ts";
 import { sha256Hex } from "./hash.ts";
-import { bootstrapIntervals, computeMetrics, type Direction, type QueryRef } from "./metrics.ts";
+import {
+  bootstrapIntervals,
+  chanceMetrics,
+  computeMetrics,
+  type Direction,
+  type QueryRef,
+  tiedQueries,
+  tieRange,
+} from "./metrics.ts";
 import { BoundedChannel, mapLimit } from "./pipeline.ts";
 import type { DecodedPixels } from "./pixels.ts";
-import { type Protocol, type ProtocolInput, parseProtocol, protocolKey, type View } from "./protocol.ts";
+import {
+  bootstrapUnit,
+  type Protocol,
+  type ProtocolInput,
+  parseProtocol,
+  protocolKey,
+  type View,
+} from "./protocol.ts";
 import {
   type DatasetInfo,
   FILE_FORMAT,
@@ -28,6 +43,8 @@ import { buildTextCorpus, compareCodeUnits, type ReportSections, selectText } fr
 /** A study of the test split: its id and report sections (the protocol's text field picks the text). */
 export interface BenchStudy extends ReportSections {
   studyId: string;
+  /** The patient, where the source has one: the bootstrap unit "patient" groups by it. */
+  patientId?: string | null;
 }
 
 /** An image of the test split: a query (image->text) and a candidate (text->image). */
@@ -117,6 +134,33 @@ interface Prepared {
   counts: RunCounts;
 }
 
+/**
+ * The bootstrap group of each query. Unit "study" (protocol v1): an image's study; a text query is
+ * its own group. Unit "patient": an image's patient (its study when the study has no patient id); a
+ * text query's group is the set of patients (or patient-less studies) of the studies carrying it, so
+ * texts of the same patients move together.
+ */
+function bootstrapGroups(
+  protocol: Protocol,
+  images: readonly BenchImage[],
+  patientOf: Map<string, string | null | undefined>,
+  textPositives: number[][],
+  textQueryIds: string[],
+): { image: string[]; text: string[] } {
+  if (bootstrapUnit(protocol) === "study") {
+    return { image: images.map((im) => im.studyId), text: textQueryIds };
+  }
+  const unitOf = (studyId: string) => {
+    const patient = patientOf.get(studyId);
+    return patient ? `patient:${patient}` : `study:${studyId}`;
+  };
+  const image = images.map((im) => unitOf(im.studyId));
+  const text = textPositives.map((pos) =>
+    [...new Set(pos.map((i) => image[i]!))].sort(compareCodeUnits).join(","),
+  );
+  return { image, text };
+}
+
 /** Builds queries, corpus and positives from the split as protocol v1 says. */
 export function prepareBenchmark(
   protocolInput: ProtocolInput,
@@ -140,11 +184,18 @@ export function prepareBenchmark(
   }
   const views = new Set<string>(protocol.views);
   const textOf = new Map<string, string | null>();
+  const patientOf = new Map<string, string | null | undefined>();
   for (const s of studies) {
     if (textOf.has(s.studyId)) throw new Error(`study ${s.studyId} appears twice`);
     textOf.set(s.studyId, selectText(s, protocol.textField));
+    patientOf.set(s.studyId, s.patientId);
   }
-  const inView = images.filter((im) => views.has(im.view));
+  // Images the protocol records as undecodable leave the split (counted), with their study when it
+  // has no other image.
+  const undecodable = new Set(protocol.excludedImages ?? []);
+  const decodable = images.filter((im) => !undecodable.has(im.id));
+  const undecodableInView = images.filter((im) => undecodable.has(im.id) && views.has(im.view));
+  const inView = decodable.filter((im) => views.has(im.view));
   const studiesWithImages = new Set(inView.map((im) => im.studyId));
   for (const sid of studiesWithImages) if (!textOf.has(sid)) throw new Error(`image of unknown study ${sid}`);
   const excludedStudies = [...studiesWithImages].filter((sid) => textOf.get(sid) === null);
@@ -163,16 +214,17 @@ export function prepareBenchmark(
   testTexts.forEach((t, imageIndex) => {
     textPositives[tqIndex.get(t)!]!.push(imageIndex);
   });
-  const textQueries = distinctTest.map((t) => {
-    const id = `text:${sha256Hex(t).slice(0, 16)}`;
-    return { id, group: id };
-  });
+  const textQueryIds = distinctTest.map((t) => `text:${sha256Hex(t).slice(0, 16)}`);
+  const groups = bootstrapGroups(protocol, kept, patientOf, textPositives, textQueryIds);
+  const textQueries = textQueryIds.map((id, i) => ({ id, group: groups.text[i]! }));
+  const lostStudies = new Set(undecodableInView.map((im) => im.studyId));
+  for (const sid of studiesWithImages) lostStudies.delete(sid);
   return {
     protocol,
     key,
     runKey: sha256Hex(`${key}:${dataset.fingerprint}`),
     images: kept,
-    imageQueries: kept.map((im) => ({ id: im.id, group: im.studyId })),
+    imageQueries: kept.map((im, i) => ({ id: im.id, group: groups.image[i]! })),
     textQueries,
     corpusTexts: corpus.texts,
     imagePositive,
@@ -187,6 +239,9 @@ export function prepareBenchmark(
       textQueries: distinctTest.length,
       textCandidates: corpus.texts.length,
       distractorTexts: corpus.distractorOnly,
+      ...(undecodable.size > 0
+        ? { undecodableImages: undecodableInView.length, undecodableStudies: lostStudies.size }
+        : {}),
     },
   };
 }
@@ -390,48 +445,70 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
       const cellEnd = now().toISOString();
       const make = (
         direction: Direction,
-        ranks: Int32Array,
+        ranked: { ranks: Int32Array; optimisticRanks: Int32Array; pessimisticRanks: Int32Array },
         queries: QueryRef[],
         candidates: number,
-      ): ResultRecord => ({
-        kind: "result",
-        format: RESULT_FORMAT,
-        runId,
-        protocolVersion: protocol.version,
-        protocolKey: prep.key,
-        ...protocolFields(protocol),
-        datasetId: input.dataset.id,
-        datasetFingerprint: input.dataset.fingerprint,
-        modelId: m.id,
-        modelFingerprint: m.fingerprint,
-        executionProvider: m.executionProvider,
-        softwareVersion: `${software.package}@${software.version}`,
-        hardware: `${hardware.cpu} x${hardware.cores}${hardware.accelerator ? ` + ${hardware.accelerator}` : ""}`,
-        scoringKernel: scorer.name,
-        level,
-        direction,
-        queries: queries.length,
-        candidates,
-        excludedStudies: prep.counts.excludedStudies,
-        metrics: computeMetrics(ranks, protocol.recallAt),
-        ci: bootstrapIntervals(
-          ranks,
-          queries.map((q) => q.group),
-          protocol.recallAt,
-          {
-            samples: protocol.bootstrap.samples,
-            confidence: protocol.bootstrap.confidence,
-            seed: protocol.seed,
-            direction,
-          },
-        ),
-        ranks: Array.from(ranks),
-        startedAt: cellStart,
-        endedAt: cellEnd,
-      });
+        positiveCounts: ArrayLike<number>,
+      ): ResultRecord => {
+        const ranks = ranked.ranks;
+        return {
+          kind: "result",
+          format: RESULT_FORMAT,
+          runId,
+          protocolVersion: protocol.version,
+          protocolKey: prep.key,
+          ...protocolFields(protocol),
+          datasetId: input.dataset.id,
+          datasetFingerprint: input.dataset.fingerprint,
+          modelId: m.id,
+          modelFingerprint: m.fingerprint,
+          executionProvider: m.executionProvider,
+          softwareVersion: `${software.package}@${software.version}`,
+          hardware: `${hardware.cpu} x${hardware.cores}${hardware.accelerator ? ` + ${hardware.accelerator}` : ""}`,
+          scoringKernel: scorer.name,
+          level,
+          direction,
+          queries: queries.length,
+          candidates,
+          excludedStudies: prep.counts.excludedStudies,
+          metrics: computeMetrics(ranks, protocol.recallAt),
+          ci: bootstrapIntervals(
+            ranks,
+            queries.map((q) => q.group),
+            protocol.recallAt,
+            {
+              samples: protocol.bootstrap.samples,
+              confidence: protocol.bootstrap.confidence,
+              seed: protocol.seed,
+              direction,
+            },
+          ),
+          ranks: Array.from(ranks),
+          chance: chanceMetrics(positiveCounts, candidates, protocol.recallAt),
+          ties: tieRange(
+            ranks,
+            tiedQueries(ranked.optimisticRanks, ranked.pessimisticRanks),
+            protocol.recallAt,
+          ),
+          startedAt: cellStart,
+          endedAt: cellEnd,
+        };
+      };
       return [
-        make("image->text", i2t.ranks, prep.imageQueries, prep.corpusTexts.length),
-        make("text->image", t2i.ranks, prep.textQueries, n),
+        make(
+          "image->text",
+          i2t,
+          prep.imageQueries,
+          prep.corpusTexts.length,
+          new Int32Array(prep.imagePositive.length).fill(1),
+        ),
+        make(
+          "text->image",
+          t2i,
+          prep.textQueries,
+          n,
+          prep.textPositives.map((p) => p.length),
+        ),
       ];
     };
 

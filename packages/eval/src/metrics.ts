@@ -177,3 +177,94 @@ export function recomputeMetrics(
   );
   return { metrics, ci };
 }
+
+/**
+ * What a model that ranks candidates in a uniformly random order scores, from the real positive sets:
+ * `positiveCounts[q]` positives among `candidates` for query q. Recall@K = mean over queries of
+ * 1 - C(n-p, K) / C(n, K) (the chance that at least one of p positives is in the top K); mrr = mean of
+ * E[1/R] with R the position of the best of p positives, P(R = r) = C(n-r, p-1) / C(n, p). For one
+ * positive per query these are K/n and H(n)/n.
+ */
+export function chanceMetrics(
+  positiveCounts: ArrayLike<number>,
+  candidates: number,
+  recallAt: readonly number[],
+): MetricValues {
+  const n = candidates;
+  const q = positiveCounts.length;
+  if (q === 0) throw new Error("no queries to compute chance levels for");
+  const byCount = new Map<number, number>();
+  for (let i = 0; i < q; i++) byCount.set(positiveCounts[i]!, (byCount.get(positiveCounts[i]!) ?? 0) + 1);
+  const out: MetricValues = {};
+  for (const k of recallAt) out[`recall@${k}`] = 0;
+  out["mrr"] = 0;
+  for (const [p, howMany] of byCount) {
+    if (!(p >= 1 && p <= n)) throw new Error(`a query has ${p} positives among ${n} candidates`);
+    const w = howMany / q;
+    for (const k of recallAt) {
+      // C(n-p, K) / C(n, K) = prod_{i<K} (n-p-i)/(n-i); zero once K > n-p.
+      let miss = 1;
+      for (let i = 0; i < k && miss > 0; i++) miss *= Math.max(0, n - p - i) / (n - i);
+      out[`recall@${k}`]! += w * (1 - miss);
+    }
+    // P(R = 1) = p/n; P(R = r+1) / P(R = r) = (n-r-p+1) / (n-r).
+    let pr = p / n;
+    let rr = 0;
+    for (let r = 1; r <= n - p + 1 && pr > 0; r++) {
+      rr += pr / r;
+      pr *= (n - r - p + 1) / (n - r);
+    }
+    out["mrr"]! += w * rr;
+  }
+  return out;
+}
+
+/** Queries whose best positive ties exactly with a non-positive candidate: [query index, optimistic rank, pessimistic rank]. */
+export type TiedQuery = [number, number, number];
+
+/** How exact ties could move a result: the metrics with every tie broken for, then against, the positives. */
+export interface TieRange {
+  /** Queries whose best positive has exactly the score of at least one non-positive candidate. */
+  queries: number;
+  /** Metrics with every tie broken in the positive's favour (ranks = 1 + strictly higher scores). */
+  optimistic: MetricValues;
+  /** ... and against it (ranks = 1 + higher + tied non-positive candidates). */
+  pessimistic: MetricValues;
+  /** The tied queries, ascending by index (every other query's rank is the same under any tie order). */
+  tied: TiedQuery[];
+}
+
+/**
+ * The tie range of a result from its ranks under the tie rule and each query's rank range. Every
+ * headline rank must lie in its range; queries not listed rank the same under every tie order.
+ */
+export function tieRange(
+  ranks: ArrayLike<number>,
+  tied: readonly TiedQuery[],
+  recallAt: readonly number[],
+): TieRange {
+  const optimistic = Array.from(ranks);
+  const pessimistic = Array.from(ranks);
+  for (const [q, lo, hi] of tied) {
+    if (!(q >= 0 && q < ranks.length)) throw new Error(`tied query ${q} is not a query index`);
+    const r = ranks[q]!;
+    if (!(lo <= r && r <= hi && lo < hi))
+      throw new Error(`query ${q}: rank ${r} is not inside its tie range [${lo}, ${hi}]`);
+    optimistic[q] = lo;
+    pessimistic[q] = hi;
+  }
+  return {
+    queries: tied.length,
+    optimistic: computeMetrics(optimistic, recallAt),
+    pessimistic: computeMetrics(pessimistic, recallAt),
+    tied: [...tied].sort((a, b) => a[0] - b[0]),
+  };
+}
+
+/** The tied queries of a ranking: those whose optimistic and pessimistic ranks differ. */
+export function tiedQueries(optimistic: ArrayLike<number>, pessimistic: ArrayLike<number>): TiedQuery[] {
+  const out: TiedQuery[] = [];
+  for (let q = 0; q < optimistic.length; q++)
+    if (pessimistic[q]! > optimistic[q]!) out.push([q, optimistic[q]!, pessimistic[q]!]);
+  return out;
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { canonicalJson } from "./canonical.ts";
 import { sha256Hex } from "./hash.ts";
+import { TEXT_FIELDS } from "./text.ts";
 
 export const PROTOCOL_VERSION = "cxr-bench/1" as const;
 
@@ -18,8 +19,11 @@ export type CorruptionFamily = "occlusion" | SeverityFamily;
 export const DEFAULT_OCCLUSION_LEVELS = [0, 0.1, 0.2, 0.3, 0.4, 0.5] as const;
 export const DEFAULT_SEVERITY_LEVELS = [0, 1, 2, 3, 4, 5] as const;
 
-export const TEXT_FIELDS = ["impression", "findings", "findings+impression", "longest"] as const;
-export type TextField = (typeof TEXT_FIELDS)[number];
+// The text-field vocabulary lives in text.ts (shared with the index).
+
+/** What the bootstrap resamples: studies (protocol v1's default) or patients (all of a patient's studies move together). */
+export const BOOTSTRAP_UNITS = ["study", "patient"] as const;
+export type BootstrapUnit = (typeof BOOTSTRAP_UNITS)[number];
 
 const occlusionSchema = z
   .object({
@@ -47,6 +51,8 @@ const bootstrapSchema = z
   .object({
     samples: z.number().int().min(1).max(100_000).default(1000),
     confidence: z.number().gt(0).lt(1).default(0.95),
+    /** Absent = "study" (protocol v1): the default is never written, so v1 protocol keys are unchanged. */
+    unit: z.enum(BOOTSTRAP_UNITS).optional(),
   })
   .strict();
 
@@ -70,6 +76,11 @@ export const protocolInputSchema = z
       .default(["frontal"]),
     recallAt: z.array(z.number().int().min(1)).min(1).default([1, 5, 10]),
     bootstrap: bootstrapSchema.default({ samples: 1000, confidence: 0.95 }),
+    /**
+     * Image ids (as the benchmark's image ids) left out because they cannot be decoded: recorded, so
+     * a run without them never shares a protocol key with one that has them. Absent when empty.
+     */
+    excludedImages: z.array(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -96,7 +107,23 @@ export const protocolSchema = protocolInputSchema.transform((p, ctx) => {
   const views = [...new Set(p.views)].sort();
   const recallAt = [...new Set(p.recallAt)].sort((a, b) => a - b);
   const distractorSplits = [...new Set(p.corpus.distractorSplits)].sort();
-  return { ...p, levels, views, recallAt, corpus: { ...p.corpus, distractorSplits } };
+  const { unit, ...bootstrap } = p.bootstrap;
+  const { excludedImages, ...rest } = p;
+  const excluded = [...new Set(excludedImages ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    ...rest,
+    levels,
+    views,
+    recallAt,
+    corpus: { ...p.corpus, distractorSplits },
+    // Defaults are dropped, not filled: a protocol v1 run without these options keeps its key.
+    bootstrap: (unit === undefined || unit === "study" ? bootstrap : { ...bootstrap, unit }) as {
+      samples: number;
+      confidence: number;
+      unit?: "patient";
+    },
+    ...(excluded.length > 0 ? { excludedImages: excluded } : {}),
+  };
 });
 
 /** What callers pass: every field optional, defaults filled in by `parseProtocol`. */
@@ -133,6 +160,11 @@ export function canonicalProtocol(protocol: Protocol): string {
 /** sha256 (hex) of the canonical JSON: two results are comparable only when their keys are equal. */
 export function protocolKey(protocol: Protocol): string {
   return sha256Hex(canonicalProtocol(protocol));
+}
+
+/** The bootstrap unit of a protocol ("study" when the protocol does not say). */
+export function bootstrapUnit(protocol: Protocol): BootstrapUnit {
+  return protocol.bootstrap.unit ?? "study";
 }
 
 /** A short human label for a level, e.g. "p=0.3" or "s=2". */

@@ -1,4 +1,4 @@
-import type { Direction, MetricIntervals, MetricValues, QueryRef } from "./metrics.ts";
+import type { Direction, MetricIntervals, MetricValues, QueryRef, TieRange } from "./metrics.ts";
 import type { Protocol } from "./protocol.ts";
 import type { RobustnessSummary } from "./robustness.ts";
 
@@ -54,6 +54,12 @@ export interface RunCounts {
   /** Text candidates (image->text): test-split texts plus distractor-only texts. */
   textCandidates: number;
   distractorTexts: number;
+  /**
+   * Images of the protocol's views left out because the protocol records them as undecodable
+   * (`excludedImages`), and studies that lost every image that way. Absent when none is recorded.
+   */
+  undecodableImages?: number;
+  undecodableStudies?: number;
 }
 
 /** The run: every parameter, fingerprint and count; the query lists ranks refer to. */
@@ -97,6 +103,8 @@ export interface ResultRecord {
   recallAt: number[];
   bootstrapSamples: number;
   confidence: number;
+  /** "patient" when the bootstrap grouped by patient; absent for protocol v1's "study". */
+  bootstrapUnit?: string;
   // provenance
   datasetId: string;
   datasetFingerprint: string;
@@ -116,6 +124,17 @@ export interface ResultRecord {
   ci: MetricIntervals;
   /** 1-based rank of each query's best-ranked positive, in the run's query order for this direction. */
   ranks: number[];
+  /**
+   * What a uniformly random ranking scores on this direction's real positive sets (recall@K, mrr).
+   * Absent in records written before it existed.
+   */
+  chance?: MetricValues;
+  /**
+   * Exact ties of a best positive with other candidates: how many queries, the metrics with every tie
+   * broken for and against the positives, and each tied query's rank range. The headline metrics
+   * follow the protocol's tie rule. Absent in records written before it existed.
+   */
+  ties?: TieRange;
   startedAt: string;
   endedAt: string;
 }
@@ -154,5 +173,7 @@ export function protocolFields(protocol: Protocol) {
     recallAt: protocol.recallAt,
     bootstrapSamples: protocol.bootstrap.samples,
     confidence: protocol.bootstrap.confidence,
+    // Only when not protocol v1's default ("study"), so records of default runs keep their shape.
+    ...(protocol.bootstrap.unit === undefined ? {} : { bootstrapUnit: protocol.bootstrap.unit }),
   };
 }

@@ -111,7 +111,15 @@ export function reportHtml(file: RecordFile, metrics?: readonly string[]): strin
     if (!rows.length) continue;
     sections.push(`<h2>${esc(direction)}</h2>`);
     for (const metric of shown) sections.push(`<figure>${metricPlotSvg(rows, metric, direction)}</figure>`);
-    const header = ["model", "level", ...shown.map(esc), "median rank", "mean rank"];
+    const header = [
+      "model",
+      "level",
+      ...shown.map(esc),
+      "median rank",
+      "mean rank",
+      "tied queries",
+      ...shown.map((m) => `${esc(m)} over tie orders`),
+    ];
     const body = [...rows]
       .sort((a, b) => (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : a.level - b.level))
       .map(
@@ -123,8 +131,20 @@ export function reportHtml(file: RecordFile, metrics?: readonly string[]): strin
             )
             .join(
               "",
-            )}<td>${fmt(r.metrics["medianRank"], 1)}</td><td>${fmt(r.metrics["meanRank"], 1)}</td></tr>`,
+            )}<td>${fmt(r.metrics["medianRank"], 1)}</td><td>${fmt(r.metrics["meanRank"], 1)}</td>${tieCells(r, shown)}</tr>`,
       );
+    const first = rows[0]!;
+    if (first.chance) {
+      sections.push(
+        `<p>Chance level (a random ranking on this direction's positive sets): ${shown
+          .filter((m) => first.chance![m] !== undefined)
+          .map((m) => `${esc(m)} ${fmt(first.chance![m])}`)
+          .join(", ")}.</p>`,
+      );
+    }
+    sections.push(
+      "<p><small>Headline values follow the protocol's tie rule (equal scores ranked by candidate id). A tied query's positive has exactly the score of another candidate; the range is the metric with every tie broken for, then against, the positives.</small></p>",
+    );
     sections.push(
       `<table><thead><tr>${header.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${body.join("")}</tbody></table>`,
     );
@@ -154,9 +174,10 @@ export function reportHtml(file: RecordFile, metrics?: readonly string[]): strin
     ["text field", p.textField],
     ["corpus", JSON.stringify(p.corpus)],
     ["views", p.views.join(", ")],
+    ...(p.excludedImages ? [["excluded as undecodable", p.excludedImages.join(", ")]] : []),
     [
       "bootstrap",
-      `B = ${p.bootstrap.samples}, ${p.bootstrap.confidence * 100}% percentile, resampling studies`,
+      `B = ${p.bootstrap.samples}, ${p.bootstrap.confidence * 100}% percentile, resampling ${p.bootstrap.unit === "patient" ? "patients" : "studies"}`,
     ],
     ["dataset", `${run.dataset.id} (${run.dataset.fingerprint})`],
     [
@@ -179,6 +200,14 @@ export function reportHtml(file: RecordFile, metrics?: readonly string[]): strin
 ${sections.join("\n")}
 </body></html>
 `;
+}
+
+function tieCells(r: RecordFile["results"][number], shown: readonly string[]): string {
+  if (!r.ties) return `<td>–</td>${shown.map(() => "<td>–</td>").join("")}`;
+  const t = r.ties;
+  return `<td>${t.queries} / ${r.queries}</td>${shown
+    .map((m) => `<td>${fmt(t.pessimistic[m])} – ${fmt(t.optimistic[m])}</td>`)
+    .join("")}`;
 }
 
 export async function writeReport(path: string, file: RecordFile): Promise<void> {

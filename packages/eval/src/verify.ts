@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { type Direction, metricNames, type QueryRef, recomputeMetrics } from "./metrics.ts";
+import {
+  type Direction,
+  metricNames,
+  type QueryRef,
+  recomputeMetrics,
+  type TiedQuery,
+  tieRange,
+} from "./metrics.ts";
 import { protocolKey, protocolSchema } from "./protocol.ts";
 import {
   FILE_FORMAT,
@@ -34,6 +41,7 @@ export const resultRecordSchema = z.object({
   recallAt: z.array(z.number().int().min(1)),
   bootstrapSamples: z.number().int().min(1),
   confidence: z.number().gt(0).lt(1),
+  bootstrapUnit: z.enum(["study", "patient"]).optional(),
   datasetId: z.string(),
   datasetFingerprint: z.string(),
   modelId: z.string(),
@@ -50,6 +58,15 @@ export const resultRecordSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   ci: z.record(z.string(), interval),
   ranks: z.array(z.number().int().min(1)),
+  chance: z.record(z.string(), z.number()).optional(),
+  ties: z
+    .object({
+      queries: z.number().int().min(0),
+      optimistic: z.record(z.string(), z.number()),
+      pessimistic: z.record(z.string(), z.number()),
+      tied: z.array(z.tuple([z.number().int().min(0), z.number().int().min(1), z.number().int().min(1)])),
+    })
+    .optional(),
   startedAt: z.string(),
   endedAt: z.string(),
 });
@@ -90,6 +107,8 @@ export const runRecordSchema = z.object({
     textQueries: z.number().int(),
     textCandidates: z.number().int(),
     distractorTexts: z.number().int(),
+    undecodableImages: z.number().int().optional(),
+    undecodableStudies: z.number().int().optional(),
   }),
   queries: z.object({ "image->text": z.array(queryRef), "text->image": z.array(queryRef) }),
 });
@@ -139,6 +158,40 @@ export function verifyResult(
           claimed: record.ci[name]?.[bound],
           recomputed: ci?.[name]?.[bound],
         });
+      }
+    }
+  }
+  out.push(...verifyTies(record, close));
+  return out;
+}
+
+/**
+ * Ties are found on scores, which are not stored: what is stored is each tied query's rank range
+ * ([query, optimistic, pessimistic]). Verification checks that every headline rank lies in its range,
+ * that the tie count is the number of ranges, and recomputes the optimistic and pessimistic metrics
+ * from the ranges; whether the scores really tied needs the embeddings (re-run the benchmark).
+ */
+function verifyTies(
+  record: ResultRecord,
+  close: (a: number | undefined, b: number | undefined) => boolean,
+): Mismatch[] {
+  const ties = record.ties;
+  if (ties === undefined) return [];
+  const out: Mismatch[] = [];
+  if (ties.queries !== ties.tied.length) {
+    out.push({ what: "tied queries", claimed: ties.queries, recomputed: ties.tied.length });
+  }
+  let range: ReturnType<typeof tieRange>;
+  try {
+    range = tieRange(record.ranks, ties.tied as TiedQuery[], record.recallAt);
+  } catch (error) {
+    out.push({ what: "tie ranges", claimed: "consistent", recomputed: (error as Error).message });
+    return out;
+  }
+  for (const side of ["optimistic", "pessimistic"] as const) {
+    for (const name of metricNames(record.recallAt)) {
+      if (!close(ties[side][name], range[side][name])) {
+        out.push({ what: `${name} ${side}`, claimed: ties[side][name], recomputed: range[side][name] });
       }
     }
   }

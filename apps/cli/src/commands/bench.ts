@@ -2,10 +2,15 @@ import type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
 import {
   type BenchProgress,
   type BenchRunSummary,
+  BOOTSTRAP_UNITS,
+  type BootstrapUnit,
   listBenchRuns,
   loadBenchRun,
   recomputeFromDatabase,
   runBench,
+  TEXT_FIELD_HELP,
+  TEXT_FIELDS,
+  type TextField,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
 import { config, output, withDatabase } from "../context.ts";
@@ -89,9 +94,12 @@ export function describeResults(
       const rows = mine.filter((r) => r.direction === direction).sort((a, b) => a.level - b.level);
       if (rows.length === 0) continue;
       const r0 = rows[0]!;
-      const chance = Math.min(1, 5 / r0.candidates);
+      // Chance from the real positive sets (stored since records carry it); an older image->text
+      // record has one positive per query, so K / candidates is exact there.
+      const chance =
+        r0.chance?.["recall@5"] ?? (direction === "image->text" ? Math.min(1, 5 / r0.candidates) : undefined);
       lines.push(
-        `  ${direction}: ${r0.queries} queries, ${r0.candidates} candidates (chance Recall@5 ${f3(chance)})`,
+        `  ${direction}: ${r0.queries} queries, ${r0.candidates} candidates (chance Recall@5 ${f3(chance)}${r0.chance ? `, MRR ${f3(r0.chance.mrr)}` : ""})`,
       );
       const metricCols = ["recall@1", "recall@5", "recall@10", "mrr"];
       const header = [
@@ -102,14 +110,26 @@ export function describeResults(
         "MRR [95% CI]",
         "median",
         "mean",
+        "tied",
+        "R@5 over ties",
+        "MRR over ties",
       ];
+      const range = (r: ResultRecord, m: string) =>
+        r.ties ? `${f3(r.ties.pessimistic[m])}–${f3(r.ties.optimistic[m])}` : "–";
       const body = rows.map((r) => [
         `  ${levelLabel(r.corruption, r.level)}`,
         ...metricCols.map((m) => `${f3(r.metrics[m])} [${f3(r.ci[m]?.low)}, ${f3(r.ci[m]?.high)}]`),
         f1(r.metrics.medianRank),
         f1(r.metrics.meanRank),
+        r.ties ? `${r.ties.queries}/${r.queries}` : "–",
+        range(r, "recall@5"),
+        range(r, "mrr"),
       ]);
       lines.push(...table([header, ...body]));
+      if (rows.some((r) => (r.ties?.queries ?? 0) > 0))
+        lines.push(
+          "  (tied: queries whose positive has exactly the score of another candidate; values follow the tie rule, the ranges break every tie for/against the positive)",
+        );
       const sums = summaries.filter(
         (s) =>
           s.modelId === model &&
@@ -217,12 +237,7 @@ export function registerBenchCommands(program: Command): void {
       "seed of the occlusion permutations, noise and bootstrap",
       wholeNumber("--seed", 2 ** 32 - 1),
     )
-    .addOption(
-      new Option(
-        "--text-field <field>",
-        "report text: impression (then findings), findings, findings+impression, longest",
-      ).choices(["impression", "findings", "findings+impression", "longest"]),
-    )
+    .addOption(new Option("--text-field <field>", TEXT_FIELD_HELP).choices(TEXT_FIELDS))
     .option("--grid <n>", "occlusion grid G (G x G cells; default 8)", wholeNumber("--grid", 64))
     .addOption(
       new Option("--fill <fill>", "occlusion fill (default black)").choices(["black", "mean", "noise"]),
@@ -245,9 +260,24 @@ export function registerBenchCommands(program: Command): void {
       "--reference <model>",
       "reference model of the corruption error (default clip when in the run; none for none)",
     )
+    .addOption(
+      new Option(
+        "--bootstrap-unit <unit>",
+        "what the bootstrap resamples: study (protocol v1 default) or patient (a patient's studies move together; recorded in the protocol)",
+      ).choices(BOOTSTRAP_UNITS),
+    )
+    .option(
+      "--exclude-undecodable",
+      "decode every image first; record those that cannot be decoded in the protocol (excludedImages, counted) and benchmark the rest (default: such an image stops the run, named)",
+    )
     .option("--batch <n>", "images per encoder batch", wholeNumber("--batch", 4096))
     .option("--out <dir>", "output folder (default <CXR_DATA_DIR>/runs/<runId>)")
     .option("--no-cache", "do not keep the rendered corrupted images (default: <CXR_DATA_DIR>/corruptions)")
+    .option(
+      "--cache-max-mb <n>",
+      "size limit of the corruption cache; least recently used images are evicted (default 4096; see cxr cache list|prune)",
+      wholeNumber("--cache-max-mb", 1024 ** 3),
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (opts: {
@@ -257,7 +287,9 @@ export function registerBenchCommands(program: Command): void {
         corruption: "occlusion" | "gaussian_noise" | "gaussian_blur" | "contrast" | "jpeg" | "downsample";
         levels?: number[];
         seed?: number;
-        textField?: "impression" | "findings" | "findings+impression" | "longest";
+        textField?: TextField;
+        bootstrapUnit?: BootstrapUnit;
+        excludeUndecodable?: boolean;
         grid?: number;
         fill?: "black" | "mean" | "noise";
         pattern?: "cells" | "block";
@@ -268,6 +300,7 @@ export function registerBenchCommands(program: Command): void {
         batch?: number;
         out?: string;
         cache: boolean;
+        cacheMaxMb?: number;
         json?: boolean;
       }) => {
         if (!opts.models) throw new CliError("--models is required (e.g. --models demo-cxr)");
@@ -297,12 +330,15 @@ export function registerBenchCommands(program: Command): void {
             ...(opts.views ? { views: opts.views as ("frontal" | "lateral")[] } : {}),
             ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
             ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
+            ...(opts.bootstrapUnit ? { bootstrapUnit: opts.bootstrapUnit } : {}),
+            ...(opts.excludeUndecodable ? { excludeUndecodable: true } : {}),
             ...(opts.reference === undefined
               ? {}
               : { referenceModel: opts.reference === "none" ? null : opts.reference }),
             ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
             ...(opts.out ? { outDir: opts.out } : {}),
             cache: opts.cache,
+            ...(opts.cacheMaxMb === undefined ? {} : { cacheMaxBytes: opts.cacheMaxMb * 1024 ** 2 }),
             onProgress: progress.onProgress,
           }),
         );
@@ -324,6 +360,7 @@ export function registerBenchCommands(program: Command): void {
             dataset: run.dataset,
             models: run.models,
             counts: run.counts,
+            undecodable: result.undecodable,
             scoringKernel: run.scoringKernel,
             startedAt: run.startedAt,
             endedAt: run.endedAt,
@@ -333,7 +370,13 @@ export function registerBenchCommands(program: Command): void {
           () =>
             [
               `run ${result.runId}${result.resumed ? ` (continued; ${result.resumedCells} cells from the earlier process)` : ""}: ${run.dataset.id}/${run.protocol.corpus.split}, protocol ${run.protocolVersion} ${run.protocolKey.slice(0, 12)}, seed ${run.protocol.seed}, text ${run.protocol.textField}`,
-              `  ${run.counts.imageQueries} image queries, ${run.counts.textCandidates} candidate texts, ${run.counts.excludedStudies} studies excluded (no ${run.protocol.textField} text), ${run.counts.otherViewImages} images of other views`,
+              `  ${run.counts.imageQueries} image queries, ${run.counts.textCandidates} candidate texts, ${run.counts.excludedStudies} studies excluded (no ${run.protocol.textField} text), ${run.counts.otherViewImages} images of other views, bootstrap by ${run.protocol.bootstrap.unit ?? "study"}`,
+              ...(run.counts.undecodableImages
+                ? [
+                    `  ${run.counts.undecodableImages} undecodable images excluded (recorded in the protocol; ${run.counts.undecodableStudies ?? 0} studies lost every image):`,
+                    ...result.undecodable.map((u) => `    ${u.image}: ${u.reason}`),
+                  ]
+                : []),
               "",
               describeResults(
                 result.record.results,

@@ -9,6 +9,9 @@ import {
   type SearchQuery,
   type SearchResult,
   search,
+  TEXT_FIELD_HELP,
+  TEXT_FIELDS,
+  type TextField,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
 import { output, withServices } from "../context.ts";
@@ -124,14 +127,7 @@ export function registerIndexSearchCommands(program: Command): void {
     )
     .option("--batch <n>", "items per batch (encode, write, record progress)", positiveInt("--batch"))
     .option("--reindex", "build a new collection version even when the index is up to date")
-    .addOption(
-      new Option(
-        "--text-field <field>",
-        "report text to encode: impression (then findings, then the full text), findings, or full (the text the model was trained on)",
-      )
-        .choices(["impression", "findings", "full"])
-        .default("impression"),
-    )
+    .addOption(new Option("--text-field <field>", TEXT_FIELD_HELP).choices(TEXT_FIELDS).default("impression"))
     .option("--json", "print the result as JSON")
     .action(
       async (opts: {
@@ -140,7 +136,7 @@ export function registerIndexSearchCommands(program: Command): void {
         modality: "images" | "reports" | "both";
         batch?: number;
         reindex?: boolean;
-        textField: "impression" | "findings" | "full";
+        textField: TextField;
         json?: boolean;
       }) => {
         const progress = new Map<string, Progress>();

@@ -65,6 +65,8 @@ export function buildSimilarityModel(op: SimilarityOp): Uint8Array {
  * Inputs: `queries` [Q, D], `candidates` [C, D], `threshold` [Q, 1] float32 (the best positive's score),
  * `thresholdTie` [Q, 1] int32 (its tie order), `tie` [1, C] int32 (the candidates' tie orders).
  * Output `count` [Q] int32 = sum over c of (s > threshold) or (s == threshold and tie < thresholdTie),
+ * `greater` [Q] int32 = sum over c of (s > threshold), and `equal` [Q] int32 = sum over c of
+ * (s == threshold) (the exact ties, whatever their tie order),
  * with s = the same Gemm (transB = 1) as the similarity graph, so scores are computed identically.
  */
 export function buildCountModel(): Uint8Array {
@@ -107,6 +109,18 @@ export function buildCountModel(): Uint8Array {
       node("ReduceSum", ["beatsInt", "axes"], "count", [
         onnx.AttributeProto.create({ name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
       ]),
+      node("Cast", ["above"], "aboveInt", [
+        onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: INT32 }),
+      ]),
+      node("ReduceSum", ["aboveInt", "axes"], "greater", [
+        onnx.AttributeProto.create({ name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
+      ]),
+      node("Cast", ["level"], "levelInt", [
+        onnx.AttributeProto.create({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: INT32 }),
+      ]),
+      node("ReduceSum", ["levelInt", "axes"], "equal", [
+        onnx.AttributeProto.create({ name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 }),
+      ]),
     ],
     initializer: [onnx.TensorProto.create({ name: "axes", dataType: INT64, dims: [1], int64Data: [1] })],
     input: [
@@ -116,7 +130,11 @@ export function buildCountModel(): Uint8Array {
       input("thresholdTie", INT32, ["Q", 1]),
       input("tie", INT32, [1, "C"]),
     ],
-    output: [onnx.ValueInfoProto.create({ name: "count", type: tensorType(INT32, ["Q"]) })],
+    output: [
+      onnx.ValueInfoProto.create({ name: "count", type: tensorType(INT32, ["Q"]) }),
+      onnx.ValueInfoProto.create({ name: "greater", type: tensorType(INT32, ["Q"]) }),
+      onnx.ValueInfoProto.create({ name: "equal", type: tensorType(INT32, ["Q"]) }),
+    ],
   });
   const model = onnx.ModelProto.create({
     irVersion: 7,

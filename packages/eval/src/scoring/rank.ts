@@ -51,6 +51,13 @@ export interface RankOutput {
   bestPositive: Int32Array;
   /** Its score. */
   bestScore: Float32Array;
+  /**
+   * Rank of the best positive when every exact tie (equal score) with a non-positive candidate is
+   * broken in the positive's favour (1 + candidates with a strictly higher score) ...
+   */
+  optimisticRanks: Int32Array;
+  /** ... and against it (1 + higher + non-positive candidates with exactly the same score). */
+  pessimisticRanks: Int32Array;
 }
 
 /**
@@ -89,6 +96,8 @@ export async function rankQueries(input: RankInput): Promise<RankOutput> {
   const ranks = new Int32Array(nq);
   const bestPositive = new Int32Array(nq);
   const bestScore = new Float32Array(nq);
+  const optimisticRanks = new Int32Array(nq);
+  const pessimisticRanks = new Int32Array(nq);
   const qbuf = new Float32Array(qb * dim);
   const nBlocks = Math.ceil(nc / cb);
   const candBlock = (b: number) => {
@@ -132,40 +141,65 @@ export async function rankQueries(input: RankInput): Promise<RankOutput> {
       }
     }
 
-    // Pass 2: count the candidates that rank above the best positive.
+    // Pass 2: count the candidates that rank above the best positive, those strictly above, and the
+    // non-positive candidates with exactly its score (the ties the tie rule decides).
     const count = new Float64Array(m);
+    const greater = new Float64Array(m);
+    const tied = new Float64Array(m);
     const thr = Float32Array.from(bs);
     for (let b = 0; b < nBlocks; b++) {
       const { c0, n, rows } = candBlock(b);
       const S = kept.get(b);
       // Blocks holding positives are always counted on the very scores the positives were read from.
       if (!S && scorer.count && !posBlocks.has(b)) {
+        // No positive lies in this block, so every equal score is a non-positive tie.
         const counts = await scorer.count(qbuf, m, rows, n, dim, thr, bt, tie.subarray(c0, c0 + n));
-        for (let i = 0; i < m; i++) count[i]! += counts[i]!;
+        for (let i = 0; i < m; i++) {
+          count[i]! += counts.count[i]!;
+          greater[i]! += counts.greater[i]!;
+          tied[i]! += counts.equal[i]!;
+        }
         continue;
       }
       const block = S ?? (await scorer.block(qbuf, m, rows, n, dim));
+      const hasPositives = posBlocks.has(b);
       for (let i = 0; i < m; i++) {
         const t = thr[i]!;
         const tt = bt[i]!;
         const o = i * n;
         let c = 0;
+        let g = 0;
+        let e = 0;
         for (let j = 0; j < n; j++) {
           const v = block[o + j]!;
-          if (v > t || (v === t && tie[c0 + j]! < tt)) c++;
+          if (v > t) {
+            c++;
+            g++;
+          } else if (v === t) {
+            if (tie[c0 + j]! < tt) c++;
+            e++;
+          }
+        }
+        if (hasPositives && e > 0) {
+          // Positives with the best positive's score (itself included) are not ties against it.
+          for (const p of positives[members[i]!]!) if (p >= c0 && p < c0 + n && block[o + p - c0] === t) e--;
         }
         count[i]! += c;
+        greater[i]! += g;
+        tied[i]! += e;
       }
     }
     for (let i = 0; i < m; i++) {
       const q = members[i]!;
       ranks[q] = count[i]! + 1;
+      optimisticRanks[q] = greater[i]! + 1;
+      pessimisticRanks[q] = greater[i]! + tied[i]! + 1;
       bestPositive[q] = bp[i]!;
       bestScore[q] = bs[i]!;
     }
     input.onProgress?.(Math.min(nq, s + m), nq);
   }
-  return { ranks, bestPositive, bestScore };
+  return { ranks, bestPositive, bestScore, optimisticRanks, pessimisticRanks };
 }
 
 /** Tie order of candidates from their ids: the position of each id in code-unit order. */

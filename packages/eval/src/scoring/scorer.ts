@@ -18,8 +18,10 @@ export interface Scorer {
   ): Promise<Float32Array>;
   /**
    * Optional fused counting: for each query i, the number of candidates j of the block with
-   * s_ij > threshold[i], or s_ij == threshold[i] and tie[j] < thresholdTie[i], where s_ij is exactly
-   * what `block` returns. Lets a kernel (e.g. on GPU) avoid handing the score block back.
+   * s_ij > threshold[i], or s_ij == threshold[i] and tie[j] < thresholdTie[i] (`count`), the number
+   * with s_ij > threshold[i] (`greater`) and the number with s_ij == threshold[i] whatever the tie
+   * order (`equal`, the exact ties), where s_ij is
+   * exactly what `block` returns. Lets a kernel (e.g. on GPU) avoid handing the score block back.
    */
   count?(
     queries: Float32Array,
@@ -30,7 +32,7 @@ export interface Scorer {
     threshold: Float32Array,
     thresholdTie: Int32Array,
     tie: Int32Array,
-  ): Promise<Int32Array>;
+  ): Promise<{ count: Int32Array; greater: Int32Array; equal: Int32Array }>;
   close(): Promise<void>;
 }
 
@@ -109,8 +111,14 @@ export class OrtScorer implements Scorer {
       tie: new ort.Tensor("int32", tie.subarray(0, nc), [1, nc]),
     });
     const count = out["count"];
-    if (!count) throw new Error("count session returned no count");
-    return count.data as Int32Array;
+    const greater = out["greater"];
+    const equal = out["equal"];
+    if (!count || !greater || !equal) throw new Error("count session returned no count");
+    return {
+      count: count.data as Int32Array,
+      greater: greater.data as Int32Array,
+      equal: equal.data as Int32Array,
+    };
   };
 
   async block(queries: Float32Array, nq: number, candidates: Float32Array, nc: number, dim: number) {

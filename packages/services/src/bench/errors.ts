@@ -21,7 +21,14 @@ export type BenchErrorCode =
   | "MODEL_UNAVAILABLE"
   /** No benchmark run with this id. */
   | "UNKNOWN_RUN"
-  /** The run ran and failed (an image that cannot be decoded, an encoder or database error). */
+  /** Another process is running the same benchmark (same protocol, dataset, split and models). */
+  | "RUN_IN_PROGRESS"
+  /**
+   * An image of the split cannot be decoded and the protocol does not record its exclusion: the run
+   * stops, naming it (run again with the exclusion recorded: `--exclude-undecodable`).
+   */
+  | "UNDECODABLE_IMAGE"
+  /** The run ran and failed (an encoder or database error). */
   | "RUN_FAILED";
 
 export type BenchGraphQLCode = "BAD_USER_INPUT" | "NOT_FOUND" | "UNAVAILABLE" | "INTERNAL_SERVER_ERROR";
@@ -35,6 +42,8 @@ const GRAPHQL: Record<BenchErrorCode, BenchGraphQLCode> = {
   NO_QUERIES: "BAD_USER_INPUT",
   MODEL_UNAVAILABLE: "UNAVAILABLE",
   UNKNOWN_RUN: "NOT_FOUND",
+  RUN_IN_PROGRESS: "BAD_USER_INPUT",
+  UNDECODABLE_IMAGE: "INTERNAL_SERVER_ERROR",
   RUN_FAILED: "INTERNAL_SERVER_ERROR",
 };
 
@@ -55,7 +64,7 @@ export class BenchError extends Error {
 
   /** True when the request is at fault (exit 2), false when the run ran and failed (exit 1). */
   get isUserError(): boolean {
-    return this.code !== "RUN_FAILED";
+    return this.code !== "RUN_FAILED" && this.code !== "UNDECODABLE_IMAGE";
   }
 }
 

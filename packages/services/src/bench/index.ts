@@ -1,3 +1,13 @@
+/** The one text-field vocabulary of index and bench, for faces (flags, --help). */
+export { BOOTSTRAP_UNITS, type BootstrapUnit, TEXT_FIELD_HELP, TEXT_FIELDS, type TextField } from "@cxr/eval";
+export {
+  type CacheListing,
+  corruptionCacheDir,
+  DEFAULT_CACHE_MAX_BYTES,
+  listCorruptionCache,
+  type PruneOptions,
+  pruneCorruptionCache,
+} from "./cache.ts";
 export { BenchError, type BenchErrorCode, type BenchGraphQLCode, isBenchError } from "./errors.ts";
 export { toDecodedImage, toPixels } from "./pixels.ts";
 export {

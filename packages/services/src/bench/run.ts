@@ -7,6 +7,7 @@ import {
   type BenchImage,
   type BenchModel,
   type BenchStudy,
+  type BootstrapUnit,
   CorruptionCache,
   type CorruptionFamily,
   canonicalProtocol,
@@ -28,6 +29,7 @@ import {
   runBenchmark,
   SEVERITY_FAMILIES,
   selectText,
+  sha256Hex,
   softwareInfo,
   summariesCsv,
   type TextField,
@@ -37,7 +39,9 @@ import {
   writeReport,
 } from "@cxr/eval";
 import { firstLine, openEncoder } from "../index-job/model.ts";
-import { BenchError } from "./errors.ts";
+import { corruptionCacheDir, DEFAULT_CACHE_MAX_BYTES } from "./cache.ts";
+import { BenchError, isBenchError } from "./errors.ts";
+import { acquireBenchLock } from "./lock.ts";
 import { toDecodedImage, toPixels } from "./pixels.ts";
 import { type BenchDb, DatabaseResumeStore, type RunContext } from "./store.ts";
 
@@ -72,6 +76,8 @@ export interface BenchProtocolOptions {
   /** Bootstrap replicates (protocol default 1000; fewer only for quick looks, it is a protocol parameter). */
   bootstrapSamples?: number;
   confidence?: number;
+  /** What the bootstrap resamples: "study" (protocol v1's default) or "patient" (studies without a patient id count as their own patient). */
+  bootstrapUnit?: BootstrapUnit;
 }
 
 export type BenchProgress =
@@ -86,6 +92,7 @@ export type BenchProgress =
       images: number;
       texts: number;
     }
+  | { phase: "check-images"; done: number; total: number }
   | { phase: "write"; outDir: string };
 
 export interface BenchOptions extends BenchProtocolOptions {
@@ -104,10 +111,21 @@ export interface BenchOptions extends BenchProtocolOptions {
    * false for none.
    */
   cache?: string | boolean;
+  /**
+   * Size limit of the corruption cache in bytes (default 4 GiB): least recently used PNGs are
+   * evicted. A cache hit costs a fraction of rendering (packages/eval/README.md, "Cache").
+   */
+  cacheMaxBytes?: number;
   /** Reference model of the corruption error (default "clip" when in the run; null for none). */
   referenceModel?: string | null;
   /** Images per encoder batch (default: the config's encode batch size). */
   batchSize?: number;
+  /**
+   * Decode every image of the split first and record the ones that cannot be decoded in the protocol
+   * (`excludedImages`, counted in the run's counts), then benchmark the rest. Without it, an
+   * undecodable image stops the run with UNDECODABLE_IMAGE, naming it.
+   */
+  excludeUndecodable?: boolean;
   onProgress?: (event: BenchProgress) => void;
 }
 
@@ -128,6 +146,8 @@ export interface BenchResult {
   outDir: string;
   files: BenchFiles;
   record: RecordFile;
+  /** Images left out because they cannot be decoded (with `excludeUndecodable`), with the decoder's reason. */
+  undecodable: { image: string; reason: string }[];
 }
 
 const UNFINISHED = ["pending", "running", "failed"];
@@ -176,10 +196,15 @@ export function protocolInputOf(options: BenchProtocolOptions & { split?: string
   if (options.seed !== undefined) input.seed = options.seed;
   if (options.textField !== undefined) input.textField = options.textField;
   if (options.views !== undefined) input.views = options.views;
-  if (options.bootstrapSamples !== undefined || options.confidence !== undefined) {
+  if (
+    options.bootstrapSamples !== undefined ||
+    options.confidence !== undefined ||
+    options.bootstrapUnit !== undefined
+  ) {
     input.bootstrap = {
       ...(options.bootstrapSamples === undefined ? {} : { samples: options.bootstrapSamples }),
       ...(options.confidence === undefined ? {} : { confidence: options.confidence }),
+      ...(options.bootstrapUnit === undefined ? {} : { unit: options.bootstrapUnit }),
     };
   }
   return input;
@@ -252,8 +277,10 @@ async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): 
   for (const study of rows) {
     studies.push({
       studyId: study.externalId,
+      patientId: study.patientId,
       findings: study.report?.findings ?? null,
       impression: study.report?.impression ?? null,
+      fullText: study.report?.fullText ?? null,
     });
     for (const image of study.images) {
       // Ids are the source's, not row ids: stable across databases and re-ingests, so the tie order,
@@ -283,8 +310,8 @@ async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): 
             return toPixels(await decodeImage(bytes, { name: key }), key);
           } catch (error) {
             throw new BenchError(
-              "RUN_FAILED",
-              `image ${key} cannot be decoded: ${firstLine(error)}`,
+              "UNDECODABLE_IMAGE",
+              `image ${key} cannot be decoded (${firstLine(error)}): run again with --exclude-undecodable to record its exclusion in the protocol and benchmark the rest`,
               { dataset: datasetName },
               { cause: error },
             );
@@ -305,7 +332,7 @@ async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): 
     }
     const reports = await db.prisma.report.findMany({
       where: { study: { splitId: other.id } },
-      select: { findings: true, impression: true },
+      select: { findings: true, impression: true, fullText: true },
     });
     for (const r of reports) {
       const text = selectText(r, protocol.textField);
@@ -431,11 +458,74 @@ function sameQueries(
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { db, config } = options;
   const emit = options.onProgress ?? (() => {});
-  const protocol = parse(protocolInputOf(options));
-  const key = protocolKey(protocol);
+  const requested = protocolInputOf(options);
+  let protocol = parse(requested);
   const models = await findModels(db, options.models);
   const split = await loadSplit(db, options.dataset, protocol);
   const dataset: DatasetInfo = { id: split.datasetName, fingerprint: split.fingerprint };
+  // One writer per run: taken before the run is looked up or created, on what identifies it.
+  const lock = await acquireBenchLock(
+    config.dataDir,
+    sha256Hex(
+      [
+        protocolKey(protocol),
+        split.datasetRowId,
+        protocol.corpus.split,
+        split.fingerprint,
+        ...models.map((m) => `${m.id}\u0000${m.fingerprint}`).sort(),
+      ].join("\n"),
+    ),
+    `this benchmark (${options.dataset}/${protocol.corpus.split}, ${options.models.join(",")})`,
+  );
+  try {
+    const undecodable = options.excludeUndecodable ? await findUndecodable(split, protocol, emit) : [];
+    if (undecodable.length > 0) {
+      protocol = parse({ ...requested, excludedImages: undecodable.map((u) => u.image) });
+    }
+    const result = await runLocked(options, protocol, models, split, dataset);
+    return { ...result, undecodable };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Decodes every image of the protocol's views once; those that cannot be decoded, with the reason. */
+async function findUndecodable(
+  split: LoadedSplit,
+  protocol: Protocol,
+  emit: (event: BenchProgress) => void,
+): Promise<{ image: string; reason: string }[]> {
+  const views = new Set<string>(protocol.views);
+  const images = split.images.filter((im) => views.has(im.view));
+  const out: { image: string; reason: string }[] = [];
+  let done = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < images.length) {
+      const im = images[next++]!;
+      try {
+        await im.load();
+      } catch (error) {
+        if (!isBenchError(error, "UNDECODABLE_IMAGE")) throw error;
+        out.push({ image: im.id, reason: firstLine(error.cause) });
+      }
+      emit({ phase: "check-images", done: ++done, total: images.length });
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out.sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
+}
+
+async function runLocked(
+  options: BenchOptions,
+  protocol: Protocol,
+  models: Model[],
+  split: LoadedSplit,
+  dataset: DatasetInfo,
+): Promise<Omit<BenchResult, "undecodable">> {
+  const { db, config } = options;
+  const emit = options.onProgress ?? (() => {});
+  const key = protocolKey(protocol);
 
   let prep: ReturnType<typeof prepareBenchmark>;
   try {
@@ -549,9 +639,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       cacheOption === false
         ? undefined
         : new CorruptionCache(
-            typeof cacheOption === "string"
-              ? path.resolve(cacheOption)
-              : path.join(config.dataDir, "corruptions"),
+            typeof cacheOption === "string" ? path.resolve(cacheOption) : corruptionCacheDir(config),
+            { maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES },
           );
     let resumedCells = 0;
     const record = await runBenchmark({

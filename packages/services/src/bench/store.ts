@@ -9,6 +9,7 @@ import {
   type ResultRecord,
   type ResumeKey,
   type ResumeStore,
+  type TieRange,
 } from "@cxr/eval";
 
 /**
@@ -42,6 +43,14 @@ export interface StoredMetrics {
   scoringKernel: string;
   startedAt: string;
   endedAt: string;
+  /** Chance levels on the direction's positive sets (absent in rows written before they existed). */
+  chance?: MetricValues;
+  /**
+   * Exact ties: tied-query count, optimistic and pessimistic metrics, and each tied query's rank range
+   * (ties are found on scores, which are not stored; `cxr bench verify` checks the ranges against
+   * the ranks). Absent in rows written before they existed.
+   */
+  ties?: TieRange;
 }
 
 /** The run-level facts every record of a run shares. */
@@ -84,6 +93,8 @@ export function resultRowData(record: ResultRecord) {
     scoringKernel: record.scoringKernel,
     startedAt: record.startedAt,
     endedAt: record.endedAt,
+    ...(record.chance ? { chance: record.chance } : {}),
+    ...(record.ties ? { ties: record.ties } : {}),
   };
   return {
     runId: record.runId,
@@ -150,6 +161,8 @@ export function recordFromRow(row: ResultRow, run: RunContext): ResultRecord {
     metrics: stored.metrics,
     ci: stored.ci,
     ranks: decodeRanks(row.ranks),
+    ...(stored.chance ? { chance: stored.chance } : {}),
+    ...(stored.ties ? { ties: stored.ties } : {}),
     startedAt: stored.startedAt,
     endedAt: stored.endedAt,
   };

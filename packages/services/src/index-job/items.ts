@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Database } from "@cxr/db";
+import { selectTextWithSource, TEXT_FIELDS, type TextField, type TextSource } from "@cxr/eval";
 import type { Payload } from "@cxr/store";
 
 /**
@@ -44,7 +45,7 @@ export interface ReportItem extends IndexItem {
   /** The text the report is encoded from; empty when the report has none. */
   text: string;
   /** Which field the text came from. */
-  textField: "impression" | "findings" | "fullText" | "none";
+  textField: TextSource | "none";
 }
 
 export interface DatasetRef {
@@ -62,14 +63,18 @@ export function reportKey(dataset: string, studyExternalId: string): string {
   return `${dataset}/reports/${studyExternalId}`;
 }
 
-/** Which report text is encoded: "impression" (the default), "findings" or "full" (the whole report). */
-export type ReportTextField = "impression" | "findings" | "full";
-export const REPORT_TEXT_FIELDS: readonly ReportTextField[] = ["impression", "findings", "full"];
+/**
+ * Which report text is encoded: the one text-field vocabulary of `cxr index` and `cxr bench`
+ * (@cxr/eval's TEXT_FIELDS; table in packages/eval/README.md, "Text fields").
+ */
+export type ReportTextField = TextField;
+export const REPORT_TEXT_FIELDS: readonly ReportTextField[] = TEXT_FIELDS;
 
 /**
- * The text a report is indexed with. "impression": the impression, falling back to the findings
- * (the benchmark's default text field), then the full text for reports without recognised sections;
- * "findings": the findings, then the impression, then the full text; "full": the whole report.
+ * The text a report is indexed with: exactly the text the benchmark uses for the same field
+ * (whitespace-normalised; section fields fall back to the other section, never to the full text),
+ * so an index and a benchmark built with one field see the same texts. Empty when the report has
+ * no text for the field.
  */
 export function reportText(
   report: { impression: string | null; findings: string | null; fullText: string },
@@ -78,25 +83,10 @@ export function reportText(
   text: string;
   textField: ReportItem["textField"];
 } {
-  const impression = report.impression?.trim() ?? "";
-  const findings = report.findings?.trim() ?? "";
-  const full = report.fullText.trim();
-  const order: Array<[string, ReportItem["textField"]]> =
-    field === "full"
-      ? [[full, "fullText"]]
-      : field === "findings"
-        ? [
-            [findings, "findings"],
-            [impression, "impression"],
-            [full, "fullText"],
-          ]
-        : [
-            [impression, "impression"],
-            [findings, "findings"],
-            [full, "fullText"],
-          ];
-  for (const [text, textField] of order) if (text !== "") return { text, textField };
-  return { text: "", textField: "none" };
+  const selected = selectTextWithSource(report, field);
+  return selected === null
+    ? { text: "", textField: "none" }
+    : { text: selected.text, textField: selected.source };
 }
 
 export function countItems(db: ItemsDb, dataset: DatasetRef, modality: Modality): Promise<number> {

@@ -472,7 +472,10 @@ async function encodeBatch(
     let next = 0;
     results = page.map((item) =>
       item.text === ""
-        ? { ok: false as const, reason: "EMPTY_TEXT: the report has no text" }
+        ? {
+            ok: false as const,
+            reason: `EMPTY_TEXT: the report has no ${options.textField ?? "impression"} text${(options.textField ?? "impression") === "full" ? "" : " (--text-field full encodes the whole report)"}`,
+          }
         : encoded[next++]!,
     );
     items = page;
