@@ -56,9 +56,11 @@ interface Figure {
   seconds?: number;
 }
 
+/** The median as Python's statistics.median (torch_bench.py) takes it: the mean of the middle two when even. */
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
