@@ -6,7 +6,8 @@
 - bert_base: BERT-base layout (12 x 768, 12 heads, 3072, vocab 28996), [SEP] pooling -> Linear(768, 512)
             input_ids, attention_mask, token_type_ids int64 [b, seq] -> [b,512]
 
-Writes <out>/<name>.onnx (opset 14, dynamic batch; dynamic sequence for text), <out>/<name>.pt
+Writes <out>/<name>.onnx (opset 14, dynamic batch; dynamic sequence for text; the text graph computes
+no padding position, archs.CxrClipText.skip_padding), <out>/<name>.pt
 (the same weights for the PyTorch side) and <out>/jpeg/*.jpg (synthetic chest-X-ray-sized greyscale
 JPEGs for the pipeline figure). Run with Debian's /usr/bin/python3 (python3-torch 1.13,
 python3-torchvision 0.14, python3-onnx).
@@ -32,6 +33,8 @@ from cxrexport.archs import BERT_BASE, CxrClipText  # noqa: E402  (BERT-base lay
 
 VOCAB = 28996
 SEQ = 77
+# Bumped when a graph's export changes; an older export in --out is redone (2: the text graph skips padding).
+EXPORT_VERSION = {"vit_b32": "1", "swin_t": "1", "bert_base": "2"}
 
 
 class SwinPooled(nn.Module):
@@ -117,8 +120,11 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
     for name in args.models.split(","):
-        if not (out / f"{name}.onnx").exists() or not (out / f"{name}.pt").exists():
+        stamp = out / f"{name}.version"
+        current = stamp.read_text().strip() if stamp.exists() else "1"
+        if not (out / f"{name}.onnx").exists() or not (out / f"{name}.pt").exists() or current != EXPORT_VERSION[name]:
             export(name, out)
+            stamp.write_text(EXPORT_VERSION[name] + "\n")
     jpegs(out, args.jpegs)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { Command, CommanderError } from "commander";
+import { argumentLimitViolation } from "./argument-limit.ts";
 import { registerBenchCommands } from "./commands/bench.ts";
 import { registerCacheCommands } from "./commands/cache.ts";
 import { registerDatasetCommands } from "./commands/datasets.ts";
@@ -48,6 +49,13 @@ function fail(error: unknown): number {
 }
 
 process.on("SIGINT", () => process.exit(EXIT.interrupted));
+
+// Before any command runs, so before any ONNX session opens (argument-limit.ts says why).
+const overLimit = argumentLimitViolation(process.argv.slice(2));
+if (overLimit !== null) {
+  process.stderr.write(`cxr: ${overLimit}\n`);
+  process.exit(EXIT.environment);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -261,7 +261,9 @@ describe("ModelEncoder with tiny known-weight models", () => {
     }
     const seen: number[] = [];
     for await (const item of e.streamImages(source())) {
-      if (seen.length === 0) expect(pulled).toBeLessThanOrEqual(6); // two batches, not the whole stream
+      // The first batch's results come once the next batch is pulled (prefetched while the first
+      // runs) and no more: two batches, not the whole stream.
+      if (seen.length === 0) expect(pulled).toBe(6);
       seen.push(item.index);
       expect(item.name).toBe(`img${item.index}`);
       expectClose(embedding(item.result), expectedImage(pixels(20 + item.index)));
@@ -270,6 +272,17 @@ describe("ModelEncoder with tiny known-weight models", () => {
     const texts: number[] = [];
     for await (const item of e.streamTexts(["no", "lungs", "", "clear"])) texts.push(item.result.ok ? 1 : 0);
     expect(texts).toEqual([1, 1, 0, 1]);
+  });
+
+  it("keeps input order and per-item errors across prefetched batches", async () => {
+    const e = await encoder({}, 2);
+    const good = (i: number) => ({ image: makeImage("L", SIDE, SIDE, pixels(40 + i)), name: `ok${i}` });
+    const bad = (i: number) => ({ bytes: new Uint8Array([1, 2, 3, i]), name: `bad${i}` });
+    const inputs = [good(0), bad(1), bad(2), good(3), good(4), bad(5), good(6)];
+    const results = await e.encodeImages(inputs);
+    expect(results.map((r) => r.ok)).toEqual([true, false, false, true, true, false, true]);
+    for (const i of [0, 3, 4, 6]) expectClose(embedding(results[i]), expectedImage(pixels(40 + i)));
+    for (const i of [1, 2, 5]) expect(results[i]).toMatchObject({ ok: false, error: { input: `bad${i}` } });
   });
 
   it("passes its self-test", async () => {

@@ -14,6 +14,7 @@ import {
   type TextField,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
+import { readQueryText } from "../argument-limit.ts";
 import { output, withServices } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
@@ -179,7 +180,8 @@ export function registerIndexSearchCommands(program: Command): void {
     )
     .requiredOption("--model <ids>", "model id(s), comma-separated")
     .option("--image <file>", "query image (PNG, JPEG, DICOM)")
-    .option("--text <text>", "query text")
+    .option("--text <text>", "query text (at most 16 KiB on the command line; longer: --text-file)")
+    .option("--text-file <file>", "query text from a file, or from standard input with -")
     .option("--image-id <id>", "an indexed image (its neighbours, itself excluded)")
     .addOption(new Option("--target <modality>", "what to return").choices(["reports", "images"]))
     .option("--k <n>", "hits per model (1..1000)", number("--k"), 10)
@@ -193,6 +195,7 @@ export function registerIndexSearchCommands(program: Command): void {
         model: string;
         image?: string;
         text?: string;
+        textFile?: string;
         imageId?: string;
         target?: "reports" | "images";
         k: number;
@@ -202,8 +205,14 @@ export function registerIndexSearchCommands(program: Command): void {
         view?: string;
         json?: boolean;
       }) => {
-        const given = [opts.image, opts.text, opts.imageId].filter((v) => v !== undefined).length;
-        if (given !== 1) throw new CliError("give exactly one of --image FILE, --text TEXT or --image-id ID");
+        const given = [opts.image, opts.text, opts.textFile, opts.imageId].filter(
+          (v) => v !== undefined,
+        ).length;
+        if (given !== 1) {
+          throw new CliError(
+            "give exactly one of --image FILE, --text TEXT, --text-file FILE|- or --image-id ID",
+          );
+        }
         let query: SearchQuery;
         if (opts.image !== undefined) {
           try {
@@ -215,6 +224,7 @@ export function registerIndexSearchCommands(program: Command): void {
             );
           }
         } else if (opts.text !== undefined) query = { text: opts.text };
+        else if (opts.textFile !== undefined) query = { text: await readQueryText(opts.textFile) };
         else query = { imageId: opts.imageId! };
         const list = (v: string | undefined) =>
           v

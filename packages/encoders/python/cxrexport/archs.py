@@ -200,6 +200,38 @@ class BertLayer(nn.Module):
         x = self.attn_norm(x + self.attn_out(ctx))
         return self.ffn_norm(x + self.ffn_out(self.act(self.ffn_in(x))))
 
+    def forward_rows(self, h: torch.Tensor, rows: "PackedRows", mask_bias: torch.Tensor) -> torch.Tensor:
+        """The same layer on the kept rows only (h: [kept, hidden]); see BertEncoder.last_hidden_rows."""
+        q, k, v = (self.split(rows.unpack(t)) for t in (self.query(h), self.key(h), self.value(h)))
+        scores = q @ k.transpose(-1, -2) / (self.head_dim**0.5) + mask_bias
+        ctx = (scores.softmax(dim=-1) @ v).permute(0, 2, 1, 3)
+        ctx = rows.pack(ctx.reshape(ctx.shape[0], ctx.shape[1], -1))
+        h = self.attn_norm(h + self.attn_out(ctx))
+        return self.ffn_norm(h + self.ffn_out(self.act(self.ffn_in(h))))
+
+
+class PackedRows:
+    """The token positions of a padded [batch, seq] layout that are computed, as rows of a [kept, hidden] matrix.
+
+    `keep` (bool [batch * seq]) marks the positions; pack gathers them, unpack scatters them back into
+    [batch, seq, hidden] with zeros elsewhere (by a gather from the kept rows plus one zero row, which
+    exports to a plain ONNX Gather).
+    """
+
+    def __init__(self, keep: torch.Tensor, batch: torch.Tensor | int, seq: torch.Tensor | int) -> None:
+        self.batch, self.seq = batch, seq
+        self.index = torch.nonzero(keep).squeeze(1)  # [kept]
+        counts = torch.cumsum(keep.to(torch.int64), 0)
+        # Kept position -> its row; any other -> the zero row appended after the last kept one.
+        self.rows_of = torch.where(keep, counts - 1, counts[-1:])  # [batch * seq]
+
+    def pack(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(-1, x.shape[-1]).index_select(0, self.index)
+
+    def unpack(self, rows: torch.Tensor) -> torch.Tensor:
+        padded = torch.cat([rows, rows.new_zeros(1, rows.shape[1])], 0).index_select(0, self.rows_of)
+        return padded.reshape(self.batch, self.seq, rows.shape[1])
+
 
 class BertEncoder(nn.Module):
     """Returns hidden_states as Hugging Face does: [embeddings, layer 1, ..., layer N]."""
@@ -227,6 +259,32 @@ class BertEncoder(nn.Module):
             hidden.append(x)
         return hidden
 
+    def last_hidden_rows(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor, rows: torch.Tensor
+    ) -> torch.Tensor:
+        """The last hidden state at the positions `rows` ([batch], one per sequence): [batch, hidden].
+
+        Equals forward(...)[-1][arange(batch), rows] but runs the dense layers (Linear, LayerNorm, GELU:
+        nearly all the FLOPs) only on the positions the result depends on: every unmasked position
+        (the keys and values of attention) plus the selected ones. Padding positions are never
+        computed, so a batch of short reports padded to a long one costs what its real tokens cost.
+        Masked keys get the same bias as in forward (exp underflows to exactly 0), so outputs match
+        forward within float rounding.
+        """
+        batch, seq = input_ids.shape
+        positions = self.position_ids[:, :seq]
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids) + self.position_embeddings(positions)
+        x = self.embed_norm(x)
+        mask_bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        selected = torch.arange(batch) * seq + rows
+        flat = torch.arange(batch * seq)
+        keep = (attention_mask.reshape(-1) != 0) | (flat[None, :] == selected[:, None]).any(0)
+        packed = PackedRows(keep, batch, seq)
+        h = packed.pack(x)
+        for layer in self.layers:
+            h = layer.forward_rows(h, packed, mask_bias)
+        return h.index_select(0, packed.rows_of.index_select(0, selected))
+
 
 class MedClipText(nn.Module):
     """MedCLIPTextModel: mean over ALL positions of mean(hs[1], hs[2], hs[-1]); Linear no bias."""
@@ -246,14 +304,18 @@ class MedClipText(nn.Module):
 class CxrClipText(nn.Module):
     """CXR-CLIP 'eos' pooling: last_hidden_state at attention_mask.sum(-1) - 1, then Linear."""
 
-    def __init__(self, vocab_size: int, size: BertSize, proj_dim: int = 512) -> None:
+    def __init__(self, vocab_size: int, size: BertSize, proj_dim: int = 512, skip_padding: bool = True) -> None:
         super().__init__()
         self.bert = BertEncoder(vocab_size, size)
         self.projection = nn.Linear(size.hidden, proj_dim)
+        # True: the graph computes no padding position (BertEncoder.last_hidden_rows), same outputs.
+        self.skip_padding = skip_padding
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        last = self.bert(input_ids, attention_mask, token_type_ids)[-1]
         eos = attention_mask.sum(dim=-1) - 1
+        if self.skip_padding:
+            return self.projection(self.bert.last_hidden_rows(input_ids, attention_mask, token_type_ids, eos))
+        last = self.bert(input_ids, attention_mask, token_type_ids)[-1]
         return self.projection(last[torch.arange(last.shape[0]), eos])
 
 

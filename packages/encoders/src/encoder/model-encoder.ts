@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import { BundleError } from "../bundle/errors.ts";
 import { type LoadedBundle, loadBundle } from "../bundle/load.ts";
@@ -32,7 +31,7 @@ export type TextInput = string | { text: string; name?: string };
 export interface EncoderOptions extends SessionFactoryOptions {
   /** Items per inference call (the graphs' dynamic batch axis). Default 16. */
   batchSize?: number;
-  /** Images decoded and preprocessed at once, overlapping the previous batch's inference. */
+  /** Images decoded and preprocessed at once, overlapping the previous batch's inference. Default: batchSize. */
   concurrency?: number;
   /** Decoder pixel limit (decompression bombs). */
   maxPixels?: number;
@@ -124,7 +123,8 @@ export class ModelEncoder {
       throw error;
     }
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? Math.min(4, availableParallelism())));
+    // Default: the whole batch at once, so its decodes queue on libuv's threads before inference.
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? batchSize));
     return new ModelEncoder(
       bundle,
       tokenizer,
@@ -196,22 +196,30 @@ export class ModelEncoder {
   ): AsyncGenerator<StreamedResult> {
     const iterator = iteratorOf(source);
     let next = 0;
-    let inflight: Promise<StreamedResult[]> | undefined;
-    for (;;) {
+    /** Pulls the next batch and starts preparing it (decoding runs on libuv's threads). */
+    const startBatch = async () => {
       const inputs = await take(iterator, this.options.batchSize);
-      if (inputs.length === 0) break;
       const base = next;
       next += inputs.length;
-      // Decoding and preprocessing this batch overlaps the previous batch's inference.
       const prepared = await mapLimited(inputs, this.options.concurrency, (input, i) =>
         prepare(input, base + i),
       );
-      if (inflight) yield* await inflight;
-      inflight = run(prepared).then((results) =>
-        results.map((result, i) => ({ index: base + i, name: prepared[i]!.name, result })),
-      );
+      return { base, prepared };
+    };
+    let pending = startBatch();
+    for (;;) {
+      const { base, prepared } = await pending;
+      if (prepared.length === 0) break;
+      // Bounded prefetch: batch n+1 is pulled and prepared while batch n runs, so at most two
+      // batches are held. onnxruntime-node runs a session on the main thread, so the prefetch is
+      // given two turns of the event loop first: its decodes are then under way on libuv's threads
+      // (sharp) when inference takes the main thread.
+      pending = startBatch();
+      pending.catch(() => {}); // rethrown by the await above on the next turn
+      await turns(2);
+      const results = await run(prepared);
+      yield* results.map((result, i) => ({ index: base + i, name: prepared[i]!.name, result }));
     }
-    if (inflight) yield* await inflight;
   }
 
   private async prepareImage(input: ImageInput, index: number): Promise<Prepared<Float32Array>> {
@@ -400,6 +408,11 @@ function asFailure(error: unknown, name: string): EncodeFailure {
     return error;
   }
   return new EncoderError("BAD_INPUT", name, firstLine(error), { cause: error });
+}
+
+/** Lets `n` turns of the event loop pass (I/O callbacks, such as finished decodes, run in each). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function firstLine(error: unknown): string {
