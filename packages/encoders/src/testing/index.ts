@@ -14,3 +14,4 @@ export {
   typeWeight,
   writeTinyBundle,
 } from "./tiny-models.ts";
+export { type GreyDicomOptions, greyDicom } from "./dicom.ts";
