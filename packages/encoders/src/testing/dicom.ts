@@ -35,7 +35,7 @@ function element(group: number, elem: number, vr: string, value: Uint8Array): Ui
 const text = (s: string) => new TextEncoder().encode(s);
 function u16(...values: number[]): Uint8Array {
   const view = new DataView(new ArrayBuffer(values.length * 2));
-  values.forEach((v, i) => view.setUint16(i * 2, v, true));
+  for (const [i, v] of values.entries()) view.setUint16(i * 2, v, true);
   return new Uint8Array(view.buffer);
 }
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -53,7 +53,9 @@ export function greyDicom(options: GreyDicomOptions): Uint8Array {
   const bitsStored = options.bitsStored ?? 12;
   const count = options.rows * options.columns;
   if (options.pixels.length !== count) {
-    throw new RangeError(`${options.rows}x${options.columns} needs ${count} pixels, got ${options.pixels.length}`);
+    throw new RangeError(
+      `${options.rows}x${options.columns} needs ${count} pixels, got ${options.pixels.length}`,
+    );
   }
   const meta = concat([
     element(2, 1, "OB", Uint8Array.from([0, 1])),

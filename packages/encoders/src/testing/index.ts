@@ -1,4 +1,6 @@
 /** Test helpers: tiny ONNX models with known weights and complete tiny bundles (`@cxr/encoders/testing`). */
+
+export { type GreyDicomOptions, greyDicom } from "./dicom.ts";
 export {
   imageWeight,
   setJsonPath,
@@ -14,4 +16,3 @@ export {
   typeWeight,
   writeTinyBundle,
 } from "./tiny-models.ts";
-export { type GreyDicomOptions, greyDicom } from "./dicom.ts";
