@@ -23,7 +23,8 @@ import { createProgress } from "../progress.ts";
 /**
  * `cxr ingest`, `cxr synth`, `cxr datasets list|show|pull`: thin commands over @cxr/datasets.
  * Exit codes: a missing or unreadable source, an unknown adapter or dataset -> 2; a download that
- * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons.
+ * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons; an
+ * ingest that took no study at all (EmptyIngestError) prints its summary and exits 1.
  * Nothing here prints report text or pixels.
  */
 
