@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
 import { type Database, openDatabase } from "@cxr/db";
 import { postgresAvailable, type TempDatabase, tempDatabase, tempSqlite } from "@cxr/db/testing";
 import { greyDicom } from "@cxr/encoders/testing";
@@ -279,6 +280,12 @@ describe.each(dialects)("ingest on %s", (dialect) => {
     );
     writeFileSync(path.join(root, "page.png"), "<!DOCTYPE html><html><body>Sign in</body></html>");
     writeFileSync(path.join(root, "empty.png"), "");
+    // a PNG whose header claims 20000x20000 pixels: refused from the header, nothing decoded
+    const png = Buffer.from(readFileSync(path.join(root, "good.png")));
+    png.writeUInt32BE(20_000, 16);
+    png.writeUInt32BE(20_000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    writeFileSync(path.join(root, "huge.png"), png);
     await image(path.join(outside, "elsewhere.png"), 10);
     symlinkSync(path.join(outside, "elsewhere.png"), path.join(root, "link.png"));
     const rows = [
@@ -287,6 +294,7 @@ describe.each(dialects)("ingest on %s", (dialect) => {
       { study_id: "dicom", image: "cr.dcm", view: "PA", impression: "Three." },
       { study_id: "html", image: "page.png", impression: "Four." },
       { study_id: "empty", image: "empty.png", impression: "Five." },
+      { study_id: "huge", image: "huge.png", impression: "Eight." },
       { study_id: "link", image: "link.png", impression: "Six." },
       { study_id: "textonly", impression: "Seven." },
     ];
@@ -305,6 +313,9 @@ describe.each(dialects)("ingest on %s", (dialect) => {
     expect(detail("trunc")!.detail).toMatch(/^truncated\.jpg: TRUNCATED: /);
     expect(detail("html")!.detail).toBe("page.png: UNSUPPORTED_FORMAT: an HTML page, not an image");
     expect(detail("empty")!.detail).toMatch(/^empty\.png: EMPTY: /);
+    expect(detail("huge")!.detail).toMatch(
+      /^huge\.png: TOO_LARGE: 20000x20000 = 400000000 pixels is over the limit/,
+    );
     expect(detail("link")).toMatchObject({ reason: "link-outside-root" });
     expect(detail("link")!.detail).toMatch(/symbolic link .*outside the dataset root/);
     const dicom = await database.prisma.image.findFirstOrThrow({ where: { externalId: "cr.dcm" } });
