@@ -575,8 +575,16 @@ export interface DatasetInfo {
   sourcePath: string;
   status: string;
   fingerprint: string | null;
+  /** The version the stored fingerprint carries (1: written before versioning); undefined when none. */
+  fingerprintVersion: number | undefined;
   studies: number;
-  splits: { name: string; studies: number; images: number; fingerprint: string | null }[];
+  splits: {
+    name: string;
+    studies: number;
+    images: number;
+    fingerprint: string | null;
+    fingerprintVersion: number | undefined;
+  }[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -593,12 +601,14 @@ export async function listDatasets(db: Db): Promise<DatasetInfo[]> {
     sourcePath: d.sourcePath,
     status: d.status,
     fingerprint: d.fingerprint,
+    fingerprintVersion: fingerprintVersion(d.fingerprint),
     studies: d._count.studies,
     splits: d.splits.map((s) => ({
       name: s.name,
       studies: s.studyCount,
       images: s.imageCount,
       fingerprint: s.fingerprint,
+      fingerprintVersion: fingerprintVersion(s.fingerprint),
     })),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,

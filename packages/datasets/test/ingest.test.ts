@@ -352,6 +352,39 @@ describe.each(dialects)("ingest on %s", (dialect) => {
     const fixed = await ingest(database.prisma, manifest(root), { name: "nothing" });
     expect(fixed).toMatchObject({ status: "ready", added: 1 });
   });
+
+  it("a fingerprint stored before versioning reads as version 1, and the next ingest rewrites it as version 2", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    await image(path.join(root, "a.png"), 70);
+    writeFileSync(
+      path.join(root, "manifest.jsonl"),
+      `${JSON.stringify({ study_id: "o1", image: "a.png", view: "PA", impression: "Old." })}\n`,
+    );
+    const first = await ingest(database.prisma, manifest(root), { name: "old" });
+    // as an ingest before versioning left it: bare sha256 hex on the dataset and its split
+    const v1 = sha("an old fingerprint");
+    await database.prisma.dataset.update({ where: { id: first.datasetId }, data: { fingerprint: v1 } });
+    await database.prisma.split.updateMany({
+      where: { datasetId: first.datasetId },
+      data: { fingerprint: v1 },
+    });
+    const listed = (await listDatasets(database.prisma)).find((d) => d.name === "old")!;
+    expect(listed).toMatchObject({ fingerprint: v1, fingerprintVersion: 1 });
+    expect(listed.splits[0]).toMatchObject({ fingerprint: v1, fingerprintVersion: 1 });
+    expect(fingerprintVersion("v7:" + v1)).toBe(7);
+    expect(fingerprintVersion("not a fingerprint")).toBeUndefined();
+
+    const again = await ingest(database.prisma, manifest(root), { name: "old" });
+    expect(again).toMatchObject({
+      updated: 0,
+      existing: 1,
+      fingerprint: first.fingerprint,
+      fingerprintVersion: 2,
+    });
+    const relisted = (await listDatasets(database.prisma)).find((d) => d.name === "old")!;
+    expect(relisted).toMatchObject({ fingerprint: first.fingerprint, fingerprintVersion: 2 });
+  });
 });
 
 describe("ingest after kill -9", () => {
@@ -441,7 +474,13 @@ describe.skipIf(!iu)("ingest of the IU X-ray CSV pair (text only)", () => {
       expect(shown?.sections).toEqual({ findings: 3337, impression: 3820, both: 3331 });
       expect(summary.studiesWithoutImages).toBe(3851);
       expect(shown?.splits).toEqual([
-        { name: "test", studies: 3851, images: 0, fingerprint: summary.splits[0]!.fingerprint },
+        {
+          name: "test",
+          studies: 3851,
+          images: 0,
+          fingerprint: summary.splits[0]!.fingerprint,
+          fingerprintVersion: 2,
+        },
       ]);
     } finally {
       await database.close();

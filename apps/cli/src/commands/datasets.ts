@@ -205,7 +205,7 @@ export function registerDatasetCommands(program: Command): void {
       output(opts.json, shown, () =>
         [
           `${shown.name} (${shown.adapter}, ${shown.sourcePath}): ${shown.status}, ${shown.studies} studies`,
-          `  fingerprint ${shown.fingerprint ?? "-"}`,
+          `  fingerprint ${shown.fingerprint ?? "-"}${shown.fingerprintVersion === 1 ? " (version 1, written before fingerprints covered pairing and sections: ingest again to update)" : ""}`,
           `  reports with findings ${shown.sections.findings}, impression ${shown.sections.impression}, both ${shown.sections.both}`,
           ...shown.splits.map(
             (s) =>
