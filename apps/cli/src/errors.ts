@@ -9,7 +9,7 @@
 export const EXIT = { ok: 0, failed: 1, environment: 2, interrupted: 130 } as const;
 
 import { ConfigError } from "@cxr/config";
-import { DatasetError } from "@cxr/datasets";
+import { DatasetError, EmptyIngestError } from "@cxr/datasets";
 import { DatabaseError } from "@cxr/db";
 import { ParityReferenceError } from "@cxr/encoders";
 import { BenchError, IndexSearchError, ModelError, type ModelErrorCode } from "@cxr/services";
@@ -53,6 +53,8 @@ export function describeFailure(error: unknown): { code: number; message: string
     return { code: error.isUserError ? EXIT.environment : EXIT.failed, message, expected: true };
   }
   if (error instanceof ParityReferenceError) return { code: EXIT.environment, message, expected: true };
+  // An ingest that ran and took nothing failed as a job; any other dataset problem is bad input.
+  if (error instanceof EmptyIngestError) return { code: EXIT.failed, message, expected: true };
   if (error instanceof DatasetError) return { code: EXIT.environment, message, expected: true };
   if (error instanceof StoreError) {
     return {

@@ -12,7 +12,11 @@ export {
 } from "./adapters/index.ts";
 export {
   type DatasetInfo,
+  EmptyIngestError,
+  FINGERPRINT_VERSION,
   fingerprintOf,
+  fingerprintVersion,
+  type IngestChanges,
   type IngestOptions,
   type IngestProgress,
   type IngestSummary,
@@ -20,10 +24,12 @@ export {
   listDatasets,
   refreshFingerprints,
   type SplitSummary,
+  type StudyIdentity,
   sha256,
   showDataset,
+  studyHash,
 } from "./ingest.ts";
-export { DatasetError, resolveInside } from "./io.ts";
+export { DatasetError, type Located, locateInside, resolveInside } from "./io.ts";
 export {
   findRemoteDataset,
   type PulledFile,

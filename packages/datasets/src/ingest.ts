@@ -2,31 +2,50 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Db } from "@cxr/db";
-import sharp from "sharp";
+import { decodeImage, isImageDecodeError } from "@cxr/encoders";
 import { DatasetError } from "./io.ts";
 import type { DatasetSource, SkipEvent, SkipReason, StudyRecord } from "./types.ts";
 import { skip } from "./types.ts";
 
 /**
  * Writes a dataset into the database.
- * - Idempotent: a study already present (same dataset, same external id) is left as it is, so a
- *   second run adds nothing; a study whose report text changed since is reported, not rewritten.
- * - Resumable: each study is written with its images and report in one nested create, which
- *   Prisma runs as one transaction, so a kill leaves whole studies only; the next run goes on.
- * - Every image is read once: sha256 of its bytes, width and height from its header (sharp
- *   metadata), byte count. An image that does not decode is skipped with a reason; a study whose
- *   images all fail is skipped.
- * - Fingerprints (benchmark.md): a split's is sha256 over the sorted per-item hashes of the split
- *   (each image's sha256 and each report's sha256 of its full text, lower-case hex, one per line,
- *   "\n"-terminated); the dataset's is the same over all its splits' items.
+ * - Idempotent: a study already present (same dataset, same external id) and unchanged is left as it
+ *   is, so a second run writes nothing. A study whose report, sections, image views or bytes, labels,
+ *   patient or split changed in the source is updated in place (row ids kept) and counted as updated.
+ *   A study that the source now skips keeps what was stored.
+ * - Resumable: each study is written with its images and report in one nested create or update,
+ *   which Prisma runs as one transaction, so a kill leaves whole studies only; the next run goes on.
+ * - Every image is decoded in full by the encoders' decoder (`decodeImage`, DICOM included), as the
+ *   index and the benchmark will read it, and its pixels dropped: an image that does not decode is
+ *   skipped with the decoder's reason; a study whose images all fail is skipped.
+ * - Fingerprints: see `studyHash` and `fingerprintOf` (version 2, prefixed "v2:").
+ * - An ingest after which this run's source gave no usable study fails (`EmptyIngestError`, status
+ *   "failed"): an empty dataset is never "ready".
  * Never logs or returns report text or pixels: skip details name items and reasons only.
  */
 
+/** The version of the fingerprint this code writes; the prefix of every fingerprint it writes. */
+export const FINGERPRINT_VERSION = 2;
+const FINGERPRINT_PREFIX = `v${FINGERPRINT_VERSION}:`;
+
+/**
+ * The version a stored fingerprint carries: "v<N>:<hex>" is version N; a bare 64-digit hex string was
+ * written before fingerprints were versioned (version 1: sorted image and full-text hashes only);
+ * undefined for anything else.
+ */
+export function fingerprintVersion(fingerprint: string | null | undefined): number | undefined {
+  if (!fingerprint) return undefined;
+  if (/^[0-9a-f]{64}$/.test(fingerprint)) return 1;
+  const m = /^v(\d+):[0-9a-f]{64}$/.exec(fingerprint);
+  return m ? Number(m[1]) : undefined;
+}
+
 export interface IngestProgress {
-  /** Studies handled so far (written, already present or skipped). */
+  /** Studies handled so far (written, updated, already present or skipped). */
   processed: number;
   total: number | undefined;
   added: number;
+  updated: number;
   existing: number;
   skipped: number;
   elapsedMs: number;
@@ -42,6 +61,8 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Studies prepared (read, hashed) in parallel. Default 8. */
   concurrency?: number;
+  /** Images decoded at once (each holds its pixels until checked). Default 2. */
+  decodeConcurrency?: number;
   /** How many skipped items the summary lists one by one (all are counted). Default 1000. */
   maxListedSkips?: number;
 }
@@ -50,7 +71,24 @@ export interface SplitSummary {
   name: string;
   studies: number;
   images: number;
+  /** Studies of the split stored without any image (text only). */
+  studiesWithoutImages: number;
   fingerprint: string;
+}
+
+/** What an update changed, counted per study (one study may count under several). */
+export interface IngestChanges {
+  /** The full report text. */
+  report: number;
+  /** The findings or impression section. */
+  sections: number;
+  /** The view of at least one image. */
+  views: number;
+  /** Images added, removed or with other bytes. */
+  images: number;
+  labels: number;
+  patient: number;
+  split: number;
 }
 
 export interface IngestSummary {
@@ -58,9 +96,16 @@ export interface IngestSummary {
   name: string;
   adapter: string;
   sourcePath: string;
-  status: "ready" | "ingesting";
+  /** "failed": this run's source gave no usable study (everything skipped, or nothing at all). */
+  status: "ready" | "ingesting" | "failed";
   fingerprint: string | null;
+  /** The version of `fingerprint` (see `fingerprintVersion`). */
+  fingerprintVersion: number;
   added: number;
+  /** Studies already present whose content changed in the source, updated in place. */
+  updated: number;
+  changes: IngestChanges;
+  /** Studies already present and unchanged. */
   existing: number;
   /** Skipped items by level (study, image, record) and by reason. */
   skipped: { study: number; image: number; record: number; byReason: Partial<Record<SkipReason, number>> };
@@ -69,17 +114,63 @@ export interface IngestSummary {
   splits: SplitSummary[];
   studies: number;
   images: number;
+  /** Studies stored without any image (text only): they are report candidates, never image positives. */
+  studiesWithoutImages: number;
   elapsedMs: number;
+}
+
+/** An ingest whose source gave no usable study: the dataset is left "failed"; the summary says why. */
+export class EmptyIngestError extends DatasetError {
+  constructor(readonly summary: IngestSummary) {
+    const items = summary.skipped.study + summary.existing + summary.added + summary.updated;
+    super(
+      items === 0
+        ? `ingest of "${summary.name}" found no study in ${summary.sourcePath}; the dataset is not ready`
+        : `ingest of "${summary.name}" took nothing: all ${items} studies were skipped (reasons in the summary); the dataset is not ready`,
+    );
+  }
 }
 
 export function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** sha256 over the sorted hashes, one per line: the fingerprint of benchmark.md. */
-export function fingerprintOf(hashes: string[]): string {
-  const sorted = [...hashes].sort();
-  return sha256(sorted.map((h) => `${h}\n`).join(""));
+/** Version-2 fingerprint: "v2:" and sha256 over the sorted lines, each followed by "\n". */
+export function fingerprintOf(lines: string[]): string {
+  const sorted = [...lines].sort();
+  return `${FINGERPRINT_PREFIX}${sha256(sorted.map((h) => `${h}\n`).join(""))}`;
+}
+
+/** What of a stored study enters the fingerprint. */
+export interface StudyIdentity {
+  externalId: string;
+  patientId: string | null;
+  images: { externalId: string; sha256: string; view: string | null }[];
+  report: { sha256: string; findings: string | null; impression: string | null } | null;
+}
+
+/**
+ * One study's hash (fingerprint version 2): sha256 of the JSON array
+ * `[externalId, patientId, [[imageExternalId, imageSha256, view], ...sorted by image id],
+ *   reportSha256(full text) | null, sha256(findings) | null, sha256(impression) | null]`.
+ * Re-pairing a report with other images, editing any section or the full text, changing a view,
+ * an image's bytes or the patient changes it; labels do not enter it (the benchmark does not read them).
+ */
+export function studyHash(study: StudyIdentity): string {
+  const images = [...study.images]
+    .sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0))
+    .map((i) => [i.externalId, i.sha256, i.view]);
+  const orNullHash = (text: string | null | undefined) => (text == null ? null : sha256(text));
+  return sha256(
+    JSON.stringify([
+      study.externalId,
+      study.patientId,
+      images,
+      study.report?.sha256 ?? null,
+      orNullHash(study.report?.findings),
+      orNullHash(study.report?.impression),
+    ]),
+  );
 }
 
 interface PreparedImage {
@@ -94,36 +185,68 @@ interface PreparedImage {
 
 type Prepared = { study: StudyRecord; images: PreparedImage[]; skips: SkipEvent[]; reportSha: string };
 
+/** At most `limit` calls of `task` at once. */
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 async function prepareImage(
   study: string,
   image: StudyRecord["images"][number],
+  decodeSlot: ReturnType<typeof limiter>,
 ): Promise<PreparedImage | SkipEvent> {
   const label = `${study}/${image.externalId}`;
+  const file = path.basename(image.path);
   let bytes: Buffer;
   try {
     bytes = await readFile(image.path);
-  } catch {
-    return skip("image", label, "missing-file", `image could not be read: ${path.basename(image.path)}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    return skip("image", label, "missing-file", `image could not be read (${code}): ${file}`);
   }
-  try {
-    const meta = await sharp(bytes).metadata();
-    if (!meta.width || !meta.height) throw new Error("no dimensions");
-    return {
-      externalId: image.externalId,
-      path: image.path,
-      view: image.view,
-      sha256: sha256(bytes),
-      width: meta.width,
-      height: meta.height,
-      bytes: bytes.length,
-    };
-  } catch {
-    return skip("image", label, "undecodable-image", `not a decodable image: ${path.basename(image.path)}`);
-  }
+  // Decoded in full, as the index and the benchmark decode it (same decoder, same pixel limit), so a
+  // truncated file or an unsupported DICOM never reaches them; the pixels are dropped at once.
+  const decoded = await decodeSlot(
+    async (): Promise<{ width: number; height: number } | { error: string }> => {
+      try {
+        const { width, height } = await decodeImage(bytes, { name: file });
+        return { width, height };
+      } catch (error) {
+        if (!isImageDecodeError(error)) throw error;
+        // The decoder's message is "<name>: <CODE>: <reason>"; keep the code and reason.
+        return {
+          error: `${file}: ${error.code}: ${error.message.slice(error.input.length + 2 + error.code.length + 2)}`,
+        };
+      }
+    },
+  );
+  if ("error" in decoded) return skip("image", label, "undecodable-image", decoded.error);
+  return {
+    externalId: image.externalId,
+    path: image.path,
+    view: image.view,
+    sha256: sha256(bytes),
+    width: decoded.width,
+    height: decoded.height,
+    bytes: bytes.length,
+  };
 }
 
-async function prepare(study: StudyRecord): Promise<Prepared> {
-  const results = await Promise.all(study.images.map((image) => prepareImage(study.externalId, image)));
+async function prepare(study: StudyRecord, decodeSlot: ReturnType<typeof limiter>): Promise<Prepared> {
+  const results = await Promise.all(
+    study.images.map((image) => prepareImage(study.externalId, image, decodeSlot)),
+  );
   const images = results.filter((r): r is PreparedImage => !("type" in r));
   const skips = results.filter((r): r is SkipEvent => "type" in r);
   return { study, images, skips, reportSha: sha256(study.report.fullText) };
@@ -132,6 +255,9 @@ async function prepare(study: StudyRecord): Promise<Prepared> {
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
 }
+
+/** Studies read at once when fingerprints are computed (bounded memory on large datasets). */
+const FINGERPRINT_PAGE = 1000;
 
 /** Recomputes counts and fingerprints of every split of the dataset, and the dataset's own. */
 export async function refreshFingerprints(
@@ -142,22 +268,59 @@ export async function refreshFingerprints(
   const all: string[] = [];
   const summaries: SplitSummary[] = [];
   for (const split of splits) {
-    const [images, reports, studies] = await Promise.all([
-      db.image.findMany({ where: { study: { splitId: split.id } }, select: { sha256: true } }),
-      db.report.findMany({ where: { study: { splitId: split.id } }, select: { sha256: true } }),
-      db.study.count({ where: { splitId: split.id } }),
-    ]);
-    const hashes = [...images.map((i) => i.sha256), ...reports.map((r) => r.sha256)];
-    all.push(...hashes);
+    const hashes: string[] = [];
+    let images = 0;
+    let withoutImages = 0;
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await db.study.findMany({
+        where: { splitId: split.id, ...(cursor === undefined ? {} : { id: { gt: cursor } }) },
+        orderBy: { id: "asc" },
+        take: FINGERPRINT_PAGE,
+        select: {
+          id: true,
+          externalId: true,
+          patientId: true,
+          images: { select: { externalId: true, sha256: true, view: true } },
+          report: { select: { sha256: true, findings: true, impression: true } },
+        },
+      });
+      if (page.length === 0) break;
+      for (const study of page) {
+        const hash = studyHash(study);
+        hashes.push(hash);
+        // The dataset's fingerprint also says which split each study is in.
+        all.push(`${split.name}\t${hash}`);
+        images += study.images.length;
+        if (study.images.length === 0) withoutImages++;
+      }
+      cursor = page.at(-1)!.id;
+    }
     const fingerprint = fingerprintOf(hashes);
     await db.split.update({
       where: { id: split.id },
-      data: { fingerprint, studyCount: studies, imageCount: images.length },
+      data: { fingerprint, studyCount: hashes.length, imageCount: images },
     });
-    summaries.push({ name: split.name, studies, images: images.length, fingerprint });
+    summaries.push({
+      name: split.name,
+      studies: hashes.length,
+      images,
+      studiesWithoutImages: withoutImages,
+      fingerprint,
+    });
   }
   return { fingerprint: fingerprintOf(all), splits: summaries };
 }
+
+const noChanges = (): IngestChanges => ({
+  report: 0,
+  sections: 0,
+  views: 0,
+  images: 0,
+  labels: 0,
+  patient: 0,
+  split: 0,
+});
 
 export async function ingest(db: Db, source: DatasetSource, options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
@@ -165,6 +328,7 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
   if (name === "") throw new DatasetError("a dataset needs a name");
   const maxListed = options.maxListedSkips ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
+  const decodeSlot = limiter(Math.max(1, options.decodeConcurrency ?? 2));
 
   let dataset = await db.dataset.findUnique({ where: { name } });
   if (dataset && (dataset.adapter !== source.adapter || dataset.sourcePath !== source.root)) {
@@ -179,12 +343,9 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
       });
   const datasetId = dataset.id;
 
-  const present = new Map<string, string | null>();
-  for (const s of await db.study.findMany({
-    where: { datasetId },
-    select: { externalId: true, report: { select: { sha256: true } } },
-  })) {
-    present.set(s.externalId, s.report?.sha256 ?? null);
+  const present = new Set<string>();
+  for (const s of await db.study.findMany({ where: { datasetId }, select: { externalId: true } })) {
+    present.add(s.externalId);
   }
   const splitIds = new Map<string, string>();
   for (const s of await db.split.findMany({ where: { datasetId } })) splitIds.set(s.name, s.id);
@@ -203,7 +364,8 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
   };
 
   const total = await source.estimateTotal();
-  const counts = { processed: 0, added: 0, existing: 0, skipped: 0 };
+  const counts = { processed: 0, added: 0, updated: 0, existing: 0, skipped: 0 };
+  const changes = noChanges();
   const skipped: IngestSummary["skipped"] = { study: 0, image: 0, record: 0, byReason: {} };
   const skippedItems: IngestSummary["skippedItems"] = [];
   const runStart = Date.now();
@@ -226,6 +388,72 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
     options.onProgress({ ...counts, total, elapsedMs, etaMs });
   };
 
+  /** Brings a stored study in line with the source; true when anything changed. */
+  const update = async (prepared: Prepared): Promise<boolean> => {
+    const { study, images } = prepared;
+    const stored = await db.study.findUnique({
+      where: { datasetId_externalId: { datasetId, externalId: study.externalId } },
+      include: { images: true, report: true, split: { select: { name: true } } },
+    });
+    if (stored === null) return false;
+    const labelsJson = study.labels === undefined ? null : JSON.stringify(study.labels);
+    const patientId = study.patientId ?? null;
+    const byId = new Map(stored.images.map((i) => [i.externalId, i]));
+    const fresh = new Set(images.map((i) => i.externalId));
+    const created = images.filter((i) => !byId.has(i.externalId));
+    const removed = stored.images.filter((i) => !fresh.has(i.externalId));
+    const altered = images.flatMap((i) => {
+      const old = byId.get(i.externalId);
+      return old !== undefined &&
+        (old.sha256 !== i.sha256 ||
+          old.view !== i.view ||
+          old.path !== i.path ||
+          old.width !== i.width ||
+          old.height !== i.height ||
+          old.bytes !== i.bytes)
+        ? [{ old, next: i }]
+        : [];
+    });
+    const change = {
+      report: stored.report?.sha256 !== prepared.reportSha,
+      sections:
+        stored.report?.findings !== study.report.findings ||
+        stored.report?.impression !== study.report.impression,
+      views: altered.some(({ old, next }) => old.view !== next.view),
+      images:
+        created.length > 0 ||
+        removed.length > 0 ||
+        altered.some(({ old, next }) => old.sha256 !== next.sha256),
+      labels: stored.labelsJson !== labelsJson,
+      patient: stored.patientId !== patientId,
+      split: stored.split.name !== study.split,
+    };
+    // A moved file (same bytes, new path) is kept up to date without counting as a change of content.
+    if (!Object.values(change).some(Boolean) && altered.length === 0) return false;
+    const reportData = {
+      fullText: study.report.fullText,
+      findings: study.report.findings,
+      impression: study.report.impression,
+      sha256: prepared.reportSha,
+    };
+    await db.study.update({
+      where: { id: stored.id },
+      data: {
+        splitId: await splitId(study.split),
+        patientId,
+        labelsJson,
+        report: { upsert: { create: reportData, update: reportData } },
+        images: {
+          deleteMany: { id: { in: removed.map((i) => i.id) } },
+          create: created,
+          update: altered.map(({ old, next }) => ({ where: { id: old.id }, data: next })),
+        },
+      },
+    });
+    for (const key of Object.keys(change) as (keyof IngestChanges)[]) if (change[key]) changes[key]++;
+    return Object.values(change).some(Boolean);
+  };
+
   const write = async (prepared: Prepared) => {
     const { study, images } = prepared;
     for (const s of prepared.skips) record(s);
@@ -235,9 +463,14 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
           "study",
           study.externalId,
           "no-images",
-          `none of the study's ${study.images.length} images could be used`,
+          `none of the study's ${study.images.length} images could be used${present.has(study.externalId) ? "; the stored study is kept as it was" : ""}`,
         ),
       );
+      return;
+    }
+    if (present.has(study.externalId)) {
+      if (await update(prepared)) counts.updated++;
+      else counts.existing++;
       return;
     }
     try {
@@ -259,7 +492,7 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
           },
         },
       });
-      present.set(study.externalId, prepared.reportSha);
+      present.add(study.externalId);
       counts.added++;
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
@@ -269,7 +502,7 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
 
   let batch: StudyRecord[] = [];
   const flush = async () => {
-    const prepared = await Promise.all(batch.map(prepare));
+    const prepared = await Promise.all(batch.map((study) => prepare(study, decodeSlot)));
     batch = [];
     for (const p of prepared) {
       await write(p);
@@ -296,22 +529,6 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
       continue;
     }
     seenThisRun.add(study.externalId);
-    if (present.has(study.externalId)) {
-      const before = present.get(study.externalId);
-      if (before !== sha256(study.report.fullText)) {
-        record(
-          skip(
-            "study",
-            study.externalId,
-            "changed-since-ingest",
-            "the report differs from the one ingested earlier; kept the earlier",
-          ),
-        );
-      } else counts.existing++;
-      counts.processed++;
-      report();
-      continue;
-    }
     batch.push(study);
     if (batch.length >= concurrency) await flush();
   }
@@ -321,26 +538,33 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
   const { fingerprint, splits } = await refreshFingerprints(db, datasetId);
   const studies = splits.reduce((n, s) => n + s.studies, 0);
   const images = splits.reduce((n, s) => n + s.images, 0);
+  const usable = counts.added + counts.updated + counts.existing;
+  const status: IngestSummary["status"] = aborted ? "ingesting" : usable === 0 ? "failed" : "ready";
   const summary: IngestSummary = {
     datasetId,
     name,
     adapter: source.adapter,
     sourcePath: source.root,
-    status: aborted ? "ingesting" : "ready",
-    fingerprint: aborted ? null : fingerprint,
+    status,
+    fingerprint: status === "ready" ? fingerprint : null,
+    fingerprintVersion: FINGERPRINT_VERSION,
     added: counts.added,
+    updated: counts.updated,
+    changes,
     existing: counts.existing,
     skipped,
     skippedItems,
     splits,
     studies,
     images,
+    studiesWithoutImages: splits.reduce((n, s) => n + s.studiesWithoutImages, 0),
     elapsedMs: Date.now() - started,
   };
   await db.dataset.update({
     where: { id: datasetId },
     data: { status: summary.status, fingerprint: summary.fingerprint, summaryJson: JSON.stringify(summary) },
   });
+  if (status === "failed") throw new EmptyIngestError(summary);
   return summary;
 }
 
@@ -351,8 +575,16 @@ export interface DatasetInfo {
   sourcePath: string;
   status: string;
   fingerprint: string | null;
+  /** The version the stored fingerprint carries (1: written before versioning); undefined when none. */
+  fingerprintVersion: number | undefined;
   studies: number;
-  splits: { name: string; studies: number; images: number; fingerprint: string | null }[];
+  splits: {
+    name: string;
+    studies: number;
+    images: number;
+    fingerprint: string | null;
+    fingerprintVersion: number | undefined;
+  }[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -369,12 +601,14 @@ export async function listDatasets(db: Db): Promise<DatasetInfo[]> {
     sourcePath: d.sourcePath,
     status: d.status,
     fingerprint: d.fingerprint,
+    fingerprintVersion: fingerprintVersion(d.fingerprint),
     studies: d._count.studies,
     splits: d.splits.map((s) => ({
       name: s.name,
       studies: s.studyCount,
       images: s.imageCount,
       fingerprint: s.fingerprint,
+      fingerprintVersion: fingerprintVersion(s.fingerprint),
     })),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,

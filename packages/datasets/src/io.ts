@@ -46,26 +46,40 @@ export async function isDirectory(dir: string): Promise<boolean> {
   }
 }
 
+/** Where a relative path leads: inside the root, or why not. */
+export type Located =
+  | { ok: true; path: string }
+  /** `escapes`: "..", an absolute path elsewhere or an empty path; `link-outside`: a symbolic link
+   * (the file or a folder on its way) whose target lies outside the root. */
+  | { ok: false; why: "escapes" | "link-outside" };
+
 /**
- * `relative` resolved inside `root`, or undefined when it escapes it ("../../etc/passwd", an
- * absolute path elsewhere, or a symbolic link that points outside).
+ * `relative` resolved inside `root`, or why it is not: it escapes the root as written
+ * ("../../etc/passwd", an absolute path elsewhere), or it is written inside the root but a symbolic
+ * link on the way leads outside.
  */
-export async function resolveInside(root: string, relative: string): Promise<string | undefined> {
-  if (relative.includes("\0")) return undefined;
+export async function locateInside(root: string, relative: string): Promise<Located> {
+  if (relative.includes("\0")) return { ok: false, why: "escapes" };
   const absoluteRoot = path.resolve(root);
   const full = path.resolve(absoluteRoot, relative);
   const inside = (p: string, r: string) => {
     const rel = path.relative(r, p);
     return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
   };
-  if (!inside(full, absoluteRoot)) return undefined;
+  if (!inside(full, absoluteRoot)) return { ok: false, why: "escapes" };
   try {
     const [realFull, realRoot] = await Promise.all([realpath(full), realpath(absoluteRoot)]);
-    if (!inside(realFull, realRoot)) return undefined;
+    if (!inside(realFull, realRoot)) return { ok: false, why: "link-outside" };
   } catch {
     // a missing file is reported by the caller as missing, not as outside
   }
-  return full;
+  return { ok: true, path: full };
+}
+
+/** `relative` resolved inside `root`, or undefined when it leads outside (see `locateInside`). */
+export async function resolveInside(root: string, relative: string): Promise<string | undefined> {
+  const located = await locateInside(root, relative);
+  return located.ok ? located.path : undefined;
 }
 
 export type CsvItem =

@@ -42,8 +42,10 @@ export type SkipReason =
   | "empty-report"
   | "duplicate-id"
   | "path-outside-root"
+  | "link-outside-root"
   | "no-split"
   | "no-images"
+  /** Written by ingests before re-ingest updated changed studies; still found in old summaries. */
   | "changed-since-ingest";
 
 export interface SkipEvent {

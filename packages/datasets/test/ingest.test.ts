@@ -1,17 +1,19 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
 import { type Database, openDatabase } from "@cxr/db";
 import { postgresAvailable, type TempDatabase, tempDatabase, tempSqlite } from "@cxr/db/testing";
+import { greyDicom } from "@cxr/encoders/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reference } from "../../../test/support/reference.ts";
 import { iuCsv } from "../src/adapters/iu.ts";
 import { manifest } from "../src/adapters/manifest.ts";
-import { fingerprintOf, ingest, listDatasets, showDataset } from "../src/ingest.ts";
+import { EmptyIngestError, fingerprintVersion, ingest, listDatasets, showDataset } from "../src/ingest.ts";
 import { synthesize } from "../src/synth/index.ts";
-import { manifestTree, tempDir } from "./fixtures.ts";
+import { image, manifestTree, tempDir } from "./fixtures.ts";
 
 const sha = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 const dirs: string[] = [];
@@ -95,15 +97,33 @@ describe.each(dialects)("ingest on %s", (dialect) => {
     const st2 = await database.prisma.study.findFirstOrThrow({ where: { externalId: "st2" } });
     expect(JSON.parse(st2.labelsJson!)).toEqual({ "Pleural Effusion": 1 });
 
-    // the fingerprint of the train split: its two image hashes and its one report hash
+    // the fingerprint of the train split (version 2, README): its one study's identity, images
+    // (id, sha256, view, by id) and report (full text and each section), written out here
     const b = readFileSync(path.join(root, "images/b.png"));
-    expect(first.splits.find((s) => s.name === "train")!.fingerprint).toBe(
-      fingerprintOf([sha(a), sha(b), sha("FINDINGS: clear.\nIMPRESSION: normal.")]),
+    const st1Hash = sha(
+      JSON.stringify([
+        "st1",
+        null,
+        [
+          ["images/a.png", sha(a), "PA"],
+          ["images/b.png", sha(b), "LATERAL"],
+        ],
+        sha("FINDINGS: clear.\nIMPRESSION: normal."),
+        sha("clear."),
+        sha("normal."),
+      ]),
     );
+    expect(first.splits.find((s) => s.name === "train")!.fingerprint).toBe(`v2:${sha(`${st1Hash}\n`)}`);
+    expect(first.fingerprintVersion).toBe(2);
+    expect(fingerprintVersion(first.fingerprint)).toBe(2);
+    // st6 has no image: it is kept, text only, and counted
+    expect(first.studiesWithoutImages).toBe(1);
+    expect(first.splits.find((s) => s.name === "test")!.studiesWithoutImages).toBe(1);
 
     const second = await ingest(database.prisma, manifest(root), { name: "fixture" });
     expect(second).toMatchObject({
       added: 0,
+      updated: 0,
       existing: 3,
       studies: 3,
       images: 3,
@@ -130,21 +150,240 @@ describe.each(dialects)("ingest on %s", (dialect) => {
     );
   });
 
-  it("notices a report changed since the first ingest and keeps the first", async () => {
+  it("re-ingest updates exactly the edited studies, says what changed, and each edit changes the fingerprint", async () => {
     const root = tempDir();
     dirs.push(root);
-    const write = (text: string) =>
-      writeFileSync(
-        path.join(root, "manifest.jsonl"),
-        `${JSON.stringify({ study_id: "x", report: text })}\n`,
-      );
-    write("IMPRESSION: one");
-    await ingest(database.prisma, manifest(root), { name: "changing" });
-    write("IMPRESSION: two");
-    const again = await ingest(database.prisma, manifest(root), { name: "changing" });
-    expect(again.skipped.byReason).toEqual({ "changed-since-ingest": 1 });
-    const report = await database.prisma.report.findFirstOrThrow({ where: { study: { externalId: "x" } } });
-    expect(report.impression).toBe("one");
+    for (const [i, name] of ["a", "b", "c"].entries())
+      await image(path.join(root, `${name}.png`), 30 + 40 * i);
+    type Row = {
+      study_id: string;
+      image: string;
+      view: string;
+      findings: string;
+      impression: string;
+      labels: object;
+    };
+    const rows: Row[] = [
+      {
+        study_id: "s1",
+        image: "a.png",
+        view: "PA",
+        findings: "Clear lungs.",
+        impression: "Normal.",
+        labels: { x: 0 },
+      },
+      {
+        study_id: "s2",
+        image: "b.png",
+        view: "PA",
+        findings: "Left effusion.",
+        impression: "Effusion.",
+        labels: { x: 1 },
+      },
+      {
+        study_id: "s3",
+        image: "c.png",
+        view: "AP",
+        findings: "Big heart.",
+        impression: "Cardiomegaly.",
+        labels: { x: 1 },
+      },
+    ];
+    const writeRows = () =>
+      writeFileSync(path.join(root, "manifest.jsonl"), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const snapshot = async () =>
+      database.prisma.study.findMany({
+        where: { dataset: { name: "edits" } },
+        orderBy: { externalId: "asc" },
+        include: { images: true, report: true },
+      });
+    // the fingerprint before versioning: sorted image hashes and full-text hashes only
+    const v1 = async () => {
+      const studies = await snapshot();
+      const hashes = studies.flatMap((st) => [...st.images.map((i) => i.sha256), st.report!.sha256]).sort();
+      return sha(hashes.map((h) => `${h}\n`).join(""));
+    };
+    const run = () => ingest(database.prisma, manifest(root), { name: "edits" });
+
+    writeRows();
+    const first = await run();
+    expect(first).toMatchObject({ status: "ready", added: 3, updated: 0 });
+    const before = await snapshot();
+
+    // Edit one impression (the benchmark's default text): exactly that report changes, in place.
+    rows[1]!.impression = "Small left effusion.";
+    writeRows();
+    const edited = await run();
+    expect(edited).toMatchObject({ added: 0, updated: 1, existing: 2 });
+    expect(edited.changes).toMatchObject({ sections: 1, report: 1, views: 0, images: 0, labels: 0 });
+    expect(edited.fingerprint).not.toBe(first.fingerprint);
+    const afterEdit = await snapshot();
+    expect(afterEdit[0]).toEqual(before[0]);
+    expect(afterEdit[2]).toEqual(before[2]);
+    expect(afterEdit[1]!.report).toMatchObject({
+      id: before[1]!.report!.id,
+      impression: "Small left effusion.",
+    });
+    expect(afterEdit[1]!.images).toEqual(before[1]!.images);
+
+    // An unchanged source writes nothing and keeps the fingerprint.
+    const same = await run();
+    expect(same).toMatchObject({ updated: 0, existing: 3, fingerprint: edited.fingerprint });
+
+    // Change one view: that image row changes, and the fingerprint.
+    rows[2]!.view = "PA";
+    writeRows();
+    const viewed = await run();
+    expect(viewed).toMatchObject({ updated: 1, existing: 2 });
+    expect(viewed.changes).toMatchObject({ views: 1, sections: 0, report: 0 });
+    expect(viewed.fingerprint).not.toBe(edited.fingerprint);
+    const afterView = await snapshot();
+    expect(afterView[2]!.images[0]).toEqual({ ...before[2]!.images[0]!, view: "PA" });
+    expect(afterView.slice(0, 2)).toEqual(afterEdit.slice(0, 2));
+
+    // Labels are updated and counted, but do not enter the fingerprint (the benchmark does not read them).
+    rows[0]!.labels = { x: 1 };
+    writeRows();
+    const labelled = await run();
+    expect(labelled).toMatchObject({ updated: 1, fingerprint: viewed.fingerprint });
+    expect(labelled.changes.labels).toBe(1);
+    expect(JSON.parse((await snapshot())[0]!.labelsJson!)).toEqual({ x: 1 });
+
+    // Re-pair two reports with each other's images: the old fingerprint cannot see it, this one does.
+    const v1Before = await v1();
+    [rows[0]!.image, rows[1]!.image] = [rows[1]!.image, rows[0]!.image];
+    writeRows();
+    const repaired = await run();
+    expect(repaired).toMatchObject({ updated: 2, existing: 1 });
+    expect(repaired.changes.images).toBe(2);
+    expect(await v1()).toBe(v1Before);
+    expect(repaired.fingerprint).not.toBe(labelled.fingerprint);
+    const afterRepair = await snapshot();
+    expect(afterRepair[0]!.images.map((i) => i.externalId)).toEqual(["b.png"]);
+    expect(afterRepair[1]!.images.map((i) => i.externalId)).toEqual(["a.png"]);
+    expect(await database.prisma.image.count({ where: { study: { dataset: { name: "edits" } } } })).toBe(3);
+  });
+
+  it("decodes every image as the encoders do and says why each skipped one was skipped", async () => {
+    const root = tempDir();
+    const outside = tempDir();
+    dirs.push(root, outside);
+    await image(path.join(root, "good.png"), 90);
+    await image(path.join(root, "whole.jpg"), 120, "jpeg", 64);
+    const jpeg = readFileSync(path.join(root, "whole.jpg"));
+    writeFileSync(path.join(root, "truncated.jpg"), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+    // 12-bit MONOCHROME1, as CR chest radiographs are stored
+    const pixels = Array.from({ length: 40 * 30 }, (_, i) => (i * 37) % 4096);
+    writeFileSync(
+      path.join(root, "cr.dcm"),
+      greyDicom({ rows: 30, columns: 40, pixels, photometric: "MONOCHROME1" }),
+    );
+    writeFileSync(path.join(root, "page.png"), "<!DOCTYPE html><html><body>Sign in</body></html>");
+    writeFileSync(path.join(root, "empty.png"), "");
+    // a PNG whose header claims 20000x20000 pixels: refused from the header, nothing decoded
+    const png = Buffer.from(readFileSync(path.join(root, "good.png")));
+    png.writeUInt32BE(20_000, 16);
+    png.writeUInt32BE(20_000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    writeFileSync(path.join(root, "huge.png"), png);
+    await image(path.join(outside, "elsewhere.png"), 10);
+    symlinkSync(path.join(outside, "elsewhere.png"), path.join(root, "link.png"));
+    const rows = [
+      { study_id: "good", image: "good.png", view: "PA", impression: "One." },
+      { study_id: "trunc", image: "truncated.jpg", view: "PA", impression: "Two." },
+      { study_id: "dicom", image: "cr.dcm", view: "PA", impression: "Three." },
+      { study_id: "html", image: "page.png", impression: "Four." },
+      { study_id: "empty", image: "empty.png", impression: "Five." },
+      { study_id: "huge", image: "huge.png", impression: "Eight." },
+      { study_id: "link", image: "link.png", impression: "Six." },
+      { study_id: "textonly", impression: "Seven." },
+    ];
+    writeFileSync(path.join(root, "manifest.jsonl"), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const summary = await ingest(database.prisma, manifest(root), { name: "decoding" });
+    expect(summary).toMatchObject({
+      status: "ready",
+      added: 3,
+      studies: 3,
+      images: 2,
+      studiesWithoutImages: 1,
+    });
+    const detail = (study: string) =>
+      summary.skippedItems.find((i) => i.level === "image" && i.item.startsWith(`${study}/`));
+    expect(detail("trunc")).toMatchObject({ reason: "undecodable-image" });
+    expect(detail("trunc")!.detail).toMatch(/^truncated\.jpg: TRUNCATED: /);
+    expect(detail("html")!.detail).toBe("page.png: UNSUPPORTED_FORMAT: an HTML page, not an image");
+    expect(detail("empty")!.detail).toMatch(/^empty\.png: EMPTY: /);
+    expect(detail("huge")!.detail).toMatch(
+      /^huge\.png: TOO_LARGE: 20000x20000 = 400000000 pixels is over the limit/,
+    );
+    expect(detail("link")).toMatchObject({ reason: "link-outside-root" });
+    expect(detail("link")!.detail).toMatch(/symbolic link .*outside the dataset root/);
+    const dicom = await database.prisma.image.findFirstOrThrow({ where: { externalId: "cr.dcm" } });
+    expect(dicom).toMatchObject({
+      width: 40,
+      height: 30,
+      view: "PA",
+      sha256: sha(readFileSync(path.join(root, "cr.dcm"))),
+    });
+  });
+
+  it("an ingest that takes nothing of N studies fails and leaves the dataset not ready", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    writeFileSync(path.join(root, "bad.png"), "not a png");
+    const rows = [
+      { study_id: "m1", image: "missing.png", impression: "One." },
+      { study_id: "m2", image: "bad.png", impression: "Two." },
+    ];
+    writeFileSync(path.join(root, "manifest.jsonl"), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const failure = await ingest(database.prisma, manifest(root), { name: "nothing" }).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(EmptyIngestError);
+    const summary = (failure as EmptyIngestError).summary;
+    expect(summary).toMatchObject({ status: "failed", added: 0, studies: 0, fingerprint: null });
+    expect(summary.skipped.study).toBe(2);
+    expect((failure as Error).message).toMatch(/all 2 studies were skipped/);
+    const row = await database.prisma.dataset.findUniqueOrThrow({ where: { name: "nothing" } });
+    expect(row).toMatchObject({ status: "failed", fingerprint: null });
+
+    // fixed, the same ingest becomes ready
+    await image(path.join(root, "missing.png"), 50);
+    const fixed = await ingest(database.prisma, manifest(root), { name: "nothing" });
+    expect(fixed).toMatchObject({ status: "ready", added: 1 });
+  });
+
+  it("a fingerprint stored before versioning reads as version 1, and the next ingest rewrites it as version 2", async () => {
+    const root = tempDir();
+    dirs.push(root);
+    await image(path.join(root, "a.png"), 70);
+    writeFileSync(
+      path.join(root, "manifest.jsonl"),
+      `${JSON.stringify({ study_id: "o1", image: "a.png", view: "PA", impression: "Old." })}\n`,
+    );
+    const first = await ingest(database.prisma, manifest(root), { name: "old" });
+    // as an ingest before versioning left it: bare sha256 hex on the dataset and its split
+    const v1 = sha("an old fingerprint");
+    await database.prisma.dataset.update({ where: { id: first.datasetId }, data: { fingerprint: v1 } });
+    await database.prisma.split.updateMany({
+      where: { datasetId: first.datasetId },
+      data: { fingerprint: v1 },
+    });
+    const listed = (await listDatasets(database.prisma)).find((d) => d.name === "old")!;
+    expect(listed).toMatchObject({ fingerprint: v1, fingerprintVersion: 1 });
+    expect(listed.splits[0]).toMatchObject({ fingerprint: v1, fingerprintVersion: 1 });
+    expect(fingerprintVersion("v7:" + v1)).toBe(7);
+    expect(fingerprintVersion("not a fingerprint")).toBeUndefined();
+
+    const again = await ingest(database.prisma, manifest(root), { name: "old" });
+    expect(again).toMatchObject({
+      updated: 0,
+      existing: 1,
+      fingerprint: first.fingerprint,
+      fingerprintVersion: 2,
+    });
+    const relisted = (await listDatasets(database.prisma)).find((d) => d.name === "old")!;
+    expect(relisted).toMatchObject({ fingerprint: first.fingerprint, fingerprintVersion: 2 });
   });
 });
 
@@ -233,8 +472,15 @@ describe.skipIf(!iu)("ingest of the IU X-ray CSV pair (text only)", () => {
       expect(summary.skipped.byReason).toEqual({});
       const shown = await showDataset(database.prisma, "iu-csv");
       expect(shown?.sections).toEqual({ findings: 3337, impression: 3820, both: 3331 });
+      expect(summary.studiesWithoutImages).toBe(3851);
       expect(shown?.splits).toEqual([
-        { name: "test", studies: 3851, images: 0, fingerprint: summary.fingerprint },
+        {
+          name: "test",
+          studies: 3851,
+          images: 0,
+          fingerprint: summary.splits[0]!.fingerprint,
+          fingerprintVersion: 2,
+        },
       ]);
     } finally {
       await database.close();

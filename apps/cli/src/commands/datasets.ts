@@ -3,6 +3,7 @@ import { parseHttpUrl } from "@cxr/config";
 import {
   ADAPTERS,
   DatasetError,
+  EmptyIngestError,
   findAdapter,
   findRemoteDataset,
   type IngestSummary,
@@ -22,7 +23,8 @@ import { createProgress } from "../progress.ts";
 /**
  * `cxr ingest`, `cxr synth`, `cxr datasets list|show|pull`: thin commands over @cxr/datasets.
  * Exit codes: a missing or unreadable source, an unknown adapter or dataset -> 2; a download that
- * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons.
+ * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons; an
+ * ingest that took no study at all (EmptyIngestError) prints its summary and exits 1.
  * Nothing here prints report text or pixels.
  */
 
@@ -31,8 +33,21 @@ const short = (hash: string | null | undefined) => (hash ? hash.slice(0, 12) : "
 function summaryText(s: IngestSummary, listed = 20): string {
   const lines = [
     `${s.name} (${s.adapter}, ${s.sourcePath}): ${s.status}`,
-    `  added ${s.added}, already present ${s.existing}; now ${s.studies} studies, ${s.images} images`,
-    `  fingerprint ${s.fingerprint ?? "- (incomplete: run again to resume)"}`,
+    `  added ${s.added}, updated ${s.updated ?? 0}, unchanged ${s.existing}; now ${s.studies} studies, ${s.images} images`,
+    ...(s.updated > 0
+      ? [
+          `  updated: ${Object.entries(s.changes)
+            .filter(([, n]) => n > 0)
+            .map(([what, n]) => `${what} ${n}`)
+            .join(", ")} (indexes of this dataset are rebuilt by the next \`cxr index\`)`,
+        ]
+      : []),
+    ...(s.studiesWithoutImages > 0
+      ? [
+          `  ${s.studiesWithoutImages} studies have no image (text only: report candidates, never image positives)`,
+        ]
+      : []),
+    `  fingerprint ${s.fingerprint ?? (s.status === "failed" ? "- (failed: no usable study)" : "- (incomplete: run again to resume)")}`,
     ...s.splits.map(
       (p) =>
         `  split ${p.name}: ${p.studies} studies, ${p.images} images, fingerprint ${short(p.fingerprint)}`,
@@ -110,9 +125,14 @@ export function registerDatasetCommands(program: Command): void {
         const progress = createProgress(`ingest ${name}`, { unit: "studies" });
         const summary = await withDatabase((db) =>
           ingest(db.prisma, source, { name, onProgress: (p) => progress.tick(p.processed, p.total) }),
-        );
+        ).catch((error: unknown) => {
+          // The summary of an ingest that took nothing is printed too; the error sets the exit code.
+          if (error instanceof EmptyIngestError)
+            output(opts.json, error.summary, () => summaryText(error.summary));
+          throw error;
+        });
         progress.done(
-          `${summary.added} added, ${summary.existing} present, ${summary.skipped.study} studies skipped`,
+          `${summary.added} added, ${summary.updated} updated, ${summary.existing} unchanged, ${summary.skipped.study} studies skipped`,
         );
         output(opts.json, summary, () => summaryText(summary));
       },
@@ -185,7 +205,7 @@ export function registerDatasetCommands(program: Command): void {
       output(opts.json, shown, () =>
         [
           `${shown.name} (${shown.adapter}, ${shown.sourcePath}): ${shown.status}, ${shown.studies} studies`,
-          `  fingerprint ${shown.fingerprint ?? "-"}`,
+          `  fingerprint ${shown.fingerprint ?? "-"}${shown.fingerprintVersion === 1 ? " (version 1, written before fingerprints covered pairing and sections: ingest again to update)" : ""}`,
           `  reports with findings ${shown.sections.findings}, impression ${shown.sections.impression}, both ${shown.sections.both}`,
           ...shown.splits.map(
             (s) =>

@@ -54,6 +54,7 @@ function describeModality(r: ModalityIndexResult, dataset: string): string {
     `${r.modality}: ${r.processed} written, ${r.failed} failed of ${r.total}${r.resumed ? " (resumed)" : ""} -> ${r.collection}, alias ${r.alias} now points at it`,
     `  points: ${r.points} of ${dataset}, ${r.collectionPoints} in the collection${r.carried > 0 ? ` (${r.carried} of other datasets carried over)` : ""}`,
   );
+  if (r.rebuildReason) lines.push(`  new version: ${r.rebuildReason}`);
   if (r.previousCollection !== null)
     lines.push(`  replaced ${r.previousCollection} (kept until the next swap)`);
   if (r.dropped.length > 0) lines.push(`  dropped ${r.dropped.join(", ")}`);

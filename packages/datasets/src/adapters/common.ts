@@ -1,5 +1,5 @@
 import path from "node:path";
-import { isFile, resolveInside } from "../io.ts";
+import { isFile, locateInside } from "../io.ts";
 import { normalizeWhitespace, parseReport } from "../sections.ts";
 import { type ImageRecord, type ReportRecord, type SkipEvent, skip } from "../types.ts";
 
@@ -72,21 +72,30 @@ export async function resolveImages(
   const seen = new Set<string>();
   for (const candidate of candidates) {
     let found: string | undefined;
-    let outside = false;
+    let outside: "escapes" | "link-outside" | undefined;
     for (const relative of candidate.paths) {
-      const full = await resolveInside(root, relative);
-      if (full === undefined) {
-        outside = true;
+      const located = await locateInside(root, relative);
+      if (!located.ok) {
+        outside = located.why;
         break;
       }
-      if (await isFile(full)) {
-        found = full;
+      if (await isFile(located.path)) {
+        found = located.path;
         break;
       }
     }
     const label = `${studyId}/${candidate.externalId}`;
-    if (outside) {
-      skips.push(skip("image", label, "path-outside-root", `image path escapes the dataset root`));
+    if (outside === "escapes") {
+      skips.push(skip("image", label, "path-outside-root", "the image path leads outside the dataset root"));
+    } else if (outside === "link-outside") {
+      skips.push(
+        skip(
+          "image",
+          label,
+          "link-outside-root",
+          "the image is a symbolic link (or lies under one) whose target is outside the dataset root",
+        ),
+      );
     } else if (found === undefined) {
       skips.push(
         skip("image", label, "missing-file", `image not found: ${path.normalize(candidate.paths[0] ?? "")}`),

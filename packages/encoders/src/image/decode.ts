@@ -11,6 +11,7 @@
  * resizes them with NEAREST.
  */
 import sharp, { type Metadata, type OutputInfo } from "sharp";
+import { looksLikeHtml } from "../bundle/load.ts";
 import { decodeDicom, isDicom } from "./dicom.ts";
 import { ImageDecodeError } from "./errors.ts";
 import { type DecodedImage, makeImage, withPillowMode } from "./types.ts";
@@ -67,6 +68,10 @@ function classify(
   bytes: Uint8Array,
 ): ImageDecodeError {
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
+  if (!format && looksLikeHtml(bytes.subarray(0, 1024))) {
+    // a download that saved a login or error page under the image's name
+    return new ImageDecodeError("UNSUPPORTED_FORMAT", name, "an HTML page, not an image", { cause: error });
+  }
   if (/unsupported image format/i.test(message) && !format) {
     return new ImageDecodeError(
       "UNSUPPORTED_FORMAT",

@@ -1,4 +1,6 @@
 /** Test helpers: tiny ONNX models with known weights and complete tiny bundles (`@cxr/encoders/testing`). */
+
+export { type GreyDicomOptions, greyDicom } from "./dicom.ts";
 export {
   imageWeight,
   setJsonPath,

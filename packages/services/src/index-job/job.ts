@@ -97,6 +97,11 @@ export interface ModalityIndexResult {
   dropped: string[];
   /** This run's per-item failures (earlier runs' are in the job's `error` text). */
   failures: ItemFailure[];
+  /**
+   * Why a new version was built (every item encoded again), e.g. the dataset's content changed since
+   * the last completed index (its fingerprint differs); null when resumed or up to date.
+   */
+  rebuildReason: string | null;
 }
 
 export interface IndexResult {
@@ -213,10 +218,14 @@ async function indexModality(
     orderBy: { startedAt: "desc" },
   });
   const resumed = job !== null;
+  let rebuildReason: string | null = null;
 
   if (job === null) {
-    const upToDate = options.reindex ? null : await liveIndex(options, model, dataset, modality, alias);
-    if (upToDate !== null) return upToDate;
+    const live = options.reindex
+      ? { stale: "--reindex asked for a new version" }
+      : await liveIndex(options, model, dataset, modality, alias);
+    if (!("stale" in live)) return live;
+    rebuildReason = live.stale;
     const known = await db.prisma.indexJob.findMany({
       where: { modelId: model.id, modality },
       select: { collection: true },
@@ -353,6 +362,7 @@ async function indexModality(
       leftBehind: carried.leftBehind,
       dropped,
       failures,
+      rebuildReason,
     };
   } catch (error) {
     const aborted = options.signal?.aborted === true;
@@ -382,25 +392,31 @@ async function indexModality(
   }
 }
 
-/** The completed, still-live index of this dataset, or null when it must be (re)built. */
+/** The completed, still-live index of this dataset, or why it must be (re)built. */
 async function liveIndex(
   options: IndexDatasetOptions,
   model: Model,
   dataset: Dataset,
   modality: Modality,
   alias: string,
-): Promise<ModalityIndexResult | null> {
+): Promise<ModalityIndexResult | { stale: string }> {
   const { db, store } = options;
   const done = await db.prisma.indexJob.findFirst({
     where: { modelId: model.id, datasetId: dataset.id, modality, status: "completed" },
     orderBy: { finishedAt: "desc" },
   });
-  if (done === null) return null;
-  // The dataset's content changed since (an ingest that added nothing leaves its fingerprint), or
-  // the model was re-added since: rebuild.
-  if (done.datasetFingerprint !== dataset.fingerprint || model.addedAt > done.startedAt) return null;
+  if (done === null) return { stale: "no completed index of this dataset yet" };
+  // The dataset's content changed since (its fingerprint covers every study's images, views, report
+  // and sections; an ingest that changed nothing leaves it), or the model was re-added since: rebuild.
+  if (done.datasetFingerprint !== dataset.fingerprint) {
+    const short = (f: string | null) => (f === null ? "none" : f.length > 15 ? `${f.slice(0, 15)}…` : f);
+    return {
+      stale: `the dataset changed since the last index (fingerprint ${short(done.datasetFingerprint)} -> ${short(dataset.fingerprint)}): every item is encoded again`,
+    };
+  }
+  if (model.addedAt > done.startedAt) return { stale: "the model was added again since the last index" };
   const live = await store.resolveAlias(alias);
-  if (live === null) return null;
+  if (live === null) return { stale: "the alias points at no collection" };
   const points = await store.count(live, {
     must: [
       { key: "dataset", match: dataset.name },
@@ -409,7 +425,9 @@ async function liveIndex(
   });
   const items = await countItems(db, dataset, modality);
   // The live collection must still hold this job's points for this dataset, and the items must not have changed.
-  if (points !== done.processed || items !== done.total) return null;
+  if (points !== done.processed || items !== done.total) {
+    return { stale: "the live collection or the dataset's items no longer match the last index" };
+  }
   return {
     modality,
     status: "up-to-date",
@@ -427,6 +445,7 @@ async function liveIndex(
     leftBehind: [],
     dropped: [],
     failures: [],
+    rebuildReason: null,
   };
 }
 
