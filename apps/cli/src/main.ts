@@ -7,6 +7,7 @@ import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 import { config } from "./context.ts";
 import { describeFailure, EXIT } from "./errors.ts";
 
@@ -28,6 +29,7 @@ registerModelCommands(program);
 registerDatasetCommands(program);
 registerParityCommand(program);
 registerBenchCommands(program);
+registerServeCommand(program);
 
 /** One clear line per failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {
