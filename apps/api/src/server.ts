@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import { renderImage } from "@cxr/services";
@@ -54,7 +54,9 @@ export async function createApiServer(
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
     maxAliases: { n: limits.maxAliases },
-    maxTokens: { n: limits.maxTokens },
+    // graphql-js counts tokens itself (parseOptions below), as a parse error with status 400;
+    // armor's token plugin throws where Apollo can only answer 500
+    maxTokens: { enabled: false },
     costLimit: { maxCost: limits.maxCost },
     maxDirectives: { n: 20 },
     blockFieldSuggestion: { enabled: true },
@@ -63,6 +65,7 @@ export async function createApiServer(
   const apollo = new ApolloServer<RequestContext>({
     schema: buildSchema(),
     csrfPrevention: true,
+    parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     introspection: options.introspection ?? true,
@@ -72,6 +75,7 @@ export async function createApiServer(
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       observabilityPlugin(metrics, logger),
+      rejectedDocumentStatus,
     ],
   });
   await apollo.start();
@@ -186,6 +190,31 @@ export async function createApiServer(
 
   return { app, httpServer, apollo, metrics, limits, logger };
 }
+
+/**
+ * graphql-armor's token limit fires while parsing, where Apollo answers 500 whatever the error's
+ * code; a document refused by a limit is the client's fault: 400, as for any validation failure.
+ */
+const rejectedDocumentStatus: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+        const data = response.body.kind === "single" ? response.body.singleResult.data : undefined;
+        if (
+          data === undefined &&
+          errors !== undefined &&
+          errors.length > 0 &&
+          errors.every((e) =>
+            ["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"].includes(String(e.extensions?.code)),
+          )
+        ) {
+          response.http.status = 400;
+        }
+      },
+    };
+  },
+};
 
 function sendError(res: Response, error: unknown, logger: Logger, requestId: string | undefined): void {
   const { status, body } = toHttpError(error);
