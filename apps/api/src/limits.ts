@@ -1,13 +1,11 @@
-/** Every limit the server applies, with defaults that a person on their own machine never meets. */
+/**
+ * Every limit the server applies, with defaults that a person on their own machine never meets.
+ * Upload limits (bytes, pixels, time to live) belong to the upload store: openApiServices(config,
+ * { uploads }) sets them, and POST /uploads reads its body limit from there.
+ */
 export interface ApiLimits {
   /** Largest JSON request body (query plus variables), bytes. */
   bodyBytes: number;
-  /** Largest upload, bytes. */
-  uploadBytes: number;
-  /** Most pixels in an upload, read from its header before decoding. */
-  uploadPixels: number;
-  /** How long an upload is kept, milliseconds. */
-  uploadTtlMs: number;
   /** Deepest selection set. */
   maxDepth: number;
   /** Most aliases in one operation. */
@@ -28,9 +26,6 @@ export interface ApiLimits {
 
 export const DEFAULT_LIMITS: ApiLimits = {
   bodyBytes: 1024 * 1024,
-  uploadBytes: 32 * 1024 * 1024,
-  uploadPixels: 50_000_000,
-  uploadTtlMs: 60 * 60 * 1000,
   maxDepth: 10,
   maxAliases: 20,
   maxTokens: 2000,

@@ -135,7 +135,7 @@ export async function createApiServer(
 
   app.post(
     "/uploads",
-    express.raw({ type: () => true, limit: limits.uploadBytes }),
+    express.raw({ type: () => true, limit: services.uploads.limits.maxBytes }),
     async (req: Request, res: Response) => {
       const body: unknown = req.body;
       const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);

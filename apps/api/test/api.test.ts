@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -311,13 +312,14 @@ describe.each([
     const node = list.body.data.benchmarkRuns.edges[0].node;
     expect(node).toMatchObject({ runId, status: "completed" });
     const detail = await gql(
-      `query($id: ID!) { benchmarkRun(id: $id) { levels models { id } resultCount expectedResults
+      `query($id: ID!) { benchmarkRun(id: $id) { levels models { id } resultCount expectedResults counts { name value }
         results { model level direction queries metrics { name value low high } ranks }
         summaries { model direction metric auc } } }`,
       { id: node.id },
     );
     const run = detail.body.data.benchmarkRun;
     expect(run.levels).toEqual([0, 0.5]);
+    expect(run.counts).toContainEqual({ name: "studies", value: 10 });
     expect(run.resultCount).toBe(run.expectedResults);
     expect(run.results).toHaveLength(4);
     for (const result of run.results) {
@@ -408,5 +410,38 @@ describe.each([
     } finally {
       await limited.apollo.stop();
     }
+  });
+
+  // last: it stops the shared server
+  it.runIf(run)("on close, finishes a request in flight and then accepts none", async () => {
+    const png = fixtureImage(7, 0, 24);
+    const target = new URL(`${url}/uploads`);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: "/uploads",
+          method: "POST",
+          headers: { "content-length": png.length },
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (chunk) => (body += chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.write(png.subarray(0, 40));
+      // the rest arrives after the server was told to stop
+      setTimeout(() => req.end(png.subarray(40)), 300);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = server!.close();
+    const done = await answer;
+    expect(done.status).toBe(201);
+    expect(JSON.parse(done.body)).toMatchObject({ width: 24, height: 24 });
+    await closing;
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });
