@@ -416,6 +416,8 @@ describe.each([
   it.runIf(run)("on close, finishes a request in flight and then accepts none", async () => {
     const png = fixtureImage(7, 0, 24);
     const target = new URL(`${url}/uploads`);
+    const received = new Promise((resolve) => server!.server.httpServer.once("request", resolve));
+    let finish = () => {};
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
         {
@@ -423,21 +425,26 @@ describe.each([
           port: target.port,
           path: "/uploads",
           method: "POST",
+          agent: false,
           headers: { "content-length": png.length },
         },
         (res) => {
           let body = "";
-          res.on("data", (chunk) => (body += chunk));
+          res.on("data", (chunk) => {
+            body += chunk;
+          });
           res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
         },
       );
       req.on("error", reject);
       req.write(png.subarray(0, 40));
-      // the rest arrives after the server was told to stop
-      setTimeout(() => req.end(png.subarray(40)), 300);
+      finish = () => req.end(png.subarray(40));
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await received;
     const closing = server!.close();
+    // the rest of the body arrives after the server was told to stop
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    finish();
     const done = await answer;
     expect(done.status).toBe(201);
     expect(JSON.parse(done.body)).toMatchObject({ width: 24, height: 24 });
