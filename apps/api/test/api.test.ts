@@ -231,6 +231,13 @@ describe.each([
     const reports = await gql(query, { input: { text, models: ["tiny"], k: 2, target: "REPORTS" } });
     expect(reports.body.data.search.results[0].hits[0].report.impression).toBe(text);
 
+    // filters narrow the candidates: only the test split (studies 4 and 9)
+    const filtered = await gql(query, {
+      input: { text, models: ["tiny"], k: 10, filter: { split: ["test"] } },
+    });
+    const filteredStudies = filtered.body.data.search.results[0].hits.map((h: any) => h.study.externalId);
+    expect([...new Set(filteredStudies)].sort()).toEqual(["s0004", "s0009"]);
+
     const notIndexed = await gql(query, { input: { text, models: ["tiny", "tiny-unindexed"] } });
     expect(notIndexed.body.data.search).toMatchObject({
       __typename: "NotIndexed",
