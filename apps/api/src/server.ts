@@ -124,11 +124,11 @@ export async function createApiServer(
       limit: limits.requestsPerMinute,
       standardHeaders: "draft-7",
       legacyHeaders: false,
-      handler: (_req, res, _next, opts) => {
+      // the library has set Retry-After by now; the body says it in the API's error shape
+      handler: (_req, res) => {
         res
           .status(429)
           .json({ code: "RATE_LIMITED", message: "too many requests; retry after the Retry-After seconds" });
-        void opts;
       },
     }),
   );
