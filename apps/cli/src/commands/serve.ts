@@ -1,4 +1,3 @@
-import { openApiServices, startApiServer } from "@cxr/api";
 import type { Command } from "commander";
 import { config } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -25,6 +24,8 @@ export function registerServeCommand(program: Command): void {
         }
         port = Number(opts.port);
       }
+      // loaded here, not at the top: every other command would otherwise pay for Apollo and express
+      const { openApiServices, startApiServer } = await import("@cxr/api");
       const services = await openApiServices(cfg);
       let server: Awaited<ReturnType<typeof startApiServer>>;
       try {
