@@ -9,6 +9,7 @@ import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 import { config } from "./context.ts";
 import { describeFailure, EXIT } from "./errors.ts";
 
@@ -31,6 +32,7 @@ registerDatasetCommands(program);
 registerParityCommand(program);
 registerBenchCommands(program);
 registerCacheCommands(program);
+registerServeCommand(program);
 
 /** One clear line per failure; a stack trace only with --verbose. */
 function fail(error: unknown): number {

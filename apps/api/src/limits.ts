@@ -1,0 +1,37 @@
+/**
+ * Every limit the server applies, with defaults that a person on their own machine never meets.
+ * Upload limits (bytes, pixels, time to live) belong to the upload store: openApiServices(config,
+ * { uploads }) sets them, and POST /uploads reads its body limit from there.
+ */
+export interface ApiLimits {
+  /** Largest JSON request body (query plus variables), bytes. */
+  bodyBytes: number;
+  /** Deepest selection set. */
+  maxDepth: number;
+  /** Most aliases in one operation. */
+  maxAliases: number;
+  /** Most tokens in one document. */
+  maxTokens: number;
+  /** graphql-armor's cost (fields weigh 1, each level of nesting multiplies by 1.5 by default). */
+  maxCost: number;
+  /** Largest `first` of a connection. */
+  pageSize: number;
+  /** Largest k of a search. */
+  searchK: number;
+  /** Most models one search compares. */
+  searchModels: number;
+  /** Requests per IP per minute (GraphQL, uploads and images together; health and metrics are free). */
+  requestsPerMinute: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  bodyBytes: 1024 * 1024,
+  maxDepth: 10,
+  maxAliases: 20,
+  maxTokens: 2000,
+  maxCost: 5000,
+  pageSize: 100,
+  searchK: 100,
+  searchModels: 4,
+  requestsPerMinute: 600,
+};

@@ -1,0 +1,96 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { type Logger, pino } from "pino";
+import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { RequestContext } from "./request.ts";
+
+/**
+ * Logs and metrics. A log line carries the request id, the operation name, the status and the
+ * duration; never a query's variables, a report, pixels or a token (the body is never logged).
+ */
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "cxr-api" },
+      // defence in depth: were a request object ever logged, these would not be
+      redact: ["req.headers.authorization", "req.headers.cookie", "variables", "body"],
+    },
+    destination ?? process.stdout,
+  );
+}
+
+export interface Metrics {
+  registry: Registry;
+  operationSeconds: Histogram<"operation" | "outcome">;
+  httpSeconds: Histogram<"route" | "status">;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "cxr_api_" });
+  return {
+    registry,
+    operationSeconds: new Histogram({
+      name: "cxr_api_graphql_operation_seconds",
+      help: "GraphQL operation latency by operation name and outcome (ok or error)",
+      labelNames: ["operation", "outcome"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    httpSeconds: new Histogram({
+      name: "cxr_api_http_request_seconds",
+      help: "HTTP request latency by route and status",
+      labelNames: ["route", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Operation names come from clients: keep the label set bounded. */
+function operationLabel(name: string | null | undefined): string {
+  if (!name) return "anonymous";
+  return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : "invalid";
+}
+
+export function observabilityPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            const code = error.extensions?.code ?? "INTERNAL_SERVER_ERROR";
+            if (code === "INTERNAL_SERVER_ERROR") {
+              const original = error.originalError;
+              logger.error(
+                {
+                  requestId: contextValue.requestId,
+                  operation: operationLabel(operationName),
+                  err:
+                    original instanceof Error
+                      ? { name: original.name, message: original.message, stack: original.stack }
+                      : undefined,
+                },
+                "unexpected error",
+              );
+            }
+          }
+        },
+        async willSendResponse({ response, operationName, errors }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const failed =
+            (errors?.length ?? 0) > 0 ||
+            (response.body.kind === "single" && (response.body.singleResult.errors?.length ?? 0) > 0);
+          const operation = operationLabel(operationName);
+          metrics.operationSeconds.observe({ operation, outcome: failed ? "error" : "ok" }, seconds);
+          logger.info(
+            { requestId: contextValue.requestId, operation, ok: !failed, ms: Math.round(seconds * 1000) },
+            "graphql",
+          );
+        },
+      };
+    },
+  };
+}

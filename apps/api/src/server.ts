@@ -1,0 +1,282 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import { renderImage } from "@cxr/services";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import type { Logger } from "pino";
+import type { ApiServices } from "./context.ts";
+import { formatError, toHttpError } from "./errors.ts";
+import { type ApiLimits, DEFAULT_LIMITS } from "./limits.ts";
+import { createLogger, createMetrics, type Metrics, observabilityPlugin } from "./observability.ts";
+import { type RequestContext, requestContext } from "./request.ts";
+import { buildSchema } from "./schema.ts";
+
+/** Each request's id (from a sane X-Request-Id header, or a new UUID), for logs and responses. */
+const requestIds = new WeakMap<Request, string>();
+
+export interface ApiServerOptions {
+  limits?: Partial<ApiLimits>;
+  logger?: Logger;
+  /** Schema introspection (default on: the schema is public, like apps/api/schema.graphql). */
+  introspection?: boolean;
+}
+
+export interface ApiServer {
+  app: express.Express;
+  httpServer: http.Server;
+  apollo: ApolloServer<RequestContext>;
+  metrics: Metrics;
+  limits: ApiLimits;
+  logger: Logger;
+}
+
+/**
+ * The API in one express 5 app: POST /graphql (Apollo, CSRF prevention on), POST /uploads,
+ * GET /images/:id, /healthz, /readyz and /metrics. Not listening yet: see startApiServer.
+ */
+export async function createApiServer(
+  services: ApiServices,
+  options: ApiServerOptions = {},
+): Promise<ApiServer> {
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const logger = options.logger ?? createLogger(services.config.logLevel);
+  const metrics = createMetrics();
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  const httpServer = http.createServer(app);
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth },
+    maxAliases: { n: limits.maxAliases },
+    // graphql-js counts tokens itself (parseOptions below), as a parse error with status 400;
+    // armor's token plugin throws where Apollo can only answer 500
+    maxTokens: { enabled: false },
+    costLimit: { maxCost: limits.maxCost },
+    maxDirectives: { n: 20 },
+    blockFieldSuggestion: { enabled: true },
+  });
+  const protection = armor.protect();
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildSchema(),
+    csrfPrevention: true,
+    parseOptions: { maxTokens: limits.maxTokens },
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    introspection: options.introspection ?? true,
+    formatError,
+    validationRules: protection.validationRules,
+    plugins: [
+      ...protection.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      observabilityPlugin(metrics, logger),
+      rejectedDocumentStatus,
+    ],
+  });
+  await apollo.start();
+
+  // request id and access log (no body, no query string: an id in a URL is fine, text is not sent there)
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const given = req.get("x-request-id");
+    const requestId = given !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    requestIds.set(req, requestId);
+    res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(req.path);
+      metrics.httpSeconds.observe({ route, status: String(res.statusCode) }, seconds);
+      logger.info(
+        {
+          requestId: requestIds.get(req),
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        },
+        "http",
+      );
+    });
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const checks = await services.ready();
+    const ok = checks.database && checks.vectorStore;
+    res.status(ok ? 200 : 503).json({ ok, ...checks });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: limits.requestsPerMinute,
+      standardHeaders: "draft-7",
+      legacyHeaders: false,
+      // the library has set Retry-After by now; the body says it in the API's error shape
+      handler: (_req, res) => {
+        res
+          .status(429)
+          .json({ code: "RATE_LIMITED", message: "too many requests; retry after the Retry-After seconds" });
+      },
+    }),
+  );
+
+  app.post(
+    "/uploads",
+    express.raw({ type: () => true, limit: services.uploads.limits.maxBytes }),
+    async (req: Request, res: Response) => {
+      const body: unknown = req.body;
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+      try {
+        const saved = await services.uploads.save(bytes);
+        res.status(201).json({
+          id: saved.id,
+          width: saved.width,
+          height: saved.height,
+          format: saved.format,
+          expiresAt: saved.expiresAt.toISOString(),
+        });
+      } catch (error) {
+        sendError(res, error, logger, requestIds.get(req));
+      }
+    },
+  );
+
+  app.get("/images/:id", async (req: Request, res: Response) => {
+    const variant = req.query.variant === "preview" ? "preview" : "original";
+    try {
+      const image = await renderImage(services.db, String(req.params.id), variant);
+      res.setHeader("content-type", image.contentType);
+      res.setHeader("cache-control", "private, max-age=3600");
+      res.send(image.bytes);
+    } catch (error) {
+      sendError(res, error, logger, requestIds.get(req));
+    }
+  });
+
+  app.use(
+    "/graphql",
+    express.json({ limit: limits.bodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => requestContext(services, limits, requestIds.get(req) ?? randomUUID()),
+    }),
+  );
+
+  // body too large, malformed JSON, anything else that escaped a route: a code, never a stack
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (status === 413) {
+      res.status(413).json({ code: "PAYLOAD_TOO_LARGE", message: "the request body is over the limit" });
+      return;
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      res.status(status).json({ code: "BAD_REQUEST", message: "the request cannot be read" });
+      return;
+    }
+    sendError(res, error, logger, requestIds.get(req));
+  });
+
+  return { app, httpServer, apollo, metrics, limits, logger };
+}
+
+/**
+ * graphql-armor's token limit fires while parsing, where Apollo answers 500 whatever the error's
+ * code; a document refused by a limit is the client's fault: 400, as for any validation failure.
+ */
+const rejectedDocumentStatus: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+        const data = response.body.kind === "single" ? response.body.singleResult.data : undefined;
+        if (
+          data === undefined &&
+          errors !== undefined &&
+          errors.length > 0 &&
+          errors.every((e) =>
+            ["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"].includes(String(e.extensions?.code)),
+          )
+        ) {
+          response.http.status = 400;
+        }
+      },
+    };
+  },
+};
+
+function sendError(res: Response, error: unknown, logger: Logger, requestId: string | undefined): void {
+  const { status, body } = toHttpError(error);
+  if (status >= 500) {
+    logger.error(
+      { requestId, err: error instanceof Error ? { name: error.name, message: error.message } : undefined },
+      "request failed",
+    );
+  }
+  res.status(status).json(body);
+}
+
+function routeLabel(path: string): string {
+  if (path.startsWith("/images/")) return "/images/:id";
+  return ["/graphql", "/uploads", "/healthz", "/readyz", "/metrics"].includes(path) ? path : "other";
+}
+
+export interface StartedApiServer {
+  url: string;
+  server: ApiServer;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the services. */
+  close(): Promise<void>;
+}
+
+/** Listens (default 127.0.0.1 and CXR_API_PORT), and purges expired uploads every minute. */
+export async function startApiServer(
+  services: ApiServices,
+  options: ApiServerOptions & { host?: string; port?: number } = {},
+): Promise<StartedApiServer> {
+  const server = await createApiServer(services, options);
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? services.config.apiPort;
+  await new Promise<void>((resolve, reject) => {
+    server.httpServer.once("error", reject);
+    server.httpServer.listen(port, host, () => {
+      server.httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const purge = setInterval(() => {
+    services.uploads.purgeExpired().catch((error: unknown) => {
+      server.logger.warn({ err: (error as Error).message }, "upload purge failed");
+    });
+  }, 60_000);
+  purge.unref();
+  const address = server.httpServer.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    server,
+    close() {
+      closing ??= (async () => {
+        clearInterval(purge);
+        // the drain plugin stops accepting and waits for in-flight requests
+        await server.apollo.stop();
+        if (server.httpServer.listening) {
+          await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+        }
+        await services.close();
+      })();
+      return closing;
+    },
+  };
+}
