@@ -8,7 +8,7 @@ import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { config } from "./context.ts";
-import { describeFailure, EXIT } from "./errors.ts";
+import { EXIT, failureText } from "./errors.ts";
 
 const program = new Command()
   .name("cxr")
@@ -29,19 +29,14 @@ registerDatasetCommands(program);
 registerParityCommand(program);
 registerBenchCommands(program);
 
-/** One clear line per failure; a stack trace only with --verbose. */
+/** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {
   if (error instanceof CommanderError) {
     // commander already printed the message (or the help/version text).
     return error.exitCode === 0 ? EXIT.ok : EXIT.environment;
   }
-  const { code, message, expected } = describeFailure(error);
-  process.stderr.write(`cxr: ${message}\n`);
-  if (process.argv.includes("--verbose") && error instanceof Error && error.stack) {
-    process.stderr.write(`${error.stack}\n`);
-  } else if (!expected) {
-    process.stderr.write("(run with --verbose for details)\n");
-  }
+  const { code, text } = failureText(error, process.argv.includes("--verbose"));
+  process.stderr.write(text);
   return code;
 }
 

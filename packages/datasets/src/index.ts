@@ -23,7 +23,7 @@ export {
   sha256,
   showDataset,
 } from "./ingest.ts";
-export { DatasetError, resolveInside } from "./io.ts";
+export { DatasetError, type DatasetErrorCode, resolveInside } from "./io.ts";
 export {
   findRemoteDataset,
   type PulledFile,

@@ -162,13 +162,14 @@ export async function refreshFingerprints(
 export async function ingest(db: Db, source: DatasetSource, options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const name = options.name.trim();
-  if (name === "") throw new DatasetError("a dataset needs a name");
+  if (name === "") throw new DatasetError("INVALID_ARGUMENT", "a dataset needs a name");
   const maxListed = options.maxListedSkips ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
 
   let dataset = await db.dataset.findUnique({ where: { name } });
   if (dataset && (dataset.adapter !== source.adapter || dataset.sourcePath !== source.root)) {
     throw new DatasetError(
+      "NAME_CONFLICT",
       `dataset "${name}" was ingested from ${dataset.adapter} at ${dataset.sourcePath}; choose another name`,
     );
   }

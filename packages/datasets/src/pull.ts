@@ -132,6 +132,7 @@ async function download(
       response = await fetch(url, { headers, signal: options.signal, redirect: "follow" });
     } catch (error) {
       throw new DatasetError(
+        "DOWNLOAD_FAILED",
         `${name}: download failed (${error instanceof Error ? error.message : String(error)})`,
       );
     }
@@ -144,7 +145,7 @@ async function download(
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
-      throw new DatasetError(`${name}: ${url} answered HTTP ${response.status}`);
+      throw new DatasetError("DOWNLOAD_FAILED", `${name}: ${url} answered HTTP ${response.status}`);
     }
     const resumed = response.status === 206 && offset > 0;
     if (!resumed) offset = 0; // the server sent the whole file
@@ -162,6 +163,7 @@ async function download(
       }
     } catch (error) {
       throw new DatasetError(
+        "DOWNLOAD_FAILED",
         `${name}: download interrupted at ${received} bytes (${error instanceof Error ? error.message : String(error)}); run again to resume`,
       );
     } finally {
@@ -169,12 +171,18 @@ async function download(
     }
     const size = (await fileSize(part)) ?? 0;
     if (total !== undefined && size !== total) {
-      throw new DatasetError(`${name}: received ${size} of ${total} bytes; run again to resume`);
+      throw new DatasetError(
+        "DOWNLOAD_FAILED",
+        `${name}: received ${size} of ${total} bytes; run again to resume`,
+      );
     }
     await rename(part, target);
     return { resumed, bytes: size };
   }
-  throw new DatasetError(`${name}: the server refused to resume and to restart the download`);
+  throw new DatasetError(
+    "DOWNLOAD_FAILED",
+    `${name}: the server refused to resume and to restart the download`,
+  );
 }
 
 export async function pullDataset(dataset: RemoteDataset, options: PullOptions): Promise<PullResult> {
@@ -201,6 +209,7 @@ export async function pullDataset(dataset: RemoteDataset, options: PullOptions):
     if (expected !== undefined && actual !== expected) {
       await rm(target, { force: true });
       throw new DatasetError(
+        "CHECKSUM_MISMATCH",
         `${remote.name}: sha256 ${actual} does not match the expected ${expected}; the file was removed, run again to download it afresh`,
       );
     }
@@ -218,6 +227,7 @@ export async function pullDataset(dataset: RemoteDataset, options: PullOptions):
         await extract({ file: target, cwd: into, strict: true, preservePaths: false });
       } catch (error) {
         throw new DatasetError(
+          "UNPACK_FAILED",
           `${remote.name}: cannot unpack (${error instanceof Error ? error.message : String(error)})`,
         );
       }

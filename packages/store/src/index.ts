@@ -1,6 +1,5 @@
 export { type EmbeddedStoreOptions, EmbeddedVectorStore } from "./embedded.ts";
 export {
-  type GraphQLErrorCode,
   isStoreError,
   STORE_ERROR_CODES,
   StoreError,

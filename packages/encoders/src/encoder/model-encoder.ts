@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { firstLine } from "@cxr/config";
 import * as ort from "onnxruntime-node";
 import { BundleError } from "../bundle/errors.ts";
 import { type LoadedBundle, loadBundle } from "../bundle/load.ts";
@@ -400,9 +401,4 @@ function asFailure(error: unknown, name: string): EncodeFailure {
     return error;
   }
   return new EncoderError("BAD_INPUT", name, firstLine(error), { cause: error });
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0]!.slice(0, 300);
 }

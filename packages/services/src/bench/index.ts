@@ -1,4 +1,4 @@
-export { BenchError, type BenchErrorCode, type BenchGraphQLCode, isBenchError } from "./errors.ts";
+export { BenchError, type BenchErrorCode, isBenchError } from "./errors.ts";
 export { toDecodedImage, toPixels } from "./pixels.ts";
 export {
   type BenchRunDetail,

@@ -1,4 +1,4 @@
-import type { Config } from "@cxr/config";
+import { type Config, firstLine } from "@cxr/config";
 import type { Database, ModelModel as Model } from "@cxr/db";
 import { ModelEncoder } from "@cxr/encoders";
 import { IndexSearchError } from "./errors.ts";
@@ -85,12 +85,5 @@ export class EncoderCache {
   }
 }
 
-/**
- * The first non-empty line of an error's message, at most 300 characters. Prisma's messages start
- * with a newline and go on with the query's arguments (report text among them), so only that line
- * may go into a message or a job's error text.
- */
-export function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return (text.split("\n").find((line) => line.trim() !== "") ?? "").trim().slice(0, 300);
-}
+/** Re-exported so the use cases that import it from here keep one helper (@cxr/config's). */
+export { firstLine };

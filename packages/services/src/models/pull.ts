@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { firstLine } from "@cxr/config";
 import { BUNDLE_FORMAT, createSession, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
 import { type DownloadProgress, type DownloadResult, download } from "./download.ts";
 import { ModelError, NotPullableError } from "./errors.ts";
@@ -241,10 +242,6 @@ async function graphInputNames(file: string, label: string): Promise<string[]> {
       { modelId: PULLABLE_MODEL, file: label, cause },
     );
   }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
 }
 
 async function readJsonFile<T>(dir: string, file: string): Promise<T> {
