@@ -25,6 +25,7 @@ export {
 } from "./ingest.ts";
 export { DatasetError, type DatasetErrorCode, resolveInside } from "./io.ts";
 export {
+  type ArchiveDownloader,
   findRemoteDataset,
   type PulledFile,
   type PullOptions,

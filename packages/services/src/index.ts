@@ -1,7 +1,15 @@
 // Use cases shared by the CLI and the API (README.md). One folder per domain.
 
+// A developer tool, not a use case: `cxr parity` checks our tokenizers and preprocessing against
+// the reference implementations' outputs. Re-exported so faces need no import below services.
+export { formatParity, ParityReferenceError, type ParityReport, runParity } from "@cxr/encoders";
+// The benchmark's record shapes, as faces print and serve them.
+export type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
 export * from "./bench/index.ts";
+export * from "./context/index.ts";
+export * from "./datasets/index.ts";
 export * from "./errors/index.ts";
+export * from "./health/index.ts";
 export * from "./index-job/index.ts";
 export * from "./models/index.ts";
 export * from "./search/index.ts";

@@ -28,5 +28,6 @@ export {
   type ScrollOptions,
   type ScrollPage,
   type SearchOptions,
+  type StoreHealth,
   type VectorStore,
 } from "./types.ts";

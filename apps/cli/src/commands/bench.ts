@@ -1,14 +1,16 @@
-import type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
 import {
   type BenchProgress,
   type BenchRunSummary,
+  type Direction,
   listBenchRuns,
   loadBenchRun,
+  type ResultRecord,
   recomputeFromDatabase,
   runBench,
+  type SummaryRecord,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
-import { config, output, withDatabase } from "../context.ts";
+import { output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
@@ -278,12 +280,11 @@ export function registerBenchCommands(program: Command): void {
         }
         if (opts.bootstrap === 0) throw new CliError("--bootstrap must be at least 1");
         if (opts.batch === 0) throw new CliError("--batch must be at least 1");
-        const cfg = config();
         const progress = benchProgress();
-        const result = await withDatabase((db) =>
+        const result = await withServices(async (services) =>
           runBench({
-            db,
-            config: cfg,
+            db: await services.database(),
+            config: services.config,
             models: opts.models!,
             dataset: opts.dataset!,
             split: opts.split,
@@ -354,7 +355,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const runs = await withDatabase((db) => listBenchRuns(db));
+      const runs = await withServices(async (services) => listBenchRuns(await services.database()));
       output(opts.json, runs, () =>
         runs.length === 0
           ? "no benchmark runs yet (cxr bench --models ... --dataset ...)"
@@ -373,9 +374,9 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON (with the per-query ranks)")
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const detail = await withDatabase((db) =>
+      const detail = await withServices(async (services) =>
         loadBenchRun(
-          db,
+          await services.database(),
           runId,
           opts.reference === undefined
             ? {}
@@ -416,7 +417,9 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const report = await withDatabase((db) => recomputeFromDatabase(db, runId));
+      const report = await withServices(async (services) =>
+        recomputeFromDatabase(await services.database(), runId),
+      );
       output(opts.json, report, () =>
         report.ok
           ? `${runId}: all ${report.checked} stored results agree with their recomputation from the stored ranks`

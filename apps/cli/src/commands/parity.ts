@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { formatParity, runParity } from "@cxr/encoders";
+import { formatParity, runParity } from "@cxr/services";
 import type { Command } from "commander";
 import { output } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";

@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { firstLine } from "@cxr/config";
 import { BUNDLE_FORMAT, createSession, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
-import { type DownloadProgress, type DownloadResult, download } from "./download.ts";
+import { type DownloadProgress, type DownloadResult, download } from "../download/download.ts";
 import { ModelError, NotPullableError } from "./errors.ts";
 import { downloadsDir, makeDir } from "./files.ts";
 import { type AddedModel, addModel, type ModelsConfig, type ModelsDb } from "./registry.ts";
@@ -92,6 +92,7 @@ export async function pullModel(
         dest: path.join(dir, file.local),
         label: file.local,
         kind: file.kind,
+        failure: (message, { file, cause }) => new ModelError("DOWNLOAD_FAILED", message, { file, cause }),
         ...(options.onProgress
           ? {
               onProgress: (p: DownloadProgress) =>

@@ -1,0 +1,23 @@
+export type {
+  IngestProgress,
+  IngestSummary,
+  PullProgress as DatasetPullProgress,
+  PullResult as DatasetPullResult,
+  SynthOptions,
+  SynthSummary,
+} from "@cxr/datasets";
+export {
+  DATASET_ADAPTERS,
+  type DatasetDetails,
+  type DatasetList,
+  defaultDatasetName,
+  type IngestRequest,
+  ingestDataset,
+  listDatasets,
+  PULLABLE_DATASETS,
+  type PulledDataset,
+  type PullRequest,
+  pullDataset,
+  showDataset,
+  synthesizeDataset,
+} from "./datasets.ts";
