@@ -15,7 +15,7 @@ export function registerParityCommand(program: Command): void {
     .description(
       "check tokenizers (ids, truncation, padding, masks) and image preprocessing against the reference vectors; exits 1 when a goal is missed",
     )
-    .requiredOption("--reference <dir>", "the shared reference folder (../shared/reference)")
+    .requiredOption("--reference <dir>", "the reference data folder (tokenizers/, vectors/)")
     .option("--json", "print the full report as JSON")
     .option("--extras", "also report variants that are not goals (cxr_repair_antialias)")
     .action(async (opts: { reference: string; json?: boolean; extras?: boolean }) => {
