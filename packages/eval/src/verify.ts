@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type Direction, metricNames, type QueryRef, recomputeMetrics } from "./metrics.ts";
+import { DIRECTIONS, type Direction, metricNames, type QueryRef, recomputeMetrics } from "./metrics.ts";
 import { protocolKey, protocolSchema } from "./protocol.ts";
 import {
   FILE_FORMAT,
@@ -11,7 +11,7 @@ import {
   type RunRecord,
 } from "./records.ts";
 
-const direction = z.enum(["image->text", "text->image"]);
+const direction = z.enum(DIRECTIONS);
 const interval = z.object({ low: z.number(), high: z.number() });
 const queryRef = z.object({ id: z.string(), group: z.string() });
 

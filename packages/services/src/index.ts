@@ -3,8 +3,18 @@
 // A developer tool, not a use case: `cxr parity` checks our tokenizers and preprocessing against
 // the reference implementations' outputs. Re-exported so faces need no import below services.
 export { formatParity, ParityReferenceError, type ParityReport, runParity } from "@cxr/encoders";
-// The benchmark's record shapes, as faces print and serve them.
-export type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
+// The benchmark's protocol vocabulary and record shapes, as faces parse, print and serve them.
+export {
+  CORRUPTION_FAMILIES,
+  type CorruptionFamily,
+  DIRECTIONS,
+  type Direction,
+  OCCLUSION_FILLS,
+  OCCLUSION_PATTERNS,
+  type ResultRecord,
+  type SummaryRecord,
+  VIEWS,
+} from "@cxr/eval";
 export * from "./bench/index.ts";
 export * from "./context/index.ts";
 export * from "./datasets/index.ts";

@@ -1,13 +1,18 @@
 import {
   type BenchProgress,
   type BenchRunSummary,
-  type Direction,
+  CORRUPTION_FAMILIES,
+  type CorruptionFamily,
+  DIRECTIONS,
   listBenchRuns,
   loadBenchRun,
+  OCCLUSION_FILLS,
+  OCCLUSION_PATTERNS,
   type ResultRecord,
   recomputeFromDatabase,
   runBench,
   type SummaryRecord,
+  VIEWS,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
 import { output, withServices } from "../context.ts";
@@ -87,7 +92,7 @@ export function describeResults(
     lines.push(
       `${model}  (fingerprint ${first.modelFingerprint.slice(0, 12)}, ${first.executionProvider}, ${first.corruption})`,
     );
-    for (const direction of ["image->text", "text->image"] as Direction[]) {
+    for (const direction of DIRECTIONS) {
       const rows = mine.filter((r) => r.direction === direction).sort((a, b) => a.level - b.level);
       if (rows.length === 0) continue;
       const r0 = rows[0]!;
@@ -206,7 +211,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--split <split>", "the split whose pairs are the test set", "test")
     .addOption(
       new Option("--corruption <family>", "corruption family")
-        .choices(["occlusion", "gaussian_noise", "gaussian_blur", "contrast", "jpeg", "downsample"])
+        .choices(CORRUPTION_FAMILIES)
         .default("occlusion"),
     )
     .option(
@@ -226,11 +231,9 @@ export function registerBenchCommands(program: Command): void {
       ).choices(["impression", "findings", "findings+impression", "longest"]),
     )
     .option("--grid <n>", "occlusion grid G (G x G cells; default 8)", wholeNumber("--grid", 64))
+    .addOption(new Option("--fill <fill>", "occlusion fill (default black)").choices(OCCLUSION_FILLS))
     .addOption(
-      new Option("--fill <fill>", "occlusion fill (default black)").choices(["black", "mean", "noise"]),
-    )
-    .addOption(
-      new Option("--pattern <pattern>", "occlusion pattern (default cells)").choices(["cells", "block"]),
+      new Option("--pattern <pattern>", "occlusion pattern (default cells)").choices(OCCLUSION_PATTERNS),
     )
     .option("--views <list>", "image views: frontal, lateral (default frontal)", list("--views"))
     .option(
@@ -256,13 +259,13 @@ export function registerBenchCommands(program: Command): void {
         models?: string[];
         dataset?: string;
         split: string;
-        corruption: "occlusion" | "gaussian_noise" | "gaussian_blur" | "contrast" | "jpeg" | "downsample";
+        corruption: CorruptionFamily;
         levels?: number[];
         seed?: number;
         textField?: "impression" | "findings" | "findings+impression" | "longest";
         grid?: number;
-        fill?: "black" | "mean" | "noise";
-        pattern?: "cells" | "block";
+        fill?: (typeof OCCLUSION_FILLS)[number];
+        pattern?: (typeof OCCLUSION_PATTERNS)[number];
         views?: string[];
         distractors?: string[];
         bootstrap?: number;
@@ -274,9 +277,9 @@ export function registerBenchCommands(program: Command): void {
       }) => {
         if (!opts.models) throw new CliError("--models is required (e.g. --models demo-cxr)");
         if (!opts.dataset) throw new CliError("--dataset is required (see cxr datasets list)");
+        const isView = (v: string): v is (typeof VIEWS)[number] => (VIEWS as readonly string[]).includes(v);
         for (const v of opts.views ?? []) {
-          if (v !== "frontal" && v !== "lateral")
-            throw new CliError(`--views: "${v}" is not frontal or lateral`);
+          if (!isView(v)) throw new CliError(`--views: "${v}" is not frontal or lateral`);
         }
         if (opts.bootstrap === 0) throw new CliError("--bootstrap must be at least 1");
         if (opts.batch === 0) throw new CliError("--batch must be at least 1");
@@ -295,7 +298,7 @@ export function registerBenchCommands(program: Command): void {
             ...(opts.grid === undefined ? {} : { grid: opts.grid }),
             ...(opts.fill ? { fill: opts.fill } : {}),
             ...(opts.pattern ? { pattern: opts.pattern } : {}),
-            ...(opts.views ? { views: opts.views as ("frontal" | "lateral")[] } : {}),
+            ...(opts.views ? { views: opts.views.filter(isView) } : {}),
             ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
             ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
             ...(opts.reference === undefined
