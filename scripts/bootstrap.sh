@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine with Node 20, idempotently:
-# pnpm 12.4.2, the workspace dependencies (offline-safe settings from ../shared/specs/toolchain.md)
+# pnpm 12.4.2, the workspace dependencies (offline-safe settings)
 # and, with --python, Debian's PyTorch/ONNX packages used by the export scripts, the demo-model
 # trainer and the benchmarks. Sourced by scripts/start.sh and scripts/test.sh.
 set -euo pipefail

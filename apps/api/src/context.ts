@@ -1,20 +1,28 @@
 import path from "node:path";
 import { type Config, loadConfig } from "@cxr/config";
-import { type Database, openDatabase } from "@cxr/db";
-import { EncoderCache, listModels, type UploadLimits, UploadStore } from "@cxr/services";
-import { openVectorStore, type VectorStore } from "@cxr/store";
+import {
+  type EncoderCache,
+  listModels,
+  openServices,
+  type Services,
+  type UploadLimits,
+  UploadStore,
+} from "@cxr/services";
 
 /**
- * The API's composition root, and the only file of this package that opens infrastructure: the
- * configuration, the database, the vector store, the encoders kept loaded between requests and the
- * upload folder. Resolvers receive this object and pass its parts to @cxr/services functions.
- *
- * It opens what the CLI opens (apps/cli/src/context.ts). When @cxr/services offers one composition
- * root for both faces, this file becomes a call to it; nothing else here needs to change.
+ * The API's composition root, and the only file of this package that opens anything: it opens the
+ * product through @cxr/services' `openServices` (the same root the CLI uses) and adds what only a
+ * server keeps, the upload folder. Resolvers receive this object and pass its parts to
+ * @cxr/services functions.
  */
+
+type Database = Awaited<ReturnType<Services["database"]>>;
+type VectorStore = ReturnType<Services["store"]>;
 
 export interface ApiServices {
   config: Config;
+  /** The services every face shares (database, vector store, encoders, logger). */
+  services: Services;
   db: Database;
   store: VectorStore;
   /** One load per model for the life of the server. */
@@ -29,21 +37,23 @@ export async function openApiServices(
   config: Config = loadConfig(),
   options: { uploads?: Partial<UploadLimits> } = {},
 ): Promise<ApiServices> {
-  const db = await openDatabase(config);
+  const services = openServices(config);
+  let db: Database;
   let store: VectorStore;
   try {
-    store = openVectorStore(config);
+    db = await services.database();
+    store = services.store();
   } catch (error) {
-    await db.close();
+    await services.close();
     throw error;
   }
-  const encoders = new EncoderCache(config);
   const uploads = new UploadStore(path.join(config.dataDir, "uploads"), options.uploads);
   return {
     config,
+    services,
     db,
     store,
-    encoders,
+    encoders: services.encoders,
     uploads,
     async ready() {
       const [database, vectorStore] = await Promise.all([
@@ -51,17 +61,13 @@ export async function openApiServices(
           () => true,
           () => false,
         ),
-        store.listCollections().then(
-          () => true,
+        store.health().then(
+          (h) => h.ok,
           () => false,
         ),
       ]);
       return { database, vectorStore };
     },
-    async close() {
-      await encoders.close();
-      await store.close();
-      await db.close();
-    },
+    close: () => services.close(),
   };
 }

@@ -1,91 +1,29 @@
+import { classifyError, type ErrorKind } from "@cxr/services";
 import type { GraphQLFormattedError } from "graphql/index.js";
 import { GraphQLError } from "graphql/index.js";
 
 /**
- * The API's one error mapping (style: one core error, mapped once per face). Every service error
- * becomes a GraphQL code (and, for the plain HTTP routes, a status); anything unrecognised is an
+ * The API's one error mapping (style: one core error, mapped once per face). The services classify
+ * every failure into a kind (`classifyError`); this file maps the kind to a GraphQL code (and, for
+ * the plain HTTP routes, a status). Anything the services do not recognise is an
  * INTERNAL_SERVER_ERROR whose message never leaves the server.
- *
- * Today's services have one error class per domain, each with a `code`. `kindOf` turns them into
- * the five kinds the services are converging on (invalid, not-found, conflict, unavailable,
- * failed); when @cxr/services exports `classifyError`, `kindOf` becomes a call to it.
  */
-
-export type ErrorKind = "invalid" | "not-found" | "conflict" | "unavailable" | "failed";
 
 export type ApiErrorCode =
   | "BAD_USER_INPUT"
   | "NOT_FOUND"
   | "CONFLICT"
   | "UNAVAILABLE"
+  | "OVERLOADED"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
   | "PAYLOAD_TOO_LARGE"
   | "INTERNAL_SERVER_ERROR";
 
-const SERVICE_ERRORS = new Set([
-  "IndexSearchError",
-  "BenchError",
-  "ModelError",
-  "CatalogError",
-  "UploadError",
-  "StoreError",
-  "DatabaseError",
-]);
-
-const KIND_OF_CODE: Record<string, ErrorKind> = {
-  // IndexSearchError
-  UNKNOWN_MODEL: "not-found",
-  UNKNOWN_DATASET: "not-found",
-  UNKNOWN_IMAGE: "not-found",
-  NOT_INDEXED: "not-found",
-  DATASET_NOT_READY: "invalid",
-  JOB_CONFLICT: "conflict",
-  INVALID_ARGUMENT: "invalid",
-  INVALID_K: "invalid",
-  EMPTY_TEXT: "invalid",
-  INVALID_IMAGE: "invalid",
-  MODEL_UNAVAILABLE: "unavailable",
-  JOB_FAILED: "failed",
-  // BenchError
-  UNKNOWN_SPLIT: "not-found",
-  UNKNOWN_RUN: "not-found",
-  NO_QUERIES: "invalid",
-  RUN_FAILED: "failed",
-  // ModelError
-  NOT_FOUND: "not-found",
-  ALREADY_EXISTS: "conflict",
-  INVALID_BUNDLE: "invalid",
-  VERIFY_FAILED: "unavailable",
-  NOT_PULLABLE: "invalid",
-  DOWNLOAD_FAILED: "unavailable",
-  MODELS_DIR_UNWRITABLE: "failed",
-  // CatalogError
-  UNKNOWN_STUDY: "not-found",
-  IMAGE_UNREADABLE: "unavailable",
-  // UploadError
-  EMPTY: "invalid",
-  TOO_LARGE: "invalid",
-  UNSUPPORTED_FORMAT: "invalid",
-  TRUNCATED: "invalid",
-  CORRUPT: "invalid",
-  UNKNOWN_UPLOAD: "not-found",
-  // StoreError
-  UNKNOWN_COLLECTION: "not-found",
-  DIMENSION_MISMATCH: "invalid",
-  NAN_VALUE: "invalid",
-  UNKNOWN_FILTER_FIELD: "invalid",
-  INVALID_ID: "invalid",
-  COLLECTION_CONFLICT: "conflict",
-  UNAVAILABLE: "unavailable",
-  UNEXPECTED_RESPONSE: "failed",
-};
-
 /** The kind of a service error, or null for anything else (a bug, a crash: never shown). */
 export function kindOf(error: unknown): { kind: ErrorKind; code: string } | null {
-  if (!(error instanceof Error) || !SERVICE_ERRORS.has(error.name)) return null;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string") return null;
-  if (error.name === "DatabaseError") return { kind: "unavailable", code };
-  return { kind: KIND_OF_CODE[code] ?? "failed", code };
+  const classified = classifyError(error);
+  return classified.expected ? { kind: classified.kind, code: classified.code } : null;
 }
 
 const GRAPHQL_CODE: Record<ErrorKind, ApiErrorCode> = {
@@ -94,6 +32,9 @@ const GRAPHQL_CODE: Record<ErrorKind, ApiErrorCode> = {
   conflict: "CONFLICT",
   unavailable: "UNAVAILABLE",
   failed: "INTERNAL_SERVER_ERROR",
+  overloaded: "OVERLOADED",
+  unauthenticated: "UNAUTHENTICATED",
+  forbidden: "FORBIDDEN",
 };
 
 const HTTP_STATUS: Record<ApiErrorCode, number> = {
@@ -101,6 +42,9 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAVAILABLE: 503,
+  OVERLOADED: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   PAYLOAD_TOO_LARGE: 413,
   INTERNAL_SERVER_ERROR: 500,
 };
@@ -154,6 +98,9 @@ const SHOWN = new Set([
   "NOT_FOUND",
   "CONFLICT",
   "UNAVAILABLE",
+  "OVERLOADED",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",

@@ -6,10 +6,16 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { crc32 } from "node:zlib";
 import { loadConfig } from "@cxr/config";
-import { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
-import { writeTinyBundle } from "@cxr/encoders/testing";
 import { addModel, indexDataset, runBench } from "@cxr/services";
-import { fixtureImage, fixtureImpression, seedDataset } from "@cxr/services/testing";
+import {
+  fixtureImage,
+  fixtureImpression,
+  postgresAvailable,
+  seedDataset,
+  type TempDatabase,
+  tempDatabase,
+  writeTinyBundle,
+} from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ApiServices,

@@ -1,6 +1,5 @@
 import { type Config, loadConfig } from "@cxr/config";
-import { type Database, openDatabase } from "@cxr/db";
-import { openVectorStore, type VectorStore } from "@cxr/store";
+import { type Services, withServices as withOpenServices } from "@cxr/services";
 
 let cached: Config | undefined;
 
@@ -16,27 +15,10 @@ export function output(asJson: boolean | undefined, data: unknown, human: () => 
   else process.stdout.write(`${human()}\n`);
 }
 
-/** Opens the database (migrating it on first use) for one command, and closes it whatever happens. */
-export async function withDatabase<T>(run: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
-  const cfg = config();
-  const db = await openDatabase(cfg);
-  try {
-    return await run(db, cfg);
-  } finally {
-    await db.close();
-  }
-}
-
-/** The database and the configured vector store, for commands that need both. */
-export async function withServices<T>(
-  run: (db: Database, store: VectorStore, cfg: Config) => Promise<T>,
-): Promise<T> {
-  return withDatabase(async (db, cfg) => {
-    const store = openVectorStore(cfg);
-    try {
-      return await run(db, store, cfg);
-    } finally {
-      await store.close();
-    }
-  });
+/**
+ * The product's services for one command (@cxr/services' composition root): the database and the
+ * vector store open on first use and everything is closed once when the command ends, whatever happens.
+ */
+export function withServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
+  return withOpenServices(config(), run);
 }

@@ -8,12 +8,7 @@
  */
 export const EXIT = { ok: 0, failed: 1, environment: 2, interrupted: 130 } as const;
 
-import { ConfigError } from "@cxr/config";
-import { DatasetError, EmptyIngestError } from "@cxr/datasets";
-import { DatabaseError } from "@cxr/db";
-import { ParityReferenceError } from "@cxr/encoders";
-import { BenchError, IndexSearchError, ModelError, type ModelErrorCode } from "@cxr/services";
-import { StoreError } from "@cxr/store";
+import { classifyError, type ErrorKind } from "@cxr/services";
 
 /** An expected failure with a one-line message for the user and no stack trace. */
 export class CliError extends Error {
@@ -26,45 +21,40 @@ export class CliError extends Error {
   }
 }
 
-const MODEL_EXIT: Record<ModelErrorCode, number> = {
-  NOT_FOUND: EXIT.environment,
-  ALREADY_EXISTS: EXIT.environment,
-  INVALID_BUNDLE: EXIT.environment,
-  UNKNOWN_MODEL: EXIT.environment,
-  NOT_PULLABLE: EXIT.environment,
-  VERIFY_FAILED: EXIT.failed,
-  DOWNLOAD_FAILED: EXIT.failed,
-  MODELS_DIR_UNWRITABLE: EXIT.environment,
+/** The CLI's transport mapping: every kind but `failed` means the command could not run here. */
+const KIND_EXIT: Record<ErrorKind, number> = {
+  invalid: EXIT.environment,
+  "not-found": EXIT.environment,
+  conflict: EXIT.environment,
+  unavailable: EXIT.environment,
+  overloaded: EXIT.environment,
+  unauthenticated: EXIT.environment,
+  forbidden: EXIT.environment,
+  failed: EXIT.failed,
 };
 
 /**
- * The one place where the packages' typed errors become a one-line message and an exit code.
+ * A failure as one line and an exit code. The classification (kind, code, the one safe line) is
+ * @cxr/services' classifyError, shared by every face; only the kind -> exit code mapping is the CLI's.
  * `expected` is false for anything else: a bug, shown with a hint to rerun with --verbose.
  */
 export function describeFailure(error: unknown): { code: number; message: string; expected: boolean } {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof CliError) return { code: error.exitCode, message, expected: true };
-  if (error instanceof ConfigError)
-    return { code: EXIT.environment, message: `configuration error: ${message}`, expected: true };
-  if (error instanceof DatabaseError)
-    return { code: EXIT.environment, message: `database error: ${message}`, expected: true };
-  if (error instanceof ModelError) return { code: MODEL_EXIT[error.code], message, expected: true };
-  if (error instanceof IndexSearchError || error instanceof BenchError) {
-    return { code: error.isUserError ? EXIT.environment : EXIT.failed, message, expected: true };
+  if (error instanceof CliError) return { code: error.exitCode, message: error.message, expected: true };
+  const { kind, message, expected } = classifyError(error);
+  return { code: KIND_EXIT[kind], message, expected };
+}
+
+/**
+ * What `cxr` writes to stderr for a failure. With --verbose it adds the stack's frames, never the
+ * message lines a stack starts with (a Prisma message there echoes report text).
+ */
+export function failureText(error: unknown, verbose: boolean): { code: number; text: string } {
+  const { code, message, expected } = describeFailure(error);
+  const lines = [`cxr: ${message}`];
+  if (verbose && error instanceof Error && error.stack) {
+    lines.push(...error.stack.split("\n").filter((line) => /^\s+at /.test(line)));
+  } else if (!expected) {
+    lines.push("(run with --verbose for details)");
   }
-  if (error instanceof ParityReferenceError) return { code: EXIT.environment, message, expected: true };
-  // An ingest that ran and took nothing failed as a job; any other dataset problem is bad input.
-  if (error instanceof EmptyIngestError) return { code: EXIT.failed, message, expected: true };
-  if (error instanceof DatasetError) return { code: EXIT.environment, message, expected: true };
-  if (error instanceof StoreError) {
-    return {
-      code: error.code === "UNAVAILABLE" ? EXIT.environment : EXIT.failed,
-      message: `vector store: ${message}`,
-      expected: true,
-    };
-  }
-  // Anything else is shown as one line: a Prisma message, for one, starts with a newline and goes on
-  // with the query's arguments (report text among them). --verbose prints the whole error.
-  const line = message.split("\n").find((l) => l.trim() !== "") ?? "";
-  return { code: EXIT.failed, message: line.trim() || "unexpected error", expected: false };
+  return { code, text: `${lines.join("\n")}\n` };
 }

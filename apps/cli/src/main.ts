@@ -11,7 +11,7 @@ import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { config } from "./context.ts";
-import { describeFailure, EXIT } from "./errors.ts";
+import { EXIT, failureText } from "./errors.ts";
 
 const program = new Command()
   .name("cxr")
@@ -34,19 +34,14 @@ registerBenchCommands(program);
 registerCacheCommands(program);
 registerServeCommand(program);
 
-/** One clear line per failure; a stack trace only with --verbose. */
+/** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {
   if (error instanceof CommanderError) {
     // commander already printed the message (or the help/version text).
     return error.exitCode === 0 ? EXIT.ok : EXIT.environment;
   }
-  const { code, message, expected } = describeFailure(error);
-  process.stderr.write(`cxr: ${message}\n`);
-  if (process.argv.includes("--verbose") && error instanceof Error && error.stack) {
-    process.stderr.write(`${error.stack}\n`);
-  } else if (!expected) {
-    process.stderr.write("(run with --verbose for details)\n");
-  }
+  const { code, text } = failureText(error, process.argv.includes("--verbose"));
+  process.stderr.write(text);
   return code;
 }
 

@@ -5,3 +5,4 @@ export {
   loadConfig,
   parseHttpUrl,
 } from "./config.ts";
+export { firstLine } from "./text.ts";

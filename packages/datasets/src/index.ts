@@ -29,8 +29,9 @@ export {
   showDataset,
   studyHash,
 } from "./ingest.ts";
-export { DatasetError, type Located, locateInside, resolveInside } from "./io.ts";
+export { DatasetError, type DatasetErrorCode, type Located, locateInside, resolveInside } from "./io.ts";
 export {
+  type ArchiveDownloader,
   findRemoteDataset,
   type PulledFile,
   type PullOptions,

@@ -124,6 +124,7 @@ export class EmptyIngestError extends DatasetError {
   constructor(readonly summary: IngestSummary) {
     const items = summary.skipped.study + summary.existing + summary.added + summary.updated;
     super(
+      "EMPTY_INGEST",
       items === 0
         ? `ingest of "${summary.name}" found no study in ${summary.sourcePath}; the dataset is not ready`
         : `ingest of "${summary.name}" took nothing: all ${items} studies were skipped (reasons in the summary); the dataset is not ready`,
@@ -325,7 +326,7 @@ const noChanges = (): IngestChanges => ({
 export async function ingest(db: Db, source: DatasetSource, options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const name = options.name.trim();
-  if (name === "") throw new DatasetError("a dataset needs a name");
+  if (name === "") throw new DatasetError("INVALID_ARGUMENT", "a dataset needs a name");
   const maxListed = options.maxListedSkips ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const decodeSlot = limiter(Math.max(1, options.decodeConcurrency ?? 2));
@@ -333,6 +334,7 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
   let dataset = await db.dataset.findUnique({ where: { name } });
   if (dataset && (dataset.adapter !== source.adapter || dataset.sourcePath !== source.root)) {
     throw new DatasetError(
+      "NAME_CONFLICT",
       `dataset "${name}" was ingested from ${dataset.adapter} at ${dataset.sourcePath}; choose another name`,
     );
   }

@@ -5,9 +5,38 @@ import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { parse } from "csv-parse";
 
+export type DatasetErrorCode =
+  /** A file or folder the source needs is not there. */
+  | "SOURCE_NOT_FOUND"
+  /** The source is there but cannot be read as its layout says (header, encoding, empty). */
+  | "SOURCE_INVALID"
+  /** A bad argument (an empty dataset name). */
+  | "INVALID_ARGUMENT"
+  /** The name is taken by a dataset ingested from another source. */
+  | "NAME_CONFLICT"
+  /** No adapter of this name. */
+  | "UNKNOWN_ADAPTER"
+  /** No dataset of this name (in the database, or among the public ones to pull). */
+  | "UNKNOWN_DATASET"
+  /** A download did not complete (HTTP status, network, cut short): run again to resume. */
+  | "DOWNLOAD_FAILED"
+  /** A downloaded archive's sha256 is not the expected one (it was removed). */
+  | "CHECKSUM_MISMATCH"
+  /** A downloaded archive cannot be unpacked. */
+  | "UNPACK_FAILED"
+  /** The ingest ran and took no study: every item was skipped, or the source had none. */
+  | "EMPTY_INGEST";
+
 /** A problem with a whole source (a missing file, a header without a needed column): fatal. */
 export class DatasetError extends Error {
   override readonly name = "DatasetError";
+  constructor(
+    readonly code: DatasetErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -134,11 +163,12 @@ export async function* readCsv(file: string, options: CsvOptions = {}): AsyncGen
         fields.push(text);
       }
       if (header === undefined) {
-        if (bad) throw new DatasetError(`${base}: the header line is not valid UTF-8`);
+        if (bad) throw new DatasetError("SOURCE_INVALID", `${base}: the header line is not valid UTF-8`);
         header = fields.map((f) => f.trim());
         const missing = (options.required ?? []).filter((c) => !header!.includes(c));
         if (missing.length > 0) {
           throw new DatasetError(
+            "SOURCE_INVALID",
             `${base}: missing column(s) ${missing.join(", ")} (has ${header.join(", ")})`,
           );
         }
@@ -169,14 +199,15 @@ export async function* readCsv(file: string, options: CsvOptions = {}): AsyncGen
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new DatasetError(`${base}: file not found`);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      throw new DatasetError("SOURCE_NOT_FOUND", `${base}: file not found`);
     // a truncated gzip or an unrecoverable parse error ends the file, reported as one item
     yield* errors.splice(0);
     yield { ok: false, line: 0, reason: "malformed-record", detail: `${base}: ${message.slice(0, 160)}` };
     return;
   }
   yield* errors.splice(0);
-  if (header === undefined) throw new DatasetError(`${base}: empty file`);
+  if (header === undefined) throw new DatasetError("SOURCE_INVALID", `${base}: empty file`);
 }
 
 export type LineItem =
@@ -206,9 +237,10 @@ export async function* readLines(file: string): AsyncGenerator<LineItem> {
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new DatasetError(`${path.basename(file)}: file not found`);
+      throw new DatasetError("SOURCE_NOT_FOUND", `${path.basename(file)}: file not found`);
     }
     throw new DatasetError(
+      "SOURCE_INVALID",
       `${path.basename(file)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }

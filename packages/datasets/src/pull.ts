@@ -1,15 +1,14 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { extract } from "tar";
 import { DatasetError } from "./io.ts";
 
 /**
- * Downloads a public dataset's archives with resume (HTTP Range on a .part file), checks them
+ * Downloads a public dataset's archives with resume (through the downloader the caller gives:
+ * @cxr/services' one downloader, with its HTML and timeout guards), checks them
  * (length against the server's, sha256 against a known value when the registry has one; the
  * sha256 of every completed download is recorded in SHA256SUMS and checked on later runs), and
  * unpacks them (tar.gz; entries that would land outside the target are refused by `tar`).
@@ -58,9 +57,23 @@ export interface PullProgress {
   phase: "download" | "verify" | "unpack";
 }
 
+/**
+ * Fetches `url` into `target`, continuing a partial download of an earlier attempt; throws a
+ * DatasetError DOWNLOAD_FAILED (or the caller's own error) when it cannot.
+ */
+export type ArchiveDownloader = (request: {
+  url: string;
+  target: string;
+  /** The archive's name, for progress and messages. */
+  label: string;
+  onProgress?: (received: number, total: number | undefined) => void;
+  signal?: AbortSignal;
+}) => Promise<{ resumed: boolean; bytes: number }>;
+
 export interface PullOptions {
   /** Dataset folder: archives are kept under <dir>/archives, unpacked into <dir>. */
   dir: string;
+  download: ArchiveDownloader;
   /** Overrides the registry's base URL (a mirror, or a local server in tests). */
   baseUrl?: string;
   /** Known sha256 per file name, overriding the registry's. */
@@ -116,67 +129,6 @@ async function writeSums(file: string, sums: Map<string, string>): Promise<void>
   await writeFile(file, lines.join(""));
 }
 
-/** Downloads url to target, continuing target.part when it exists. */
-async function download(
-  url: string,
-  target: string,
-  options: PullOptions,
-  name: string,
-): Promise<{ resumed: boolean; bytes: number }> {
-  const part = `${target}.part`;
-  let offset = (await fileSize(part)) ?? 0;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
-    let response: Response;
-    try {
-      response = await fetch(url, { headers, signal: options.signal, redirect: "follow" });
-    } catch (error) {
-      throw new DatasetError(
-        `${name}: download failed (${error instanceof Error ? error.message : String(error)})`,
-      );
-    }
-    if (response.status === 416 && offset > 0) {
-      // the partial file is not a prefix the server recognises: start again
-      await response.body?.cancel();
-      await rm(part, { force: true });
-      offset = 0;
-      continue;
-    }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
-      throw new DatasetError(`${name}: ${url} answered HTTP ${response.status}`);
-    }
-    const resumed = response.status === 206 && offset > 0;
-    if (!resumed) offset = 0; // the server sent the whole file
-    const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    const range = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
-    const total = range ? Number(range[1]) : Number.isFinite(length) ? offset + length : undefined;
-    let received = offset;
-    // every chunk is on disk before the next is read, so an interruption keeps all that arrived
-    const handle = await open(part, resumed ? "a" : "w");
-    try {
-      for await (const chunk of Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>)) {
-        await handle.write(chunk as Buffer);
-        received += (chunk as Buffer).length;
-        options.onProgress?.({ file: name, received, total, phase: "download" });
-      }
-    } catch (error) {
-      throw new DatasetError(
-        `${name}: download interrupted at ${received} bytes (${error instanceof Error ? error.message : String(error)}); run again to resume`,
-      );
-    } finally {
-      await handle.close();
-    }
-    const size = (await fileSize(part)) ?? 0;
-    if (total !== undefined && size !== total) {
-      throw new DatasetError(`${name}: received ${size} of ${total} bytes; run again to resume`);
-    }
-    await rename(part, target);
-    return { resumed, bytes: size };
-  }
-  throw new DatasetError(`${name}: the server refused to resume and to restart the download`);
-}
-
 export async function pullDataset(dataset: RemoteDataset, options: PullOptions): Promise<PullResult> {
   const dir = path.resolve(options.dir);
   const archives = path.join(dir, "archives");
@@ -192,7 +144,14 @@ export async function pullDataset(dataset: RemoteDataset, options: PullOptions):
     let bytes = await fileSize(target);
     if (bytes === undefined) {
       const url = new URL(remote.name, base).toString();
-      const result = await download(url, target, options, remote.name);
+      const result = await options.download({
+        url,
+        target,
+        label: remote.name,
+        onProgress: (received, total) =>
+          options.onProgress?.({ file: remote.name, received, total, phase: "download" }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
       action = result.resumed ? "resumed" : "downloaded";
       bytes = result.bytes;
     }
@@ -201,6 +160,7 @@ export async function pullDataset(dataset: RemoteDataset, options: PullOptions):
     if (expected !== undefined && actual !== expected) {
       await rm(target, { force: true });
       throw new DatasetError(
+        "CHECKSUM_MISMATCH",
         `${remote.name}: sha256 ${actual} does not match the expected ${expected}; the file was removed, run again to download it afresh`,
       );
     }
@@ -218,6 +178,7 @@ export async function pullDataset(dataset: RemoteDataset, options: PullOptions):
         await extract({ file: target, cwd: into, strict: true, preservePaths: false });
       } catch (error) {
         throw new DatasetError(
+          "UNPACK_FAILED",
           `${remote.name}: cannot unpack (${error instanceof Error ? error.message : String(error)})`,
         );
       }

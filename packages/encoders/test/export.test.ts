@@ -8,7 +8,7 @@
  *
  * Skipped, with the reason printed, when /usr/bin/python3 cannot import torch, torchvision and onnx
  * (CI installs: python3-torch python3-torchvision python3-onnx python3-numpy python3-pil).
- * Uses ../shared/reference tokenizers when present, else tiny tokenizers generated here.
+ * Uses the reference data folder's tokenizers ($CXR_REFERENCE_DIR) when present, else tiny tokenizers generated here.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

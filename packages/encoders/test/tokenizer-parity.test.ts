@@ -12,7 +12,7 @@ const ref = reference();
 const vectors = reference("vectors/tokenizers");
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-describe.skipIf(!ref || !vectors)("tokenizer parity against ../shared/reference (60 texts each)", () => {
+describe.skipIf(!ref || !vectors)("tokenizer parity against the reference data (60 texts each)", () => {
   let tmp: string;
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(tmpdir(), "cxr-tok-"));

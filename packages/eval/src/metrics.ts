@@ -1,7 +1,9 @@
 import { Sfc32 } from "./prng.ts";
 import { compareCodeUnits } from "./text.ts";
 
-export type Direction = "image->text" | "text->image";
+/** The two retrieval directions of every cell: image->text (primary), then text->image. */
+export const DIRECTIONS = ["image->text", "text->image"] as const;
+export type Direction = (typeof DIRECTIONS)[number];
 
 /** Metric values keyed by name: "recall@K" for every K of the protocol, "mrr", "medianRank", "meanRank". */
 export type MetricValues = Record<string, number>;

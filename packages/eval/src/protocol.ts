@@ -15,6 +15,11 @@ export const SEVERITY_FAMILIES = [
 ] as const;
 export type SeverityFamily = (typeof SEVERITY_FAMILIES)[number];
 export type CorruptionFamily = "occlusion" | SeverityFamily;
+/** Every corruption family, occlusion (the default) first. */
+export const CORRUPTION_FAMILIES: readonly CorruptionFamily[] = ["occlusion", ...SEVERITY_FAMILIES];
+export const OCCLUSION_FILLS = ["black", "mean", "noise"] as const;
+export const OCCLUSION_PATTERNS = ["cells", "block"] as const;
+export const VIEWS = ["frontal", "lateral"] as const;
 
 export const DEFAULT_OCCLUSION_LEVELS = [0, 0.1, 0.2, 0.3, 0.4, 0.5] as const;
 export const DEFAULT_SEVERITY_LEVELS = [0, 1, 2, 3, 4, 5] as const;
@@ -29,8 +34,8 @@ const occlusionSchema = z
   .object({
     family: z.literal("occlusion"),
     grid: z.number().int().min(1).max(64).default(8),
-    fill: z.enum(["black", "mean", "noise"]).default("black"),
-    pattern: z.enum(["cells", "block"]).default("cells"),
+    fill: z.enum(OCCLUSION_FILLS).default("black"),
+    pattern: z.enum(OCCLUSION_PATTERNS).default("cells"),
   })
   .strict();
 
@@ -70,10 +75,7 @@ export const protocolInputSchema = z
       .default(0),
     textField: z.enum(TEXT_FIELDS).default("impression"),
     corpus: corpusSchema.default({ split: "test", distractorSplits: [] }),
-    views: z
-      .array(z.enum(["frontal", "lateral"]))
-      .min(1)
-      .default(["frontal"]),
+    views: z.array(z.enum(VIEWS)).min(1).default(["frontal"]),
     recallAt: z.array(z.number().int().min(1)).min(1).default([1, 5, 10]),
     bootstrap: bootstrapSchema.default({ samples: 1000, confidence: 0.95 }),
     /**

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { type Direction, higherIsBetter } from "./metrics.ts";
+import { DIRECTIONS, type Direction, higherIsBetter } from "./metrics.ts";
 import type { RecordFile, ResultRecord } from "./records.ts";
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
@@ -106,7 +106,7 @@ export function reportHtml(file: RecordFile, metrics?: readonly string[]): strin
   const { run, results, summaries } = file;
   const shown = metrics ?? [...run.protocol.recallAt.map((k) => `recall@${k}`), "mrr"];
   const sections: string[] = [];
-  for (const direction of ["image->text", "text->image"] as const) {
+  for (const direction of DIRECTIONS) {
     const rows = results.filter((r) => r.direction === direction);
     if (!rows.length) continue;
     sections.push(`<h2>${esc(direction)}</h2>`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  DIRECTIONS,
   type Direction,
   metricNames,
   type QueryRef,
@@ -18,7 +19,7 @@ import {
   type RunRecord,
 } from "./records.ts";
 
-const direction = z.enum(["image->text", "text->image"]);
+const direction = z.enum(DIRECTIONS);
 const interval = z.object({ low: z.number(), high: z.number() });
 const queryRef = z.object({ id: z.string(), group: z.string() });
 

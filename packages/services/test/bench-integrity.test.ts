@@ -93,7 +93,7 @@ describe("benchmark integrity", () => {
     const refused = (a.status === "rejected" ? a.reason : (b as PromiseRejectedResult).reason) as BenchError;
     expect(refused).toBeInstanceOf(BenchError);
     expect(refused.code).toBe("RUN_IN_PROGRESS");
-    expect(refused.isUserError).toBe(true);
+    expect(refused.kind).toBe("conflict");
     expect(refused.message).toMatch(/another process \(pid \d+/);
     expect(await db.prisma.benchmarkRun.count()).toBe(1);
     // The lock is released with the run: the same command runs again.
@@ -145,7 +145,7 @@ describe("benchmark integrity", () => {
     expect(refused.code).toBe("UNDECODABLE_IMAGE");
     expect(refused.message).toContain("s0003/s0003_0.png");
     expect(refused.message).toContain("--exclude-undecodable");
-    expect(refused.isUserError).toBe(false);
+    expect(refused.kind).toBe("failed");
 
     const result = await runBench({ ...base, excludeUndecodable: true });
     expect(result.undecodable.map((u) => u.image)).toEqual(["s0003/s0003_0.png"]);

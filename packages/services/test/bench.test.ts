@@ -202,7 +202,7 @@ describe.each([
     await db.prisma.image.updateMany({ data: { view: null } });
     const none = await rejection(runBench(base));
     expect(none.code).toBe("NO_QUERIES");
-    expect(none.isUserError).toBe(true);
+    expect(none.kind).not.toBe("failed");
     expect(await db.prisma.benchmarkRun.count()).toBe(0);
   });
 });

@@ -244,7 +244,7 @@ describe.each([
         }),
       );
       expect(failed.code).toBe("JOB_FAILED");
-      expect(failed.isUserError).toBe(false);
+      expect(failed.kind).toBe("failed");
       const job = await db.prisma.indexJob.findFirstOrThrow();
       expect(job).toMatchObject({ status: "failed", processed: 4 });
       expect(job.error).toMatch(/^job failed: /);
@@ -491,7 +491,7 @@ describe.each([
       search({ ...base, models: ["tiny"], query: { image: Buffer.from("plain text") }, target: "images" }),
     );
     expect(undecodable.code).toBe("INVALID_IMAGE");
-    expect(undecodable.graphqlCode).toBe("BAD_USER_INPUT");
+    expect(undecodable.kind).toBe("invalid");
     expect((await rejection(search({ ...base, models: ["tiny"], query: { imageId: "nope" } }))).code).toBe(
       "UNKNOWN_IMAGE",
     );

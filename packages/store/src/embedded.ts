@@ -17,6 +17,7 @@ import type {
   ScrollOptions,
   ScrollPage,
   SearchOptions,
+  StoreHealth,
   VectorStore,
 } from "./types.ts";
 import {
@@ -686,6 +687,10 @@ export class EmbeddedVectorStore implements VectorStore {
 
   async deleteAlias(alias: string): Promise<boolean> {
     return this.db.prepare("DELETE FROM aliases WHERE alias = ?").run(alias).changes > 0;
+  }
+
+  async health(): Promise<StoreHealth> {
+    return this.db.open ? { ok: true, error: null } : { ok: false, error: "closed" };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
 /**
- * Typed store errors. Every failure a caller can act on has a code; the GraphQL layer maps the code
- * to BAD_USER_INPUT / NOT_FOUND / UNAVAILABLE so a client can tell "your request is wrong" from
- * "the vector store is down". Modelled on qdrant-js `errors.ts`: a cause, and for remote stores the
- * HTTP status and a truncated body.
+ * Typed store errors. Every failure a caller can act on has a code; @cxr/services' classifyError
+ * turns the code into a kind that faces map to their transport (no transport codes here), so a
+ * client can tell "your request is wrong" from "the vector store is down". Modelled on qdrant-js
+ * `errors.ts`: a cause, and for remote stores the HTTP status and a truncated body.
  */
 
 export const STORE_ERROR_CODES = [
@@ -18,21 +18,6 @@ export const STORE_ERROR_CODES = [
   "UNEXPECTED_RESPONSE",
 ] as const;
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
-
-export type GraphQLErrorCode = "BAD_USER_INPUT" | "NOT_FOUND" | "UNAVAILABLE" | "INTERNAL_SERVER_ERROR";
-
-const GRAPHQL_CODES: Record<StoreErrorCode, GraphQLErrorCode> = {
-  DIMENSION_MISMATCH: "BAD_USER_INPUT",
-  NAN_VALUE: "BAD_USER_INPUT",
-  UNKNOWN_COLLECTION: "NOT_FOUND",
-  UNKNOWN_FILTER_FIELD: "BAD_USER_INPUT",
-  INVALID_K: "BAD_USER_INPUT",
-  INVALID_ID: "BAD_USER_INPUT",
-  INVALID_ARGUMENT: "BAD_USER_INPUT",
-  COLLECTION_CONFLICT: "BAD_USER_INPUT",
-  UNAVAILABLE: "UNAVAILABLE",
-  UNEXPECTED_RESPONSE: "INTERNAL_SERVER_ERROR",
-};
 
 export interface StoreErrorDetails {
   /** The collection (or alias) the operation named, when there is one. */
@@ -61,11 +46,6 @@ export class StoreError extends Error {
     super(message, options);
     this.code = code;
     this.details = details;
-  }
-
-  /** The GraphQL `extensions.code` this error should surface as. */
-  get graphqlCode(): GraphQLErrorCode {
-    return GRAPHQL_CODES[this.code];
   }
 }
 

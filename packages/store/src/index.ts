@@ -1,6 +1,5 @@
 export { type EmbeddedStoreOptions, EmbeddedVectorStore } from "./embedded.ts";
 export {
-  type GraphQLErrorCode,
   isStoreError,
   STORE_ERROR_CODES,
   StoreError,
@@ -29,5 +28,6 @@ export {
   type ScrollOptions,
   type ScrollPage,
   type SearchOptions,
+  type StoreHealth,
   type VectorStore,
 } from "./types.ts";

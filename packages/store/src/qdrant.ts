@@ -13,6 +13,7 @@ import type {
   ScrollOptions,
   ScrollPage,
   SearchOptions,
+  StoreHealth,
   VectorStore,
 } from "./types.ts";
 import {
@@ -146,6 +147,7 @@ export class QdrantVectorStore implements VectorStore {
   readonly kind = "qdrant" as const;
   readonly location: string;
   private readonly client: QdrantClient;
+  private readonly apiKey: string | undefined;
   private readonly retry: RetryOptions;
   private readonly batchSize: number;
   private readonly maxRequestBytes: number;
@@ -155,6 +157,7 @@ export class QdrantVectorStore implements VectorStore {
 
   constructor(options: QdrantStoreOptions) {
     this.location = options.url.replace(/\/+$/, "");
+    this.apiKey = options.apiKey;
     this.client = new QdrantClient({
       url: this.location,
       ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
@@ -553,6 +556,20 @@ export class QdrantVectorStore implements VectorStore {
       this.client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: alias } }] }),
     );
     return true;
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      const response = await fetch(`${this.location}/readyz`, {
+        headers: this.apiKey ? { "api-key": this.apiKey } : {},
+        signal: AbortSignal.timeout(3000),
+      });
+      await response.body?.cancel();
+      return response.ok ? { ok: true, error: null } : { ok: false, error: `HTTP ${response.status}` };
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      return { ok: false, error: `unreachable (${cause?.code ?? (error as Error).name})` };
+    }
   }
 
   async close(): Promise<void> {

@@ -131,7 +131,19 @@ export interface VectorStore {
   /** False when there was no such alias. */
   deleteAlias(alias: string): Promise<boolean>;
 
+  /**
+   * Whether the store answers now, asked once without retries and within a few seconds (for health
+   * checks: `cxr doctor`, an API's readiness probe). Never throws.
+   */
+  health(): Promise<StoreHealth>;
+
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** Why not, in a few words (`HTTP 503`, `unreachable (ECONNREFUSED)`); null when ok. */
+  error: string | null;
 }
 
 /** Largest k a search accepts; anything above is a caller bug (INVALID_K). */

@@ -278,8 +278,7 @@ export function defineContract(name: string, target: ContractTarget): void {
 
       it("wrong dimension", async () => {
         const bad = { ...good[15]!, vector: new Float32Array(DIM - 1).fill(0.1) };
-        const e = await expectStoreError(store.upsert(c, [...good.slice(10, 15), bad]), "DIMENSION_MISMATCH");
-        expect(e.graphqlCode).toBe("BAD_USER_INPUT");
+        await expectStoreError(store.upsert(c, [...good.slice(10, 15), bad]), "DIMENSION_MISMATCH");
         expect(await store.count(c)).toBe(10);
         await expectStoreError(store.search(c, new Float32Array(DIM + 3).fill(1), 5), "DIMENSION_MISMATCH");
       });
@@ -297,8 +296,7 @@ export function defineContract(name: string, target: ContractTarget): void {
 
       it("unknown collection", async () => {
         const missing = `${run}_does_not_exist`;
-        const e = await expectStoreError(store.upsert(missing, good.slice(0, 2)), "UNKNOWN_COLLECTION");
-        expect(e.graphqlCode).toBe("NOT_FOUND");
+        await expectStoreError(store.upsert(missing, good.slice(0, 2)), "UNKNOWN_COLLECTION");
         await expectStoreError(store.search(missing, good[0]!.vector, 5), "UNKNOWN_COLLECTION");
         await expectStoreError(store.count(missing), "UNKNOWN_COLLECTION");
         await expectStoreError(store.scroll(missing), "UNKNOWN_COLLECTION");

@@ -1,19 +1,26 @@
-import type { Direction, ResultRecord, SummaryRecord } from "@cxr/eval";
 import {
   type BenchProgress,
   type BenchRunSummary,
   BOOTSTRAP_UNITS,
   type BootstrapUnit,
+  CORRUPTION_FAMILIES,
+  type CorruptionFamily,
+  DIRECTIONS,
   listBenchRuns,
   loadBenchRun,
+  OCCLUSION_FILLS,
+  OCCLUSION_PATTERNS,
+  type ResultRecord,
   recomputeFromDatabase,
   runBench,
+  type SummaryRecord,
   TEXT_FIELD_HELP,
   TEXT_FIELDS,
   type TextField,
+  VIEWS,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
-import { config, output, withDatabase } from "../context.ts";
+import { output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
@@ -90,7 +97,7 @@ export function describeResults(
     lines.push(
       `${model}  (fingerprint ${first.modelFingerprint.slice(0, 12)}, ${first.executionProvider}, ${first.corruption})`,
     );
-    for (const direction of ["image->text", "text->image"] as Direction[]) {
+    for (const direction of DIRECTIONS) {
       const rows = mine.filter((r) => r.direction === direction).sort((a, b) => a.level - b.level);
       if (rows.length === 0) continue;
       const r0 = rows[0]!;
@@ -224,7 +231,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--split <split>", "the split whose pairs are the test set", "test")
     .addOption(
       new Option("--corruption <family>", "corruption family")
-        .choices(["occlusion", "gaussian_noise", "gaussian_blur", "contrast", "jpeg", "downsample"])
+        .choices(CORRUPTION_FAMILIES)
         .default("occlusion"),
     )
     .option(
@@ -239,11 +246,9 @@ export function registerBenchCommands(program: Command): void {
     )
     .addOption(new Option("--text-field <field>", TEXT_FIELD_HELP).choices(TEXT_FIELDS))
     .option("--grid <n>", "occlusion grid G (G x G cells; default 8)", wholeNumber("--grid", 64))
+    .addOption(new Option("--fill <fill>", "occlusion fill (default black)").choices(OCCLUSION_FILLS))
     .addOption(
-      new Option("--fill <fill>", "occlusion fill (default black)").choices(["black", "mean", "noise"]),
-    )
-    .addOption(
-      new Option("--pattern <pattern>", "occlusion pattern (default cells)").choices(["cells", "block"]),
+      new Option("--pattern <pattern>", "occlusion pattern (default cells)").choices(OCCLUSION_PATTERNS),
     )
     .option("--views <list>", "image views: frontal, lateral (default frontal)", list("--views"))
     .option(
@@ -284,15 +289,15 @@ export function registerBenchCommands(program: Command): void {
         models?: string[];
         dataset?: string;
         split: string;
-        corruption: "occlusion" | "gaussian_noise" | "gaussian_blur" | "contrast" | "jpeg" | "downsample";
+        corruption: CorruptionFamily;
         levels?: number[];
         seed?: number;
         textField?: TextField;
         bootstrapUnit?: BootstrapUnit;
         excludeUndecodable?: boolean;
         grid?: number;
-        fill?: "black" | "mean" | "noise";
-        pattern?: "cells" | "block";
+        fill?: (typeof OCCLUSION_FILLS)[number];
+        pattern?: (typeof OCCLUSION_PATTERNS)[number];
         views?: string[];
         distractors?: string[];
         bootstrap?: number;
@@ -305,18 +310,17 @@ export function registerBenchCommands(program: Command): void {
       }) => {
         if (!opts.models) throw new CliError("--models is required (e.g. --models demo-cxr)");
         if (!opts.dataset) throw new CliError("--dataset is required (see cxr datasets list)");
+        const isView = (v: string): v is (typeof VIEWS)[number] => (VIEWS as readonly string[]).includes(v);
         for (const v of opts.views ?? []) {
-          if (v !== "frontal" && v !== "lateral")
-            throw new CliError(`--views: "${v}" is not frontal or lateral`);
+          if (!isView(v)) throw new CliError(`--views: "${v}" is not frontal or lateral`);
         }
         if (opts.bootstrap === 0) throw new CliError("--bootstrap must be at least 1");
         if (opts.batch === 0) throw new CliError("--batch must be at least 1");
-        const cfg = config();
         const progress = benchProgress();
-        const result = await withDatabase((db) =>
+        const result = await withServices(async (services) =>
           runBench({
-            db,
-            config: cfg,
+            db: await services.database(),
+            config: services.config,
             models: opts.models!,
             dataset: opts.dataset!,
             split: opts.split,
@@ -327,7 +331,7 @@ export function registerBenchCommands(program: Command): void {
             ...(opts.grid === undefined ? {} : { grid: opts.grid }),
             ...(opts.fill ? { fill: opts.fill } : {}),
             ...(opts.pattern ? { pattern: opts.pattern } : {}),
-            ...(opts.views ? { views: opts.views as ("frontal" | "lateral")[] } : {}),
+            ...(opts.views ? { views: opts.views.filter(isView) } : {}),
             ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
             ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
             ...(opts.bootstrapUnit ? { bootstrapUnit: opts.bootstrapUnit } : {}),
@@ -397,7 +401,7 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const runs = await withDatabase((db) => listBenchRuns(db));
+      const runs = await withServices(async (services) => listBenchRuns(await services.database()));
       output(opts.json, runs, () =>
         runs.length === 0
           ? "no benchmark runs yet (cxr bench --models ... --dataset ...)"
@@ -416,9 +420,9 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON (with the per-query ranks)")
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const detail = await withDatabase((db) =>
+      const detail = await withServices(async (services) =>
         loadBenchRun(
-          db,
+          await services.database(),
           runId,
           opts.reference === undefined
             ? {}
@@ -459,7 +463,9 @@ export function registerBenchCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (runId: string, _opts: unknown, cmd: Command) => {
       const opts = sharedOpts(cmd);
-      const report = await withDatabase((db) => recomputeFromDatabase(db, runId));
+      const report = await withServices(async (services) =>
+        recomputeFromDatabase(await services.database(), runId),
+      );
       output(opts.json, report, () =>
         report.ok
           ? `${runId}: all ${report.checked} stored results agree with their recomputation from the stored ranks`

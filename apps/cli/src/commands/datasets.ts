@@ -1,27 +1,25 @@
-import path from "node:path";
 import { parseHttpUrl } from "@cxr/config";
 import {
-  ADAPTERS,
-  DatasetError,
+  DATASET_ADAPTERS,
+  type DatasetPullProgress,
+  defaultDatasetName,
   EmptyIngestError,
-  findAdapter,
-  findRemoteDataset,
   type IngestSummary,
-  ingest,
+  ingestDataset,
   listDatasets,
-  type PullProgress,
+  PULLABLE_DATASETS,
   pullDataset,
-  REMOTE_DATASETS,
   showDataset,
-  synthesize,
-} from "@cxr/datasets";
+  synthesizeDataset,
+} from "@cxr/services";
 import type { Command } from "commander";
-import { config, output, withDatabase } from "../context.ts";
-import { CliError, EXIT } from "../errors.ts";
+import { output, withServices } from "../context.ts";
+import { CliError } from "../errors.ts";
 import { createProgress } from "../progress.ts";
 
 /**
- * `cxr ingest`, `cxr synth`, `cxr datasets list|show|pull`: thin commands over @cxr/datasets.
+ * `cxr ingest`, `cxr synth`, `cxr datasets list|show|pull`: thin commands over @cxr/services'
+ * dataset use cases.
  * Exit codes: a missing or unreadable source, an unknown adapter or dataset -> 2; a download that
  * fails -> 1. Skipped items do not fail an ingest: they are counted and listed with reasons; an
  * ingest that took no study at all (EmptyIngestError) prints its summary and exits 1.
@@ -76,16 +74,10 @@ function positiveInt(name: string) {
   };
 }
 
-/** --base-url, else the configured mirror (CXR_IU_XRAY_BASE_URL), else the dataset's public location. */
-function baseUrlFor(dataset: string, flag: string | undefined): string | undefined {
-  if (flag !== undefined) return parseHttpUrl("--base-url", flag);
-  return dataset === "iu-xray" ? config().iuXrayBaseUrl : undefined;
-}
-
 export function registerDatasetCommands(program: Command): void {
   program
     .command("ingest")
-    .description(`write a dataset into the database (adapters: ${ADAPTERS.map((a) => a.name).join(", ")})`)
+    .description(`write a dataset into the database (adapters: ${DATASET_ADAPTERS.join(", ")})`)
     .argument("<adapter>", "dataset layout: mimic-cxr-jpg, iu-xray, iu-csv, chexpert-plus or manifest")
     .argument("<path>", "dataset root (for manifest: the folder or the manifest file)")
     .option("--name <name>", "dataset name in the database (default: the folder's name)")
@@ -107,24 +99,19 @@ export function registerDatasetCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const adapter = findAdapter(adapterName);
-        if (!adapter) {
-          throw new CliError(
-            `unknown adapter "${adapterName}"; one of ${ADAPTERS.map((a) => a.name).join(", ")}`,
-          );
-        }
-        const resolved = path.resolve(root);
-        const source = adapter.open(resolved, {
-          split: opts.split,
-          textOnly: opts.textOnly,
-          imagesDir: opts.images,
-          reportsDir: opts.reports,
-        });
-        const name =
-          opts.name ?? path.basename(/\.(jsonl|csv)$/.test(resolved) ? path.dirname(resolved) : resolved);
+        const name = opts.name ?? defaultDatasetName(root);
         const progress = createProgress(`ingest ${name}`, { unit: "studies" });
-        const summary = await withDatabase((db) =>
-          ingest(db.prisma, source, { name, onProgress: (p) => progress.tick(p.processed, p.total) }),
+        const summary = await withServices((services) =>
+          ingestDataset(services, {
+            adapter: adapterName,
+            root,
+            name,
+            ...(opts.split === undefined ? {} : { split: opts.split }),
+            ...(opts.textOnly === undefined ? {} : { textOnly: opts.textOnly }),
+            ...(opts.images === undefined ? {} : { imagesDir: opts.images }),
+            ...(opts.reports === undefined ? {} : { reportsDir: opts.reports }),
+            onProgress: (p) => progress.tick(p.processed, p.total),
+          }),
         ).catch((error: unknown) => {
           // The summary of an ingest that took nothing is printed too; the error sets the exit code.
           if (error instanceof EmptyIngestError)
@@ -148,7 +135,7 @@ export function registerDatasetCommands(program: Command): void {
     .option("--json", "print the summary as JSON")
     .action(async (opts: { out: string; studies: number; seed: string; size: number; json?: boolean }) => {
       const progress = createProgress("synth", { unit: "studies", total: opts.studies });
-      const summary = await synthesize({
+      const summary = await synthesizeDataset({
         out: opts.out,
         studies: opts.studies,
         seed: opts.seed,
@@ -179,7 +166,7 @@ export function registerDatasetCommands(program: Command): void {
     .description("datasets in the database with their splits and fingerprints")
     .option("--json", "print as JSON")
     .action(async (opts: { json?: boolean }) => {
-      const list = await withDatabase((db) => listDatasets(db.prisma));
+      const list = await withServices((services) => listDatasets(services));
       output(opts.json, list, () =>
         list.length === 0
           ? "no datasets yet: `cxr synth --out data/synth && cxr ingest manifest data/synth`, or `cxr datasets pull iu-xray`"
@@ -200,8 +187,7 @@ export function registerDatasetCommands(program: Command): void {
     .argument("<name>")
     .option("--json", "print as JSON")
     .action(async (name: string, opts: { json?: boolean }) => {
-      const shown = await withDatabase((db) => showDataset(db.prisma, name));
-      if (!shown) throw new CliError(`no dataset named "${name}" (see \`cxr datasets list\`)`);
+      const shown = await withServices((services) => showDataset(services, name));
       output(opts.json, shown, () =>
         [
           `${shown.name} (${shown.adapter}, ${shown.sourcePath}): ${shown.status}, ${shown.studies} studies`,
@@ -218,9 +204,7 @@ export function registerDatasetCommands(program: Command): void {
 
   datasets
     .command("pull")
-    .description(
-      `download a public dataset, verify, unpack and ingest it (${REMOTE_DATASETS.map((d) => d.name).join(", ")})`,
-    )
+    .description(`download a public dataset, verify, unpack and ingest it (${PULLABLE_DATASETS.join(", ")})`)
     .argument("<dataset>", "iu-xray")
     .option("--dir <dir>", "where to keep it (default: <CXR_DATA_DIR>/datasets/<dataset>)")
     .option(
@@ -243,22 +227,15 @@ export function registerDatasetCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const remote = findRemoteDataset(datasetName);
-        if (!remote) {
-          throw new CliError(
-            `unknown dataset "${datasetName}"; one of ${REMOTE_DATASETS.map((d) => d.name).join(", ")}`,
-          );
-        }
-        const cfg = config();
-        const dir = path.resolve(opts.dir ?? path.join(cfg.dataDir, "datasets", remote.name));
         const sha256: Record<string, string> = {};
         for (const pair of opts.sha256 ?? []) {
           const m = /^([^=]+)=([0-9a-fA-F]{64})$/.exec(pair);
           if (!m) throw new CliError(`--sha256 expects NAME=64 hex digits, got "${pair}"`);
           sha256[m[1]!] = m[2]!.toLowerCase();
         }
+        const baseUrl = opts.baseUrl === undefined ? undefined : parseHttpUrl("--base-url", opts.baseUrl);
         const bars = new Map<string, ReturnType<typeof createProgress>>();
-        const onProgress = (p: PullProgress) => {
+        const onProgress = (p: DatasetPullProgress) => {
           let bar = bars.get(`${p.file}:${p.phase}`);
           if (!bar) {
             bar = createProgress(`${p.phase} ${p.file}`, { unit: "bytes", total: p.total });
@@ -266,35 +243,33 @@ export function registerDatasetCommands(program: Command): void {
           }
           bar.tick(p.received, p.total);
         };
-        let pulled: Awaited<ReturnType<typeof pullDataset>>;
-        try {
-          pulled = await pullDataset(remote, {
-            dir,
-            baseUrl: baseUrlFor(remote.name, opts.baseUrl),
+        let ingestBar: ReturnType<typeof createProgress> | undefined;
+        const pulled = await withServices((services) =>
+          pullDataset(services, {
+            dataset: datasetName,
+            ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+            ...(baseUrl === undefined ? {} : { baseUrl }),
             sha256,
+            ...(opts.name === undefined ? {} : { name: opts.name }),
+            ingest: opts.ingest,
             onProgress,
-          });
-        } catch (error) {
-          if (error instanceof DatasetError) throw new CliError(error.message, EXIT.failed);
-          throw error;
-        }
-        for (const bar of bars.values()) bar.done();
-        let summary: IngestSummary | undefined;
-        if (opts.ingest) {
-          const adapter = findAdapter(remote.adapter)!;
-          const name = opts.name ?? remote.name;
-          const progress = createProgress(`ingest ${name}`, { unit: "studies" });
-          summary = await withDatabase((db) =>
-            ingest(db.prisma, adapter.open(dir, {}), {
-              name,
-              onProgress: (p) => progress.tick(p.processed, p.total),
-            }),
-          );
-          progress.done();
-        }
-        output(opts.json, { ...pulled, license: remote.license, ingest: summary ?? null }, () =>
+            onDownloaded: () => {
+              for (const bar of bars.values()) bar.done();
+            },
+            onIngestProgress: (p) => {
+              ingestBar ??= createProgress(`ingest ${opts.name ?? datasetName.trim().toLowerCase()}`, {
+                unit: "studies",
+              });
+              ingestBar.tick(p.processed, p.total);
+            },
+          }),
+        );
+        ingestBar?.done();
+        const summary: IngestSummary | undefined = pulled.ingest ?? undefined;
+        const dir = pulled.dir;
+        output(opts.json, pulled, () =>
           [
-            `${remote.name} in ${dir} (${remote.license})`,
+            `${pulled.dataset} in ${dir} (${pulled.license})`,
             ...pulled.files.map(
               (f) =>
                 `  ${f.name}: ${f.action}, ${f.bytes} bytes, sha256 ${f.sha256}${f.unpacked ? ", unpacked" : ""}`,

@@ -1,4 +1,4 @@
-import { describeDatabase, migrate, migrationStatus } from "@cxr/db";
+import { describeDatabase, migrateDatabase, migrationStatus } from "@cxr/services";
 import type { Command } from "commander";
 import { config, output } from "../context.ts";
 import { EXIT } from "../errors.ts";
@@ -13,7 +13,7 @@ export function registerDbCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (opts: { json?: boolean }) => {
       const cfg = config();
-      const result = await migrate(cfg);
+      const result = await migrateDatabase(cfg);
       output(
         opts.json,
         { database: describeDatabase(cfg), applied: result.applied, pending: result.status.pending },

@@ -1,9 +1,9 @@
+import { type HealthReport, health } from "@cxr/services";
 import type { Command } from "commander";
-import { config, output } from "../context.ts";
-import { type DoctorReport, runDoctor } from "../doctor.ts";
+import { output, withServices } from "../context.ts";
 import { EXIT } from "../errors.ts";
 
-function human(report: DoctorReport): string {
+function human(report: HealthReport): string {
   const mark = (ok: boolean | null) => (ok === null ? "-" : ok ? "ok" : "FAIL");
   const db = report.database;
   const lines = [
@@ -30,7 +30,7 @@ export function registerDoctorCommand(program: Command): void {
     )
     .option("--json", "print the report as JSON")
     .action(async (opts: { json?: boolean }) => {
-      const report = await runDoctor(config());
+      const report = await withServices((services) => health(services));
       output(opts.json, report, () => human(report));
       if (!report.ok) process.exitCode = EXIT.environment;
     });

@@ -151,11 +151,11 @@ export function registerIndexSearchCommands(program: Command): void {
           if (p.phase === "encoding") bar.tick(p.processed + p.failed, p.total);
           else if (p.phase === "done") bar.done(`${p.processed} written, ${p.failed} failed`);
         };
-        const result: IndexResult = await withServices((db, store, cfg) =>
+        const result: IndexResult = await withServices(async (services) =>
           indexDataset({
-            db,
-            store,
-            config: cfg,
+            db: await services.database(),
+            store: services.store(),
+            config: services.config,
             modelId: opts.model,
             datasetName: opts.dataset,
             modality: opts.modality,
@@ -239,11 +239,12 @@ export function registerIndexSearchCommands(program: Command): void {
         if (dataset?.length) filter.dataset = dataset;
         if (split?.length) filter.split = split;
         if (view?.length) filter.view = view;
-        const result = await withServices((db, store, cfg) =>
+        const result = await withServices(async (services) =>
           search({
-            db,
-            store,
-            config: cfg,
+            db: await services.database(),
+            store: services.store(),
+            config: services.config,
+            encoders: services.encoders,
             models: list(opts.model) ?? [],
             query,
             ...(opts.target === undefined ? {} : { target: opts.target }),

@@ -1,20 +1,18 @@
 import { parseHttpUrl } from "@cxr/config";
 import {
   addModel,
-  catalogueCard,
   DEFAULT_HF_ENDPOINT,
+  describeModel,
   listModels,
-  ModelError,
   type ModelRecord,
   modelSource,
   pullInstructions,
   pullModel,
   removeModel,
-  showModel,
   verifyModel,
 } from "@cxr/services";
 import type { Command } from "commander";
-import { config, output, withDatabase, withServices } from "../context.ts";
+import { config, output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
@@ -54,7 +52,9 @@ export function registerModelCommands(program: Command): void {
     )
     .option("--json", "print the result as JSON")
     .action(async (dir: string, opts: { json?: boolean }) => {
-      const added = await withDatabase((db, cfg) => addModel(db, cfg, dir));
+      const added = await withServices(async (services) =>
+        addModel(await services.database(), services.config, dir),
+      );
       const checks = added.check.selfTest.checks;
       output(opts.json, added, () =>
         [
@@ -70,7 +70,7 @@ export function registerModelCommands(program: Command): void {
     .description("the registered models")
     .option("--json", "print the models as JSON")
     .action(async (opts: { json?: boolean }) => {
-      const list = await withDatabase((db) => listModels(db));
+      const list = await withServices(async (services) => listModels(await services.database()));
       output(opts.json, list, () =>
         list.length === 0
           ? "no models registered (add one with `cxr models add <dir>` or `cxr models pull clip-vit-b32`)"
@@ -96,26 +96,14 @@ export function registerModelCommands(program: Command): void {
     )
     .option("--json", "print the details as JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const found = await withDatabase(async (db) => {
-        try {
-          return await showModel(db, id);
-        } catch (error) {
-          const known =
-            error instanceof ModelError && error.code === "NOT_FOUND" ? await catalogueCard(id) : undefined;
-          if (known === undefined) throw error;
-          return known;
-        }
-      });
-      if (!("model" in found)) {
-        output(
-          opts.json,
-          { registered: false, id: found.id, card: found.card, source: found.source ?? null },
-          () =>
-            [
-              `${found.id}: not registered here (${found.source?.pullable ? `\`cxr models pull ${found.id}\`` : `\`cxr models pull ${found.id}\` says where to get it`}); its model card:`,
-              "",
-              found.card,
-            ].join("\n"),
+      const found = await withServices(async (services) => describeModel(await services.database(), id));
+      if (!found.registered) {
+        output(opts.json, { registered: false, id: found.id, card: found.card, source: found.source }, () =>
+          [
+            `${found.id}: not registered here (${found.source?.pullable ? `\`cxr models pull ${found.id}\`` : `\`cxr models pull ${found.id}\` says where to get it`}); its model card:`,
+            "",
+            found.card,
+          ].join("\n"),
         );
         return;
       }
@@ -153,7 +141,9 @@ export function registerModelCommands(program: Command): void {
     .description("re-check a registered model: every sha256, the fingerprint, both graphs and the self-test")
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { json?: boolean }) => {
-      const verified = await withDatabase((db, cfg) => verifyModel(db, cfg, id));
+      const verified = await withServices(async (services) =>
+        verifyModel(await services.database(), services.config, id),
+      );
       const checks = verified.check.selfTest.checks;
       output(opts.json, verified, () =>
         [
@@ -173,8 +163,11 @@ export function registerModelCommands(program: Command): void {
     .option("--keep-files", "keep the bundle folder")
     .option("--json", "print the result as JSON")
     .action(async (id: string, opts: { json?: boolean; keepFiles?: boolean }) => {
-      const removed = await withServices((db, store, cfg) =>
-        removeModel(db, cfg, id, { keepFiles: opts.keepFiles ?? false, store }),
+      const removed = await withServices(async (services) =>
+        removeModel(await services.database(), services.config, id, {
+          keepFiles: opts.keepFiles ?? false,
+          store: services.store(),
+        }),
       );
       output(opts.json, removed, () =>
         [
@@ -208,8 +201,8 @@ export function registerModelCommands(program: Command): void {
       const baseUrl =
         opts.endpoint === undefined ? config().hfEndpoint : parseHttpUrl("--endpoint", opts.endpoint);
       const bars = new Map<string, Progress>();
-      const pulled = await withDatabase((db, cfg) =>
-        pullModel(db, cfg, id, {
+      const pulled = await withServices(async (services) =>
+        pullModel(await services.database(), services.config, id, {
           baseUrl,
           onProgress: (p) => {
             let bar = bars.get(p.file);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { formatParity, runParity } from "@cxr/encoders";
+import { formatParity, runParity } from "@cxr/services";
 import type { Command } from "commander";
 import { output } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -15,7 +15,7 @@ export function registerParityCommand(program: Command): void {
     .description(
       "check tokenizers (ids, truncation, padding, masks) and image preprocessing against the reference vectors; exits 1 when a goal is missed",
     )
-    .requiredOption("--reference <dir>", "the shared reference folder (../shared/reference)")
+    .requiredOption("--reference <dir>", "the reference data folder (tokenizers/, vectors/)")
     .option("--json", "print the full report as JSON")
     .option("--extras", "also report variants that are not goals (cxr_repair_antialias)")
     .action(async (opts: { reference: string; json?: boolean; extras?: boolean }) => {

@@ -31,7 +31,8 @@ export function chexpertPlus(rootArg: string, options: ChexpertPlusOptions = {})
   };
 
   async function* events(): AsyncGenerator<AdapterEvent> {
-    if (!(await isFile(csv))) throw new DatasetError(`${path.basename(csv)} not found in ${root}`);
+    if (!(await isFile(csv)))
+      throw new DatasetError("SOURCE_NOT_FOUND", `${path.basename(csv)} not found in ${root}`);
     const name = path.basename(csv);
     const seen = new SeenIds();
     const required = ["path_to_image", "split"];

@@ -103,7 +103,8 @@ export function iuXml(rootArg: string, options: IuOptions = {}): DatasetSource {
 
   async function xmlFiles(): Promise<string[]> {
     const dir = await reportsDir();
-    if (!(await isDirectory(dir))) throw new DatasetError(`IU X-ray reports folder not found: ${dir}`);
+    if (!(await isDirectory(dir)))
+      throw new DatasetError("SOURCE_NOT_FOUND", `IU X-ray reports folder not found: ${dir}`);
     const names = (await readdir(dir)).filter((n) => n.toLowerCase().endsWith(".xml"));
     names.sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10) || a.localeCompare(b));
     return names.map((n) => path.join(dir, n));
@@ -111,7 +112,8 @@ export function iuXml(rootArg: string, options: IuOptions = {}): DatasetSource {
 
   async function* events(): AsyncGenerator<AdapterEvent> {
     const files = await xmlFiles();
-    if (files.length === 0) throw new DatasetError(`no ecgen-radiology XML reports under ${root}`);
+    if (files.length === 0)
+      throw new DatasetError("SOURCE_NOT_FOUND", `no ecgen-radiology XML reports under ${root}`);
     const imagesDir = options.imagesDir
       ? path.resolve(options.imagesDir)
       : await firstDirWithPng(["NLMCXR_png", "png", "images", "."].map((d) => path.join(root, d)));
@@ -212,7 +214,8 @@ export function iuCsv(rootArg: string, options: IuOptions = {}): DatasetSource {
   const projectionsFile = path.join(root, "indiana_projections.csv");
 
   async function* events(): AsyncGenerator<AdapterEvent> {
-    if (!(await isFile(reportsFile))) throw new DatasetError(`indiana_reports.csv not found in ${root}`);
+    if (!(await isFile(reportsFile)))
+      throw new DatasetError("SOURCE_NOT_FOUND", `indiana_reports.csv not found in ${root}`);
     const pending: AdapterEvent[] = [];
     const projections = (await isFile(projectionsFile))
       ? await readProjections(projectionsFile, (e) => pending.push(e))

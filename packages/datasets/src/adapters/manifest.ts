@@ -64,9 +64,9 @@ export async function findManifest(target: string): Promise<string> {
     for (const name of ["manifest.jsonl", "manifest.csv"]) {
       if (await isFile(path.join(full, name))) return path.join(full, name);
     }
-    throw new DatasetError(`no manifest.jsonl or manifest.csv in ${full}`);
+    throw new DatasetError("SOURCE_NOT_FOUND", `no manifest.jsonl or manifest.csv in ${full}`);
   }
-  throw new DatasetError(`manifest not found: ${full}`);
+  throw new DatasetError("SOURCE_NOT_FOUND", `manifest not found: ${full}`);
 }
 
 function toRow(record: Record<string, unknown>, where: string, defaultSplit: string): Row | string {

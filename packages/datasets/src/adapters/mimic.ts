@@ -52,7 +52,8 @@ export function mimicCxrJpg(rootArg: string, options: MimicOptions = {}): Datase
 
   async function* events(): AsyncGenerator<AdapterEvent> {
     const splitFile = await table(root, "mimic-cxr-2.0.0-split");
-    if (!splitFile) throw new DatasetError(`mimic-cxr-2.0.0-split.csv.gz not found in ${root}`);
+    if (!splitFile)
+      throw new DatasetError("SOURCE_NOT_FOUND", `mimic-cxr-2.0.0-split.csv.gz not found in ${root}`);
     const metadataFile = await table(root, "mimic-cxr-2.0.0-metadata");
     const chexpertFile = await table(root, "mimic-cxr-2.0.0-chexpert");
     const reports = await reportsDir();

@@ -1,34 +1,21 @@
-import { createHash } from "node:crypto";
+import { Sfc32 } from "@cxr/eval";
 
 /**
- * sfc32 (Chris Doty-Humphrey's Small Fast Counter), seeded with the first 16 bytes of
- * sha256(seed). Every study draws from its own stream, seeded `${seed}:${index}`, so that a study
- * is the same whatever the number of studies or the order of generation.
+ * The synthetic set's random source: the project's one sfc32 generator (@cxr/eval's, seeded with
+ * the first 16 bytes of sha256(seed)), plus the draws the generator needs. Every study draws from
+ * its own stream, seeded `${seed}:${index}`, so that a study is the same whatever the number of
+ * studies or the order of generation.
  */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly stream: Sfc32;
 
   constructor(seed: string) {
-    const digest = createHash("sha256").update(seed).digest();
-    this.a = digest.readUInt32LE(0);
-    this.b = digest.readUInt32LE(4);
-    this.c = digest.readUInt32LE(8);
-    this.d = digest.readUInt32LE(12);
-    for (let i = 0; i < 12; i++) this.next();
+    this.stream = Sfc32.fromLabel(seed);
   }
 
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    return this.stream.nextUint32();
   }
 
   /** Uniform in [0, 1). */

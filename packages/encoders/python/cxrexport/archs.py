@@ -1,7 +1,7 @@
 """Architectures restated in plain torch/torchvision, used for --random-init exports.
 
 Each module here has the same input/output contract and the same pooling rule as the published
-model it stands for (../../../../shared/specs/models.md), so the export plumbing and the
+model it stands for (packages/encoders/BUNDLE.md and each model's card.md), so the export plumbing and the
 TypeScript runtime are exercised on the real quirks. Widths and depths are parameters: `--tiny`
 shrinks them, the pooling semantics never change.
 

@@ -187,7 +187,7 @@ def family_card(
         "",
         c.restrictions,
         "",
-        "## Quirks reproduced (from the original code, see shared/specs/models.md)",
+        "## Quirks reproduced (from the original code, see packages/encoders/BUNDLE.md)",
         "",
         *[f"- {q}" for q in c.quirks],
         "",

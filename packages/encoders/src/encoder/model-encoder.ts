@@ -1,3 +1,4 @@
+import { firstLine } from "@cxr/config";
 import * as ort from "onnxruntime-node";
 import { BundleError } from "../bundle/errors.ts";
 import { type LoadedBundle, loadBundle } from "../bundle/load.ts";
@@ -413,9 +414,4 @@ function asFailure(error: unknown, name: string): EncodeFailure {
 /** Lets `n` turns of the event loop pass (I/O callbacks, such as finished decodes, run in each). */
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0]!.slice(0, 300);
 }

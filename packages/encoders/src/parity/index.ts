@@ -5,7 +5,7 @@ import { TOKENIZER_REFERENCE, type TokenizerParityReport, tokenizerParity } from
 
 /**
  * `cxr parity`: both parity checks of issue 3 against the shared reference folder
- * (../shared/reference: `tokenizers/`, `vectors/tokenizers/`, `vectors/preprocess/`).
+ * (the reference data folder: `tokenizers/`, `vectors/tokenizers/`, `vectors/preprocess/`).
  * Goals: tokenizers 60/60 identical for both; preprocessing max abs < 0.02 and mean abs < 0.002 for
  * every (model, image) pair. `ok` is false when any goal is missed.
  */
@@ -31,7 +31,7 @@ export async function runParity(
   const missing = needed.filter((p) => !existsSync(path.join(dir, p)));
   if (missing.length > 0) {
     throw new ParityReferenceError(
-      `${dir} is not the reference folder (expected ../shared/reference): missing ${missing.join(", ")}`,
+      `${dir} is not the reference folder (expected the reference data folder): missing ${missing.join(", ")}`,
     );
   }
   const tokenizers = await tokenizerParity(dir);

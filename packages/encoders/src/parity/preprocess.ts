@@ -1,5 +1,5 @@
 /**
- * Image preprocessing parity against ../shared/reference/vectors/preprocess: every (transform, image)
+ * Image preprocessing parity against the reference data folder's vectors/preprocess: every (transform, image)
  * pair is decoded from the fixture file with our decoder, run through the model's steps
  * (MODEL_PREPROCESS), and compared with the reference float32 tensor in normalised units.
  */
@@ -79,7 +79,7 @@ function readF32(file: string): Float32Array {
 
 /**
  * Run the parity check. `referenceDir` is the `vectors/preprocess` folder (or a folder that contains
- * `vectors/preprocess`, such as ../shared/reference). Set `extras` to also report cxr_repair_antialias.
+ * `vectors/preprocess`, the reference data folder, $CXR_REFERENCE_DIR in the tests). Set `extras` to also report cxr_repair_antialias.
  */
 export async function preprocessParity(
   referenceDir: string,

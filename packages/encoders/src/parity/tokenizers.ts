@@ -7,7 +7,7 @@ import { clipBpeGzToTokenizerJson } from "../tokenizer/clip-bpe.ts";
 import { type EncodedText, Tokenizer, type TokenizerSettings } from "../tokenizer/tokenizer.ts";
 
 /**
- * Tokenizer parity against ../shared/reference/vectors/tokenizers (README there): our Tokenizer,
+ * Tokenizer parity against the reference data folder's vectors/tokenizers (README there): our Tokenizer,
  * with the settings of the committed model manifests, on the 60 reference texts.
  * - CLIP BPE (clip-vit-b32 and cxr-repair manifests): `ids` (77, end-token truncation, zero
  *   padding; ftfy is not emulated, which is what `ids` records) and the attention mask implied by
@@ -42,7 +42,7 @@ export interface TokenizerParityReport {
   rows: TokenizerParityRow[];
 }
 
-/** Paths inside the reference folder (../shared/reference). */
+/** Paths inside the reference folder (the reference data folder). */
 export const TOKENIZER_REFERENCE = {
   clipBpe: "tokenizers/openai_clip/bpe_simple_vocab_16e6.txt.gz",
   bertJson: "tokenizers/bio_clinicalbert/tokenizer.json",

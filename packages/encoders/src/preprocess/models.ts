@@ -1,5 +1,5 @@
 /**
- * The real models' image preprocessing as bundle steps (models.md; ../shared/reference/vectors/README.md).
+ * The real models' image preprocessing as bundle steps (packages/encoders/BUNDLE.md; the reference data folder's vectors/README.md).
  * The bundle manifests for the real models use these lists; the parity check runs them against the
  * reference tensors (clip, cxr_repair, medclip, cxr_clip).
  */

@@ -1,7 +1,9 @@
+import { type ErrorKind, ServiceError } from "../errors/service-error.ts";
+
 /**
- * Typed errors of the benchmark service. `isUserError` tells the CLI exit 2 (could not run: bad
- * arguments, unknown names, a dataset or model not usable) from exit 1 (the run ran and failed: it
- * stays resumable).
+ * Typed errors of the benchmark service: a ServiceError whose kind follows from the code. Only
+ * RUN_FAILED and UNDECODABLE_IMAGE are `failed` (the run ran and failed: it stays resumable); every other code means the
+ * run could not start (bad arguments, unknown names, a dataset or model not usable).
  */
 
 export type BenchErrorCode =
@@ -31,40 +33,30 @@ export type BenchErrorCode =
   /** The run ran and failed (an encoder or database error). */
   | "RUN_FAILED";
 
-export type BenchGraphQLCode = "BAD_USER_INPUT" | "NOT_FOUND" | "UNAVAILABLE" | "INTERNAL_SERVER_ERROR";
-
-const GRAPHQL: Record<BenchErrorCode, BenchGraphQLCode> = {
-  INVALID_ARGUMENT: "BAD_USER_INPUT",
-  UNKNOWN_MODEL: "NOT_FOUND",
-  UNKNOWN_DATASET: "NOT_FOUND",
-  UNKNOWN_SPLIT: "NOT_FOUND",
-  DATASET_NOT_READY: "BAD_USER_INPUT",
-  NO_QUERIES: "BAD_USER_INPUT",
-  MODEL_UNAVAILABLE: "UNAVAILABLE",
-  UNKNOWN_RUN: "NOT_FOUND",
-  RUN_IN_PROGRESS: "BAD_USER_INPUT",
-  UNDECODABLE_IMAGE: "INTERNAL_SERVER_ERROR",
-  RUN_FAILED: "INTERNAL_SERVER_ERROR",
+const KIND: Record<BenchErrorCode, ErrorKind> = {
+  INVALID_ARGUMENT: "invalid",
+  UNKNOWN_MODEL: "not-found",
+  UNKNOWN_DATASET: "not-found",
+  UNKNOWN_SPLIT: "not-found",
+  DATASET_NOT_READY: "conflict",
+  NO_QUERIES: "invalid",
+  MODEL_UNAVAILABLE: "unavailable",
+  UNKNOWN_RUN: "not-found",
+  RUN_IN_PROGRESS: "conflict",
+  UNDECODABLE_IMAGE: "failed",
+  RUN_FAILED: "failed",
 };
 
-export class BenchError extends Error {
+export class BenchError extends ServiceError {
   override readonly name = "BenchError";
+  declare readonly code: BenchErrorCode;
   constructor(
-    readonly code: BenchErrorCode,
+    code: BenchErrorCode,
     message: string,
     readonly details: { model?: string; dataset?: string; runId?: string } = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-  }
-
-  get graphqlCode(): BenchGraphQLCode {
-    return GRAPHQL[this.code];
-  }
-
-  /** True when the request is at fault (exit 2), false when the run ran and failed (exit 1). */
-  get isUserError(): boolean {
-    return this.code !== "RUN_FAILED" && this.code !== "UNDECODABLE_IMAGE";
+    super(KIND[code], code, message, options);
   }
 }
 

@@ -8,7 +8,7 @@ export {
   type PruneOptions,
   pruneCorruptionCache,
 } from "./cache.ts";
-export { BenchError, type BenchErrorCode, type BenchGraphQLCode, isBenchError } from "./errors.ts";
+export { BenchError, type BenchErrorCode, isBenchError } from "./errors.ts";
 export { toDecodedImage, toPixels } from "./pixels.ts";
 export {
   type BenchRunDetail,

@@ -46,7 +46,7 @@ import { toDecodedImage, toPixels } from "./pixels.ts";
 import { type BenchDb, DatabaseResumeStore, type RunContext } from "./store.ts";
 
 /**
- * `runBench`: protocol v1 of the robustness benchmark (shared/specs/benchmark.md) over one ingested
+ * `runBench`: protocol v1 of the robustness benchmark (docs/protocol.md) over one ingested
  * split and registered models, wired to the database. @cxr/eval does the protocol (corpus,
  * positives, corruptions, exact scoring, metrics); this file loads the split, wraps each model's
  * encoders as the engine's model, persists the run, its queries and every finished (model, level)

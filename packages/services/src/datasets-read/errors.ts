@@ -1,3 +1,5 @@
+import { type ErrorKind, ServiceError } from "../errors/service-error.ts";
+
 /** Typed errors of the read side of datasets (the API's datasets, studies and images). */
 export type CatalogErrorCode =
   /** No dataset with this id or name. */
@@ -11,14 +13,19 @@ export type CatalogErrorCode =
   /** The image row exists but its file cannot be read or decoded any more. */
   | "IMAGE_UNREADABLE";
 
-export class CatalogError extends Error {
+const KIND: Record<CatalogErrorCode, ErrorKind> = {
+  UNKNOWN_DATASET: "not-found",
+  UNKNOWN_STUDY: "not-found",
+  UNKNOWN_IMAGE: "not-found",
+  INVALID_ARGUMENT: "invalid",
+  IMAGE_UNREADABLE: "unavailable",
+};
+
+export class CatalogError extends ServiceError {
   override readonly name = "CatalogError";
-  constructor(
-    readonly code: CatalogErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  declare readonly code: CatalogErrorCode;
+  constructor(code: CatalogErrorCode, message: string, options?: { cause?: unknown }) {
+    super(KIND[code], code, message, options);
   }
 }
 

@@ -78,7 +78,7 @@ const STUDY_INCLUDE = {
   },
 };
 
-export async function listDatasets(db: Db): Promise<DatasetSummary[]> {
+export async function listDatasetSummaries(db: Db): Promise<DatasetSummary[]> {
   const rows = await db.prisma.dataset.findMany({ orderBy: { name: "asc" }, select: { id: true } });
   return Promise.all(rows.map((r) => getDataset(db, r.id)));
 }

@@ -1,6 +1,8 @@
+import { type ErrorKind, ServiceError } from "../errors/service-error.ts";
+
 /**
- * Typed errors of the index and search services. The CLI maps `exitCode`-less codes to exit 2
- * (could not run: bad arguments, unknown names) or 1 (ran and failed); the API maps `graphqlCode`.
+ * Typed errors of the index and search services: a ServiceError whose kind follows from the code
+ * (faces map the kind: ../errors/service-error.ts).
  */
 
 export type IndexErrorCode =
@@ -29,42 +31,32 @@ export type IndexErrorCode =
   /** The job ran and failed (store down, database error): it can be resumed. */
   | "JOB_FAILED";
 
-export type GraphQLCode = "BAD_USER_INPUT" | "NOT_FOUND" | "UNAVAILABLE" | "INTERNAL_SERVER_ERROR";
-
-const GRAPHQL: Record<IndexErrorCode, GraphQLCode> = {
-  UNKNOWN_MODEL: "NOT_FOUND",
-  UNKNOWN_DATASET: "NOT_FOUND",
-  DATASET_NOT_READY: "BAD_USER_INPUT",
-  NOT_INDEXED: "NOT_FOUND",
-  JOB_CONFLICT: "BAD_USER_INPUT",
-  INVALID_ARGUMENT: "BAD_USER_INPUT",
-  INVALID_K: "BAD_USER_INPUT",
-  EMPTY_TEXT: "BAD_USER_INPUT",
-  INVALID_IMAGE: "BAD_USER_INPUT",
-  UNKNOWN_IMAGE: "NOT_FOUND",
-  MODEL_UNAVAILABLE: "UNAVAILABLE",
-  JOB_FAILED: "INTERNAL_SERVER_ERROR",
+const KIND: Record<IndexErrorCode, ErrorKind> = {
+  UNKNOWN_MODEL: "not-found",
+  UNKNOWN_DATASET: "not-found",
+  DATASET_NOT_READY: "conflict",
+  NOT_INDEXED: "not-found",
+  JOB_CONFLICT: "conflict",
+  INVALID_ARGUMENT: "invalid",
+  INVALID_K: "invalid",
+  EMPTY_TEXT: "invalid",
+  INVALID_IMAGE: "invalid",
+  UNKNOWN_IMAGE: "not-found",
+  MODEL_UNAVAILABLE: "unavailable",
+  JOB_FAILED: "failed",
 };
 
 /** One error type for both services (indexing and search share the model and collection checks). */
-export class IndexSearchError extends Error {
+export class IndexSearchError extends ServiceError {
   override readonly name = "IndexSearchError";
+  declare readonly code: IndexErrorCode;
   constructor(
-    readonly code: IndexErrorCode,
+    code: IndexErrorCode,
     message: string,
     readonly details: { model?: string; dataset?: string; modality?: string; jobId?: string } = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-  }
-
-  get graphqlCode(): GraphQLCode {
-    return GRAPHQL[this.code];
-  }
-
-  /** True when the caller's request is at fault (exit 2 in the CLI), false when the job ran and failed. */
-  get isUserError(): boolean {
-    return this.code !== "JOB_FAILED";
+    super(KIND[code], code, message, options);
   }
 }
 

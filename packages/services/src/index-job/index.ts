@@ -1,5 +1,5 @@
 export { collectionAlias, dropModelCollections } from "./collections.ts";
-export { type GraphQLCode, type IndexErrorCode, IndexSearchError, isIndexSearchError } from "./errors.ts";
+export { type IndexErrorCode, IndexSearchError, isIndexSearchError } from "./errors.ts";
 export {
   INDEXED_FIELDS,
   imageKey,

@@ -1,4 +1,4 @@
-import type { Config } from "@cxr/config";
+import { type Config, firstLine } from "@cxr/config";
 import type { Database, ModelModel as Model } from "@cxr/db";
 import { ModelEncoder } from "@cxr/encoders";
 import { IndexSearchError } from "./errors.ts";
@@ -54,15 +54,26 @@ export async function openEncoder(
   return encoder;
 }
 
-/** Encoders kept open across calls (the API serves many searches with one load per model). */
+/**
+ * Encoders kept open across calls (the API serves many searches with one load per model), keyed by
+ * model id and fingerprint, with at most `perModelConcurrency` encode calls in flight per model
+ * (`use`): a burst of requests queues instead of multiplying ONNX Runtime's memory.
+ */
 export class EncoderCache {
   private readonly open = new Map<string, Promise<ModelEncoder>>();
+  private readonly slots = new Map<string, { busy: number; waiting: (() => void)[] }>();
+  private readonly perModelConcurrency: number;
 
-  constructor(private readonly config: EncoderConfig) {}
+  constructor(
+    private readonly config: EncoderConfig,
+    options: { perModelConcurrency?: number } = {},
+  ) {
+    this.perModelConcurrency = Math.max(1, options.perModelConcurrency ?? 2);
+  }
 
   /** The encoder of this model row; reloaded when the row's fingerprint changed. */
   get(model: Model): Promise<ModelEncoder> {
-    const key = `${model.id}\u0000${model.fingerprint}`;
+    const key = cacheKey(model);
     let encoder = this.open.get(key);
     if (encoder === undefined) {
       encoder = openEncoder(model, this.config);
@@ -70,6 +81,29 @@ export class EncoderCache {
       encoder.catch(() => this.open.delete(key));
     }
     return encoder;
+  }
+
+  /** Runs `work` with this model's encoder once one of the model's slots is free. */
+  async use<T>(model: Model, work: (encoder: ModelEncoder) => Promise<T>): Promise<T> {
+    const key = cacheKey(model);
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = { busy: 0, waiting: [] };
+      this.slots.set(key, slot);
+    }
+    if (slot.busy >= this.perModelConcurrency) {
+      await new Promise<void>((resolve) => slot!.waiting.push(resolve));
+    } else {
+      slot.busy++;
+    }
+    try {
+      return await work(await this.get(model));
+    } finally {
+      // hand the slot straight to the next waiter, or free it
+      const next = slot.waiting.shift();
+      if (next) next();
+      else slot.busy--;
+    }
   }
 
   async close(): Promise<void> {
@@ -85,12 +119,9 @@ export class EncoderCache {
   }
 }
 
-/**
- * The first non-empty line of an error's message, at most 300 characters. Prisma's messages start
- * with a newline and go on with the query's arguments (report text among them), so only that line
- * may go into a message or a job's error text.
- */
-export function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return (text.split("\n").find((line) => line.trim() !== "") ?? "").trim().slice(0, 300);
+function cacheKey(model: Model): string {
+  return `${model.id}\u0000${model.fingerprint}`;
 }
+
+/** Re-exported so the use cases that import it from here keep one helper (@cxr/config's). */
+export { firstLine };

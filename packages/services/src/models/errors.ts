@@ -1,11 +1,12 @@
+import { firstLine } from "@cxr/config";
 import { BundleError } from "@cxr/encoders";
+import { type ErrorKind, ServiceError } from "../errors/service-error.ts";
 import { SelfTestError } from "./runtime.ts";
 import type { ModelSource } from "./sources.ts";
 
 /**
- * What went wrong with a model use case, for callers that branch on it (the CLI maps codes to exit
- * codes, the API to GraphQL error codes: NOT_FOUND -> NOT_FOUND, INVALID_BUNDLE / ALREADY_EXISTS /
- * UNKNOWN_MODEL / NOT_PULLABLE -> BAD_USER_INPUT, DOWNLOAD_FAILED -> UNAVAILABLE).
+ * What went wrong with a model use case, for callers that branch on it. The kind follows from the
+ * code (faces map kinds, not codes: ../errors/service-error.ts).
  */
 export type ModelErrorCode =
   /** No model with this id is registered. */
@@ -25,9 +26,20 @@ export type ModelErrorCode =
   /** CXR_MODELS_DIR cannot be created or written (permissions, read-only file system, full disk). */
   | "MODELS_DIR_UNWRITABLE";
 
-export class ModelError extends Error {
+const KIND: Record<ModelErrorCode, ErrorKind> = {
+  NOT_FOUND: "not-found",
+  ALREADY_EXISTS: "conflict",
+  INVALID_BUNDLE: "invalid",
+  UNKNOWN_MODEL: "not-found",
+  NOT_PULLABLE: "invalid",
+  VERIFY_FAILED: "failed",
+  DOWNLOAD_FAILED: "failed",
+  MODELS_DIR_UNWRITABLE: "unavailable",
+};
+
+export class ModelError extends ServiceError {
   override readonly name = "ModelError";
-  readonly code: ModelErrorCode;
+  declare readonly code: ModelErrorCode;
   /** The model id concerned, when known. */
   readonly modelId: string | undefined;
   /** The file concerned: a bundle file (`image.onnx`, `manifest.json`) or a download URL path. */
@@ -42,8 +54,7 @@ export class ModelError extends Error {
     message: string,
     options: { modelId?: string; file?: string; field?: string; bundleCode?: string; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(KIND[code], code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.modelId = options.modelId;
     this.file = options.file;
     this.field = options.field;
@@ -66,14 +77,10 @@ export class ModelError extends Error {
         cause: error,
       });
     }
-    return new ModelError(
-      code,
-      `${context.dir}: ${firstLine(error instanceof Error ? error.message : String(error))}`,
-      {
-        modelId: context.modelId,
-        cause: error,
-      },
-    );
+    return new ModelError(code, `${context.dir}: ${firstLine(error)}`, {
+      modelId: context.modelId,
+      cause: error,
+    });
   }
 }
 
@@ -90,10 +97,6 @@ export class NotPullableError extends ModelError {
 
 export function isModelError(error: unknown): error is ModelError {
   return error instanceof ModelError;
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
 }
 
 /** One line: the first issue, and how many more a multi-issue manifest error holds. */

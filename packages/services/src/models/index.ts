@@ -4,7 +4,8 @@ export {
   type DownloadResult,
   download,
   sha256Tag,
-} from "./download.ts";
+} from "../download/download.ts";
+export { describeModel, type ModelDescription } from "./describe.ts";
 export { isModelError, ModelError, type ModelErrorCode, NotPullableError } from "./errors.ts";
 export {
   CLIP_HF_FILES,

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { firstLine } from "@cxr/config";
 import { BUNDLE_FORMAT, createSession, MANIFEST_FILE, MODEL_PREPROCESS, sha256File } from "@cxr/encoders";
-import { type DownloadProgress, type DownloadResult, download } from "./download.ts";
+import { type DownloadProgress, type DownloadResult, download } from "../download/download.ts";
 import { ModelError, NotPullableError } from "./errors.ts";
 import { downloadsDir, makeDir } from "./files.ts";
 import { type AddedModel, addModel, type ModelsConfig, type ModelsDb } from "./registry.ts";
@@ -91,6 +92,7 @@ export async function pullModel(
         dest: path.join(dir, file.local),
         label: file.local,
         kind: file.kind,
+        failure: (message, { file, cause }) => new ModelError("DOWNLOAD_FAILED", message, { file, cause }),
         ...(options.onProgress
           ? {
               onProgress: (p: DownloadProgress) =>
@@ -241,10 +243,6 @@ async function graphInputNames(file: string, label: string): Promise<string[]> {
       { modelId: PULLABLE_MODEL, file: label, cause },
     );
   }
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
 }
 
 async function readJsonFile<T>(dir: string, file: string): Promise<T> {

@@ -158,10 +158,9 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
   const results: ModelSearchResult[] = [];
   try {
     for (const { model, alias, collection } of plan) {
-      const encoder = await encoders.get(model);
       let encoded: EncodeResult;
       if (bytes !== undefined) {
-        encoded = (await encoder.encodeImages([{ bytes, name: "query image" }]))[0]!;
+        encoded = (await encoders.use(model, (e) => e.encodeImages([{ bytes, name: "query image" }])))[0]!;
         if (!encoded.ok) {
           throw new IndexSearchError(
             "INVALID_IMAGE",
@@ -170,7 +169,7 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
         }
       } else {
         const text = (query as { text: string }).text;
-        encoded = (await encoder.encodeTexts([{ text, name: "query text" }]))[0]!;
+        encoded = (await encoders.use(model, (e) => e.encodeTexts([{ text, name: "query text" }])))[0]!;
         if (!encoded.ok) {
           const code = (encoded.error as { code?: string }).code;
           throw new IndexSearchError(

@@ -1,3 +1,7 @@
 // Test support for this package and the end-to-end tests (not for production code).
+
+// The lower packages' test kits, so that a face's tests (apps/**) need no import below services.
+export { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
+export { writeTinyBundle } from "@cxr/encoders/testing";
 export * from "./hub-fixture.ts";
 export * from "./index-fixture.ts";

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { decodeImage, encodePng, isImageDecodeError } from "@cxr/encoders";
+import { type ErrorKind, ServiceError } from "../errors/service-error.ts";
 
 /**
  * Uploaded query images (the API's `POST /uploads`): checked and decoded once, stored as a
@@ -24,14 +25,21 @@ export type UploadErrorCode =
   /** No upload with this id (never uploaded, or expired and deleted). */
   | "UNKNOWN_UPLOAD";
 
-export class UploadError extends Error {
+// Every refusal is the request's fault except an upload that is gone (expired or never made).
+const UPLOAD_KIND: Record<UploadErrorCode, ErrorKind> = {
+  EMPTY: "invalid",
+  TOO_LARGE: "invalid",
+  UNSUPPORTED_FORMAT: "invalid",
+  TRUNCATED: "invalid",
+  CORRUPT: "invalid",
+  UNKNOWN_UPLOAD: "not-found",
+};
+
+export class UploadError extends ServiceError {
   override readonly name = "UploadError";
-  constructor(
-    readonly code: UploadErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  declare readonly code: UploadErrorCode;
+  constructor(code: UploadErrorCode, message: string, options?: { cause?: unknown }) {
+    super(UPLOAD_KIND[code], code, message, options);
   }
 }
 

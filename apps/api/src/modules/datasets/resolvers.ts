@@ -4,7 +4,7 @@ import {
   getImage,
   getStudy,
   type ImageRecord,
-  listDatasets,
+  listDatasetSummaries,
   listStudies,
   type StudyRecord,
 } from "@cxr/services";
@@ -23,7 +23,7 @@ export const studyById = (ctx: RequestContext, id: string): Promise<StudyRecord>
 
 export const datasetsResolvers = {
   Query: {
-    datasets: (_: unknown, __: unknown, ctx: RequestContext) => mapped(listDatasets(ctx.services.db)),
+    datasets: (_: unknown, __: unknown, ctx: RequestContext) => mapped(listDatasetSummaries(ctx.services.db)),
     dataset: (_: unknown, args: { name: string }, ctx: RequestContext) =>
       mapped(getDataset(ctx.services.db, idOf("Dataset", args.name))),
     study: (_: unknown, args: { id: string }, ctx: RequestContext) => studyById(ctx, idOf("Study", args.id)),

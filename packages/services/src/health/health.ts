@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config } from "@cxr/config";
+import { type Config, firstLine } from "@cxr/config";
 import { describeDatabase, migrationStatus } from "@cxr/db";
 import { probeExecutionProviders } from "@cxr/encoders";
+import type { Services } from "../context/open.ts";
 
-/** Facts about this machine, each measured, never assumed. */
-export interface DoctorReport {
+/** Facts about this machine, each measured, never assumed (`cxr doctor`, an API health query). */
+export interface HealthReport {
   ok: boolean;
   version: string;
   node: { version: string; supported: boolean };
@@ -42,7 +43,7 @@ export interface DoctorReport {
   problems: string[];
 }
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 function productVersion(): string {
   return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -61,24 +62,17 @@ function probeWritable(dir: string): string | null {
   }
 }
 
-async function probeQdrant(url: string, apiKey: string | undefined): Promise<string | null> {
-  try {
-    const response = await fetch(`${url}/readyz`, {
-      headers: apiKey ? { "api-key": apiKey } : {},
-      signal: AbortSignal.timeout(3000),
-    });
-    return response.ok ? null : `HTTP ${response.status}`;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return `unreachable (${cause?.code ?? (error as Error).name})`;
-  }
-}
-
-export async function runDoctor(config: Config): Promise<DoctorReport> {
+/**
+ * The health of this installation: Node, folders, database (reachable, migrated), vector store
+ * (Qdrant asked through the store's health(); the embedded store is not opened, which would create
+ * it), ONNX Runtime's usable providers. `problems` lists what to fix; `ok` when there is none.
+ */
+export async function health(services: Pick<Services, "config" | "store">): Promise<HealthReport> {
+  const config: Config = services.config;
   const problems: string[] = [];
   const nodeMajor = Number(process.versions.node.split(".")[0]);
 
-  let database: DoctorReport["database"] = {
+  let database: HealthReport["database"] = {
     kind: config.database.kind,
     location: describeDatabase(config).replace(/^(SQLite|PostgreSQL) at /, ""),
     reachable: false,
@@ -101,7 +95,7 @@ export async function runDoctor(config: Config): Promise<DoctorReport> {
     if (!migrated)
       problems.push(`database: ${status.pending.length} pending migration(s): run \`cxr db migrate\``);
   } catch (error) {
-    database.error = (error as Error).message;
+    database.error = firstLine(error);
     problems.push(`database: ${database.error}`);
   }
 
@@ -115,9 +109,9 @@ export async function runDoctor(config: Config): Promise<DoctorReport> {
       ).length
     : 0;
 
-  let vectorStore: DoctorReport["vectorStore"];
+  let vectorStore: HealthReport["vectorStore"];
   if (config.qdrantUrl) {
-    const error = await probeQdrant(config.qdrantUrl, config.qdrantApiKey);
+    const { error } = await services.store().health();
     vectorStore = { kind: "qdrant", location: config.qdrantUrl, reachable: error === null, error };
     if (error) problems.push(`vector store: Qdrant at ${config.qdrantUrl} ${error}`);
   } else {

@@ -1,8 +1,9 @@
 import { open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { looksLikeHtml, sha256File } from "@cxr/encoders";
-import { ModelError } from "./errors.ts";
+import { ServiceError } from "../errors/service-error.ts";
 
 /**
+ * The product's one downloader (model weights from the hub, dataset archives from their hosts).
  * One file over HTTP(S), resumable: bytes go to `<dest>.partial` (appended to with an HTTP Range
  * request when a previous attempt or run was cut off), and the file is renamed to `dest` only when
  * complete and, when the server told us its sha256, matching it. Hugging Face serves the sha256 of
@@ -34,7 +35,15 @@ export interface DownloadOptions {
   /** Attempts after a cut-off transfer, each resuming with a Range request. Default 3. */
   retries?: number;
   signal?: AbortSignal;
+  /**
+   * The error a failed download becomes (the use case's own, e.g. ModelError DOWNLOAD_FAILED).
+   * Default: a ServiceError of kind `failed`, code DOWNLOAD_FAILED.
+   */
+  failure?: (message: string, options: { file: string; cause?: unknown }) => Error;
 }
+
+const defaultFailure = (message: string, options: { cause?: unknown }) =>
+  new ServiceError("failed", "DOWNLOAD_FAILED", message, options);
 
 export interface DownloadResult {
   file: string;
@@ -92,7 +101,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 
 /** A transfer that stopped part-way (connection reset, idle timeout): worth resuming. */
 class TransferCut extends Error {
-  constructor(readonly final: ModelError) {
+  constructor(readonly final: Error) {
     super(final.message);
   }
 }
@@ -123,8 +132,15 @@ async function attemptDownload(
       controller.abort(new Error("timeout"));
     }, timeoutMs);
   };
-  const fail = (message: string, cause?: unknown) =>
-    new ModelError("DOWNLOAD_FAILED", `${label}: ${message} (${url})`, { file: label, cause });
+  const ours = new WeakSet<Error>();
+  const fail = (message: string, cause?: unknown) => {
+    const error = (options.failure ?? defaultFailure)(`${label}: ${message} (${url})`, {
+      file: label,
+      cause,
+    });
+    ours.add(error);
+    return error;
+  };
 
   try {
     arm();
@@ -208,7 +224,7 @@ async function attemptDownload(
         options.onProgress?.({ file: label, received, total });
       }
     } catch (error) {
-      if (error instanceof ModelError) throw error;
+      if (error instanceof Error && ours.has(error)) throw error;
       if (options.signal?.aborted) throw fail("interrupted", error);
       const why = timedOut
         ? `no data for ${timeoutMs / 1000} s`
@@ -276,7 +292,7 @@ async function request(
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const headers: Record<string, string> = {
       "accept-encoding": "identity",
-      "user-agent": "cxr-retrieval (cxr models pull)",
+      "user-agent": "cxr-retrieval",
     };
     if (offset > 0) headers.range = `bytes=${offset}-`;
     const response = await fetch(current, { headers, redirect: "manual", signal });
@@ -305,7 +321,7 @@ export function sha256Tag(value: string | null): string | undefined {
 function httpMessage(status: number, statusText: string, body: string): string {
   const hint =
     status === 404
-      ? ": not found (check the model id and the endpoint, CXR_HF_ENDPOINT / --endpoint)"
+      ? ": not found (check the name and the endpoint or mirror: CXR_HF_ENDPOINT / --endpoint, --base-url)"
       : status === 401 || status === 403
         ? ": access refused (a gated or private repository needs a token the hub accepts)"
         : status === 429

@@ -1,6 +1,6 @@
 import { type BenchImage, type BenchModel, type BenchStudy, runBenchmark } from "@cxr/eval";
 import { describe, expect, it } from "vitest";
-import { describeResults } from "../src/commands/bench.ts";
+import { describeResults } from "../../apps/cli/src/commands/bench.ts";
 
 /**
  * What `cxr bench` prints per direction: the chance level from the real positive sets (texts that

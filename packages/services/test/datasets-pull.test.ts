@@ -3,14 +3,49 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { openDatabase } from "@cxr/db";
+import type { Config } from "@cxr/config";
+import {
+  findRemoteDataset,
+  type PullOptions,
+  pullDataset as pullArchives,
+  type RemoteDataset,
+} from "@cxr/datasets";
+import { type Database, openDatabase } from "@cxr/db";
 import { tempSqlite } from "@cxr/db/testing";
 import { create } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { iuXml } from "../src/adapters/iu.ts";
-import { ingest } from "../src/ingest.ts";
-import { findRemoteDataset, pullDataset } from "../src/pull.ts";
-import { iuXmlTree, tempDir } from "./fixtures.ts";
+// The IU fixture tree of @cxr/datasets' tests: the archives are built from it.
+import { iuXmlTree, tempDir } from "../../datasets/test/fixtures.ts";
+import { classifyError, pullDataset } from "../src/index.ts";
+
+/** The dataset pull use case with the product's one downloader, into a folder of its own. */
+async function pullInto(
+  database: () => Promise<Database>,
+  options: {
+    dir: string;
+    baseUrl: string;
+    sha256?: Record<string, string>;
+    retries?: number;
+    ingest?: boolean;
+  },
+  onProgress?: PullOptions["onProgress"],
+) {
+  const config = { dataDir: options.dir, iuXrayBaseUrl: undefined } as unknown as Config;
+  return pullDataset(
+    { config, database },
+    {
+      dataset: "iu-xray",
+      dir: options.dir,
+      baseUrl: options.baseUrl,
+      ...(options.sha256 ? { sha256: options.sha256 } : {}),
+      ...(options.retries === undefined ? {} : { retries: options.retries }),
+      ingest: options.ingest ?? false,
+      ...(onProgress ? { onProgress } : {}),
+    },
+  );
+}
+
+const noDatabase = () => Promise.reject(new Error("this pull must not open the database"));
 
 /**
  * A local Open-i: serves NLMCXR_reports.tgz and NLMCXR_png.tgz built from the IU fixture tree, with
@@ -72,36 +107,47 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** pullArchives of @cxr/datasets with the services' downloader, for a dataset the catalogue lacks. */
+async function pullOther(dataset: RemoteDataset, dir: string) {
+  const { download } = await import("../src/download/download.ts");
+  return pullArchives(dataset, {
+    dir,
+    baseUrl,
+    download: async ({ url, target, label }) => {
+      const r = await download({ url, dest: target, label, kind: "binary", retries: 0 });
+      return { resumed: r.resumedFrom > 0, bytes: r.size };
+    },
+  });
+}
+
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 describe("pull iu-xray from a local server", () => {
   it("resumes an interrupted download with Range, verifies, unpacks and ingests", async () => {
-    const iu = findRemoteDataset("iu-xray")!;
-    expect(iu.baseUrl).toBe("https://openi.nlm.nih.gov/imgs/collections/");
+    expect(findRemoteDataset("iu-xray")!.baseUrl).toBe("https://openi.nlm.nih.gov/imgs/collections/");
     const dir = tempDir();
     dirs.push(dir);
     const expected = { "NLMCXR_png.tgz": sha(archives["NLMCXR_png.tgz"]!) };
 
-    // the reports arrive whole; the image archive is cut after 100 bytes
+    // the reports arrive whole; the image archive is cut after 100 bytes (no automatic resumption)
     expect(archives["NLMCXR_png.tgz"]!.length).toBeGreaterThan(200);
     requests.length = 0;
     cut = { name: "NLMCXR_png.tgz", after: 100 };
-    await expect(pullDataset(iu, { dir, baseUrl, sha256: expected })).rejects.toThrow(/run again to resume/);
+    const error = await pullInto(noDatabase, { dir, baseUrl, sha256: expected, retries: 0 }).catch((e) => e);
+    expect(error.message).toMatch(/run again to resume/);
+    expect(classifyError(error)).toMatchObject({ kind: "failed", code: "DOWNLOAD_FAILED" });
     expect(requests.map((r) => r.url)).toEqual([
       "/imgs/collections/NLMCXR_reports.tgz",
       "/imgs/collections/NLMCXR_png.tgz",
     ]);
-    expect(readFileSync(path.join(dir, "archives", "NLMCXR_png.tgz.part")).length).toBe(100);
+    expect(readFileSync(path.join(dir, "archives", "NLMCXR_png.tgz.partial")).length).toBe(100);
     expect(existsSync(path.join(dir, "ecgen-radiology", "1.xml"))).toBe(true);
 
     requests.length = 0;
     const progress: string[] = [];
-    const result = await pullDataset(iu, {
-      dir,
-      baseUrl,
-      sha256: expected,
-      onProgress: (p) => progress.push(p.phase),
-    });
+    const result = await pullInto(noDatabase, { dir, baseUrl, sha256: expected }, (p) =>
+      progress.push(p.phase),
+    );
     expect(requests).toHaveLength(1);
     expect(requests[0]!.headers.range).toBe("bytes=100-");
     expect(result.files.map((f) => [f.name, f.action, f.unpacked])).toEqual([
@@ -116,17 +162,15 @@ describe("pull iu-xray from a local server", () => {
     expect(existsSync(path.join(dir, "ecgen-radiology", "1.xml"))).toBe(true);
     expect(existsSync(path.join(dir, "NLMCXR_png", "CXR1_1_IM-0001-3001.png"))).toBe(true);
 
-    // a third run downloads nothing
+    // a third run downloads nothing, and ingests
     requests.length = 0;
-    const again = await pullDataset(iu, { dir, baseUrl });
-    expect(requests).toHaveLength(0);
-    expect(again.files.every((f) => f.action === "present" && !f.unpacked)).toBe(true);
-
     const temp = tempSqlite();
     const database = await openDatabase(temp.config);
     try {
-      const summary = await ingest(database.prisma, iuXml(dir), { name: "iu-xray" });
-      expect(summary).toMatchObject({ status: "ready", studies: 2, images: 3 });
+      const again = await pullInto(async () => database, { dir, baseUrl, ingest: true });
+      expect(requests).toHaveLength(0);
+      expect(again.files.every((f) => f.action === "present" && !f.unpacked)).toBe(true);
+      expect(again.ingest).toMatchObject({ status: "ready", studies: 2, images: 3 });
     } finally {
       await database.close();
       await temp.drop();
@@ -134,28 +178,26 @@ describe("pull iu-xray from a local server", () => {
   });
 
   it("refuses an archive whose sha256 differs, and removes it", async () => {
-    const iu = findRemoteDataset("iu-xray")!;
     const dir = tempDir();
     dirs.push(dir);
     await expect(
-      pullDataset(iu, { dir, baseUrl, sha256: { "NLMCXR_reports.tgz": "0".repeat(64) } }),
+      pullInto(noDatabase, { dir, baseUrl, sha256: { "NLMCXR_reports.tgz": "0".repeat(64) } }),
     ).rejects.toThrow(/does not match/);
     expect(existsSync(path.join(dir, "archives", "NLMCXR_reports.tgz"))).toBe(false);
   });
 
   it("detects a recorded archive that changed on disk", async () => {
-    const iu = findRemoteDataset("iu-xray")!;
     const dir = tempDir();
     dirs.push(dir);
-    await pullDataset(iu, { dir, baseUrl });
+    await pullInto(noDatabase, { dir, baseUrl });
     writeFileSync(path.join(dir, "archives", "NLMCXR_png.tgz"), "corrupted");
-    await expect(pullDataset(iu, { dir, baseUrl })).rejects.toThrow(/does not match/);
+    await expect(pullInto(noDatabase, { dir, baseUrl })).rejects.toThrow(/does not match/);
   });
 
   it("reports a server error clearly", async () => {
     const dir = tempDir();
     dirs.push(dir);
     const missing = { ...findRemoteDataset("iu-xray")!, files: [{ name: "nope.tgz", unpackTo: "." }] };
-    await expect(pullDataset(missing, { dir, baseUrl })).rejects.toThrow(/HTTP 404/);
+    await expect(pullOther(missing, dir)).rejects.toThrow(/HTTP 404|404/);
   });
 });
