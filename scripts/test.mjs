@@ -24,29 +24,36 @@ for (const [title, args] of [
   if (step(title, "pnpm", args) !== 0) failures.push(title);
 }
 
+// Each tier is its own vitest run, so that its duration is printed and a slow tier is seen.
 const dir = mkdtempSync(path.join(tmpdir(), "cxr-vitest-"));
-const report = path.join(dir, "report.json");
-const status = step("tests", "pnpm", [
-  "exec",
-  "vitest",
-  "run",
-  "--reporter=default",
-  "--reporter=json",
-  `--outputFile.json=${report}`,
-]);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-try {
-  const json = JSON.parse(readFileSync(report, "utf8"));
-  passed = json.numPassedTests;
-  failed = json.numFailedTests;
-  skipped = json.numPendingTests + json.numTodoTests;
-} catch {
-  failed += 1;
+for (const tier of ["unit", "integration", "e2e"]) {
+  const report = path.join(dir, `${tier}.json`);
+  const status = step(`tests (${tier})`, "pnpm", [
+    "exec",
+    "vitest",
+    "run",
+    "--project",
+    tier,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ]);
+  try {
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    passed += json.numPassedTests;
+    failed += json.numFailedTests;
+    skipped += json.numPendingTests + json.numTodoTests;
+    // A tier that ran no test is a broken configuration, not a pass.
+    if (json.numTotalTests === 0) failures.push(`tests (${tier}): no test ran`);
+  } catch {
+    failed += 1;
+  }
+  if (status !== 0) failures.push(`tests (${tier})`);
 }
 rmSync(dir, { recursive: true, force: true });
-if (status !== 0) failures.push("tests");
 // Printed so that a run creeping towards CI's budget is noticed before it fails on time.
 console.log(`\ndurations: ${durations.map(([t, s]) => `${t} ${s.toFixed(0)} s`).join(", ")}`);
 if (failures.length > 0) console.log(`\nfailed steps: ${failures.join(", ")}`);

@@ -10,7 +10,7 @@ import { reference } from "./support/reference.ts";
  * Issue 4's CI check: every family exported at --random-init by the Python exporter (Debian's
  * python3-torch), then `cxr models add` accepts it (manifest, checksums, sessions, self-test) and
  * `cxr models verify` re-checks it; the committed demo-cxr bundle too. The embedding equality with
- * PyTorch is packages/encoders/test/export.test.ts. Skipped, saying why, without torch or the
+ * PyTorch is packages/encoders/test/export.integration.test.ts. Skipped, saying why, without torch or the
  * reference tokenizers.
  */
 
