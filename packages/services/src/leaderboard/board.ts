@@ -13,7 +13,7 @@ import {
   sha256Hex,
   summarizeResults,
 } from "@cxr/eval";
-import { checkSafeName, checkSubmission } from "./check.ts";
+import { checkClaims, checkSafeName, checkSubmission, readSubmission } from "./check.ts";
 import { LeaderboardError } from "./errors.ts";
 import { rankWithUncertainty } from "./ranking.ts";
 
@@ -298,22 +298,9 @@ export async function submitRecordFile(
   checkSafeName(options.submitter, "submitter");
   for (const [model, license] of Object.entries(options.licenses ?? {}))
     checkSafeName(license, `licenses.${model}`);
-  // The cheap checks first (size, JSON, shape, key), then the query list the server holds.
-  const first = checkSubmission(text, {
-    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-  });
-  const expectedQueries = await serverQueries(
-    db,
-    first.file.run.dataset.fingerprint,
-    first.file.run.protocolKey,
-  );
-  const { file, contentHash } =
-    expectedQueries === null
-      ? first
-      : checkSubmission(text, {
-          expectedQueries,
-          ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-        });
+  // The cheap checks first (size, JSON, shape, key), then the query list the server holds and the claims.
+  const { file, contentHash } = readSubmission(text, options.maxBytes);
+  checkClaims(file, await serverQueries(db, file.run.dataset.fingerprint, file.run.protocolKey));
   return accept(db, file, {
     provenance: "submitted",
     submitter: options.submitter,

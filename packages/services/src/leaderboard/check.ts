@@ -72,20 +72,14 @@ function shapeError(
 }
 
 /**
- * Every check of a submitted record file, in a fixed order, stopping at the first failure with a
- * typed reason naming the field: size, JSON, format versions, shape, names, protocol key and
- * parameters, completeness, ranks, every metric and interval recomputed from the ranks (@cxr/eval's
- * verifyResult), and the query list against `expectedQueries` when the server holds the split.
- * Returns the file and the sha256 of its bytes.
+ * The first half of the checks of a submitted record file, in a fixed order, stopping at the first
+ * failure with a typed reason naming the field: size, JSON, format versions, shape, names, protocol
+ * key and parameters, completeness. Returns the file and the sha256 of its bytes.
  */
-export function checkSubmission(
+export function readSubmission(
   text: string,
-  options: {
-    maxBytes?: number;
-    expectedQueries?: Record<string, readonly QueryRef[]> | null;
-  } = {},
+  maxBytes: number = DEFAULT_SUBMISSION_BYTES,
 ): { file: RecordFile; contentHash: string } {
-  const maxBytes = options.maxBytes ?? DEFAULT_SUBMISSION_BYTES;
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > maxBytes)
     throw new LeaderboardError(
@@ -130,8 +124,12 @@ export function checkSubmission(
 
   checkSafeName(file.run.runId, "run.runId");
   checkSafeName(file.run.dataset.id, "run.dataset.id");
-  file.run.models.forEach((m, i) => checkSafeName(m.id, `run.models[${i}].id`));
-  results.forEach((r, i) => checkSafeName(r.modelId, `results[${i}].modelId`));
+  file.run.models.forEach((m, i) => {
+    checkSafeName(m.id, `run.models[${i}].id`);
+  });
+  results.forEach((r, i) => {
+    checkSafeName(r.modelId, `results[${i}].modelId`);
+  });
 
   const key = protocolKey(file.run.protocol);
   if (key !== file.run.protocolKey)
@@ -199,9 +197,21 @@ export function checkSubmission(
             "results",
           );
 
-  if (options.expectedQueries) {
+  return { file, contentHash: sha256Hex(text) };
+}
+
+/**
+ * The second half of the checks: the query list against the server's own (when it holds the split),
+ * then the ranks, then every claimed number recomputed from them.
+ */
+export function checkClaims(
+  file: RecordFile,
+  expectedQueries: Record<string, readonly QueryRef[]> | null = null,
+): void {
+  const results = file.results;
+  if (expectedQueries) {
     for (const direction of DIRECTIONS) {
-      const mine = options.expectedQueries[direction] ?? [];
+      const mine = expectedQueries[direction] ?? [];
       const theirs = file.run.queries[direction];
       const i = firstDifference(mine, theirs);
       if (i >= 0)
@@ -241,7 +251,16 @@ export function checkSubmission(
       );
     }
   });
-  return { file, contentHash: sha256Hex(text) };
+}
+
+/** Every check (readSubmission, then checkClaims) in one call. */
+export function checkSubmission(
+  text: string,
+  options: { maxBytes?: number; expectedQueries?: Record<string, readonly QueryRef[]> | null } = {},
+): { file: RecordFile; contentHash: string } {
+  const read = readSubmission(text, options.maxBytes);
+  checkClaims(read.file, options.expectedQueries ?? null);
+  return read;
 }
 
 function firstDifference(a: readonly QueryRef[], b: readonly QueryRef[]): number {
