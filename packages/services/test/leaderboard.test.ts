@@ -213,7 +213,9 @@ describe("the leaderboard", () => {
     const old = before.rows.find((r) => r.entry.modelName === "tiny")!.entry.id;
     const t0 = new Date();
     await new Promise((r) => setTimeout(r, 20));
-    await publishRun(local.db, runs.tiny!);
+    // the same run again changes nothing; a newer run of the same model supersedes
+    expect((await publishRun(local.db, runs.tiny!)).duplicate).toBe(true);
+    await publishRun(local.db, (await local.bench("tiny")).runId);
     const after = await leaderboardView(local.db, {});
     expect(after.rows.filter((r) => r.entry.modelName === "tiny")).toHaveLength(1);
     expect((await getEntry(local.db, old)).supersededAt).not.toBeNull();
@@ -315,7 +317,7 @@ describe("the leaderboard", () => {
       asOf: first.view.asOf,
       permalink: permalink(first.view.asOf),
     });
-    await publishRun(local.db, runs["tiny-b"]!); // a later change the pinned view must not show
+    await publishRun(local.db, (await local.bench("tiny-b")).runId); // a later change the pinned view must not show
     const again = await exportView(
       local.db,
       { metric: "mrr", provenance: ["verified"], asOf: new Date(first.view.asOf) },

@@ -73,7 +73,7 @@ function describeView(view: LeaderboardView): string {
 
 function acceptedText(result: AcceptResult): string {
   return result.duplicate
-    ? `already published (submission ${result.submissionId}); nothing written`
+    ? `already on board ${result.boardId} (${result.entryIds.join(", ")}); nothing written`
     : `published to board ${result.boardId}: ${result.entryIds.length} entr${result.entryIds.length === 1 ? "y" : "ies"} (${result.entryIds.join(", ")})`;
 }
 

@@ -191,6 +191,18 @@ async function accept(db: LeaderboardDb, file: RecordFile, options: AcceptOption
         duplicate: true,
       };
   }
+  if (options.contentHash === undefined) {
+    // Publishing the same local run again changes nothing (scripts/start.sh publishes on every start).
+    const current = await db.prisma.leaderboardEntry.findMany({
+      where: { boardId: id, runId: run.runId, supersededAt: null, submissionId: null },
+      select: { id: true, modelFingerprint: true },
+    });
+    if (
+      current.length > 0 &&
+      run.models.every((m) => current.some((e) => e.modelFingerprint === m.fingerprint))
+    )
+      return { boardId: id, entryIds: current.map((e) => e.id), submissionId: null, duplicate: true };
+  }
   const dataset = await db.prisma.dataset.findFirst({ where: { name: run.dataset.id } });
   return db.prisma.$transaction(async (tx) => {
     const board = await tx.leaderboardBoard.findUnique({ where: { id } });
