@@ -49,7 +49,7 @@ function describeView(view: LeaderboardView): string {
       board = r.board.id;
       out.push(`board ${board}: ${r.board.datasetName} (${r.board.description})`);
       out.push(
-        `  protocol ${r.board.protocolKey.slice(0, 12)}…  sorted by ${view.metric}, ${view.direction}, level ${r.board.protocol.levels[0]}`,
+        `  protocol ${r.board.protocolKey.slice(0, 12)}…  sorted by ${view.metric}, ${view.direction}, level ${view.level ?? r.board.protocol.levels[0]}`,
       );
       rows = [["rank", "model", view.metric, "95% interval", "provenance", "license", "in-domain", "entry"]];
     }
