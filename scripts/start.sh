@@ -37,6 +37,7 @@ pnpm --silent cxr search --model demo-cxr --image "$synth/$query" --k 5
 
 echo "== occlusion-robustness benchmark (protocol v1) on the test split"
 pnpm --silent cxr bench --models demo-cxr --dataset synthetic --text-field findings+impression
+pnpm --silent cxr leaderboard publish "$(pnpm --silent cxr bench list --json | node -e 'const r = JSON.parse(require("node:fs").readFileSync(0, "utf8")).find((x) => x.status === "completed"); process.stdout.write(r ? r.runId : "")')" && pnpm --silent cxr leaderboard list
 
 echo
 echo "Done. Runs: pnpm cxr bench list; each run's report.html is in $data/runs/<runId>/."

@@ -20,6 +20,8 @@ export interface ApiLimits {
   searchK: number;
   /** Most models one search compares. */
   searchModels: number;
+  /** Largest record file a leaderboard submission (submitRun) may carry, bytes; the body of a request whose only operation is submitRun may be this large. */
+  submissionBytes: number;
   /** Requests per IP per minute (GraphQL, uploads and images together; health and metrics are free). */
   requestsPerMinute: number;
 }
@@ -33,5 +35,6 @@ export const DEFAULT_LIMITS: ApiLimits = {
   pageSize: 100,
   searchK: 100,
   searchModels: 4,
+  submissionBytes: 32 * 1024 * 1024,
   requestsPerMinute: 600,
 };

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { ApiServices } from "./context.ts";
 import { formatError, toHttpError } from "./errors.ts";
 import { type ApiLimits, DEFAULT_LIMITS } from "./limits.ts";
+import { registerLeaderboardRoutes } from "./modules/leaderboard/routes.ts";
 import { createLogger, createMetrics, type Metrics, observabilityPlugin } from "./observability.ts";
 import { type RequestContext, requestContext } from "./request.ts";
 import { buildSchema } from "./schema.ts";
@@ -166,9 +167,14 @@ export async function createApiServer(
     }
   });
 
+  registerLeaderboardRoutes(app, services);
+
   app.use(
     "/graphql",
-    express.json({ limit: limits.bodyBytes }),
+    // A submission's record file may be larger than any other request: bodies over bodyBytes are
+    // read only up to submissionBytes and only for a document whose one operation is submitRun.
+    express.json({ limit: Math.max(limits.bodyBytes, limits.submissionBytes) }),
+    submissionOnlyWhenLarge(limits),
     expressMiddleware(apollo, {
       context: async ({ req }) => requestContext(services, limits, requestIds.get(req) ?? randomUUID()),
     }),
@@ -189,6 +195,20 @@ export async function createApiServer(
   });
 
   return { app, httpServer, apollo, metrics, limits, logger };
+}
+
+const SUBMIT_ONLY = /^\s*mutation\b[^{]*\{\s*submitRun\s*\(/;
+
+function submissionOnlyWhenLarge(limits: ApiLimits) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const length = Number(req.get("content-length") ?? 0);
+    const query = (req.body as { query?: unknown } | undefined)?.query;
+    if (length > limits.bodyBytes && !(typeof query === "string" && SUBMIT_ONLY.test(query))) {
+      res.status(413).json({ code: "PAYLOAD_TOO_LARGE", message: "the request body is over the limit" });
+      return;
+    }
+    next();
+  };
 }
 
 /**
@@ -229,6 +249,8 @@ function sendError(res: Response, error: unknown, logger: Logger, requestId: str
 
 function routeLabel(path: string): string {
   if (path.startsWith("/images/")) return "/images/:id";
+  if (path.startsWith("/leaderboard/"))
+    return path === "/leaderboard/export.csv" || path === "/leaderboard/export.json" ? path : "other";
   return ["/graphql", "/uploads", "/healthz", "/readyz", "/metrics"].includes(path) ? path : "other";
 }
 

@@ -7,6 +7,7 @@ import { registerDatasetCommands } from "./commands/datasets.ts";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
+import { registerLeaderboardCommands } from "./commands/leaderboard.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
@@ -31,6 +32,7 @@ registerModelCommands(program);
 registerDatasetCommands(program);
 registerParityCommand(program);
 registerBenchCommands(program);
+registerLeaderboardCommands(program);
 registerCacheCommands(program);
 registerServeCommand(program);
 

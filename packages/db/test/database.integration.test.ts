@@ -133,16 +133,29 @@ describe.each([
       expect(stored.level).toBeCloseTo(0.3, 12);
       expect(stored.recallAt1).toBeCloseTo(1 / 3, 12);
 
-      const submission = await p.submission.create({ data: { submitter: "lab", payloadJson: "{}" } });
-      await p.leaderboardEntry.create({
+      const submission = await p.submission.create({
+        data: { submitter: "lab", contentHash: "h", payloadJson: "{}" },
+      });
+      const board = await p.leaderboardBoard.create({
         data: {
-          modelName: "Demo",
-          modelFingerprint: "f",
+          id: "b",
           datasetName: "ds",
+          split: "test",
           datasetFingerprint: "d",
           protocolVersion: "1",
           protocolKey: "k",
           paramsJson: "{}",
+          queriesJson: "{}",
+        },
+      });
+      await p.leaderboardEntry.create({
+        data: {
+          boardId: board.id,
+          modelName: "Demo",
+          modelFingerprint: "f",
+          license: "MIT",
+          provenance: "submitted",
+          recordJson: "{}",
           metricsJson: "{}",
           submissionId: submission.id,
         },

@@ -22,6 +22,8 @@ import {
   type ErrorKind,
   type IndexErrorCode,
   IndexSearchError,
+  LeaderboardError,
+  type LeaderboardErrorCode,
   ModelError,
   type ModelErrorCode,
 } from "../src/index.ts";
@@ -102,6 +104,23 @@ const BENCH: Record<BenchErrorCode, ErrorKind> = {
   UNDECODABLE_IMAGE: "failed",
   RUN_FAILED: "failed",
 };
+const LEADERBOARD: Record<LeaderboardErrorCode, ErrorKind> = {
+  PAYLOAD_TOO_LARGE: "invalid",
+  MALFORMED_JSON: "invalid",
+  WRONG_FORMAT: "invalid",
+  INVALID_SHAPE: "invalid",
+  PROTOCOL_MISMATCH: "invalid",
+  INVALID_RANKS: "invalid",
+  CLAIM_MISMATCH: "invalid",
+  QUERY_LIST_MISMATCH: "invalid",
+  INCOMPLETE: "invalid",
+  UNSAFE_TEXT: "invalid",
+  UNKNOWN_BOARD: "not-found",
+  UNKNOWN_ENTRY: "not-found",
+  INVALID_ARGUMENT: "invalid",
+  RUN_NOT_PUBLISHABLE: "conflict",
+  NOT_VERIFIABLE: "unavailable",
+};
 // Encoder errors are wrapped by the services; one that escapes unwrapped is a failure nobody
 // expected (CLI exit 1 with the --verbose hint), whatever its code.
 const BUNDLE: Record<BundleErrorCode, ErrorKind> = {
@@ -173,6 +192,13 @@ const cases: { pkg: string; code: string; kind: ErrorKind; error: Error; expecte
     code,
     kind,
     error: new BenchError(code as BenchErrorCode, "x"),
+    expected: true,
+  })),
+  ...Object.entries(LEADERBOARD).map(([code, kind]) => ({
+    pkg: "services/leaderboard",
+    code,
+    kind,
+    error: new LeaderboardError(code as LeaderboardErrorCode, "x"),
     expected: true,
   })),
   ...Object.entries(BUNDLE).map(([code, kind]) => ({

@@ -1,4 +1,4 @@
-import { getDataset, getImage, getModel, getStudy, loadBenchRun } from "@cxr/services";
+import { getBoard, getDataset, getEntry, getImage, getModel, getStudy, loadBenchRun } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { fromGlobalId } from "../../ids.ts";
@@ -29,6 +29,22 @@ export const commonResolvers = {
             return { __typename: "Image", ...(await getImage(db, parsed.id)) };
           case "BenchmarkRun":
             return { __typename: "BenchmarkRun", ...(await loadBenchRun(db, parsed.id)).run };
+          case "LeaderboardBoard":
+            return { __typename: "LeaderboardBoard", ...(await getBoard(db, parsed.id)) };
+          case "LeaderboardEntry":
+            return { __typename: "LeaderboardEntry", ...(await getEntry(db, parsed.id)) };
+          case "Submission": {
+            const submission = await db.prisma.submission.findUnique({
+              where: { id: parsed.id },
+              select: { id: true, submitter: true, contentHash: true, createdAt: true },
+            });
+            if (submission === null) {
+              throw new GraphQLError("no such submission", {
+                extensions: { code: "NOT_FOUND", reason: "UNKNOWN_SUBMISSION" },
+              });
+            }
+            return { __typename: "Submission", ...submission };
+          }
         }
       } catch (error) {
         throw toGraphQLError(error);

@@ -1,0 +1,269 @@
+import {
+  type BoardInfo,
+  DEFAULT_SUBMISSION_BYTES,
+  type Direction,
+  type EntryInfo,
+  entryDrillDown,
+  entryRecord,
+  getBoard,
+  getEntry,
+  isLeaderboardError,
+  leaderboardView,
+  listBoards,
+  type Provenance,
+  submitRecordFile,
+  verifyEntry,
+} from "@cxr/services";
+import { GraphQLError } from "graphql/index.js";
+import { toGraphQLError } from "../../errors.ts";
+import { idOf, toGlobalId } from "../../ids.ts";
+import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
+
+/**
+ * The access hook of this module. TODO(access): when scoped tokens land (api.md, "Access"), check
+ * the request's token for `scope` here (UNAUTHENTICATED without one, FORBIDDEN without the scope)
+ * and return its subject. Until then every caller is allowed, as on loopback with no tokens created.
+ * Leaderboard reads are public and never call it.
+ */
+export function requireScope(
+  _ctx: RequestContext,
+  _scope: "read" | "run" | "submit" | "admin",
+): { subject: string } {
+  return { subject: "anonymous" };
+}
+
+const DIRECTION_IN: Record<string, Direction> = {
+  IMAGE_TO_TEXT: "image->text",
+  TEXT_TO_IMAGE: "text->image",
+};
+const directionOut = (d: string) => (d === "image->text" ? "IMAGE_TO_TEXT" : "TEXT_TO_IMAGE");
+
+function parseAsOf(value: string | null | undefined): Date | null {
+  if (value === null || value === undefined) return null;
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime()))
+    throw new GraphQLError("asOf is not an ISO time", {
+      extensions: { code: "BAD_USER_INPUT", reason: "INVALID_ARGUMENT" },
+    });
+  return t;
+}
+
+const mapped = <T>(p: Promise<T>) =>
+  p.catch((error: unknown) => {
+    throw toGraphQLError(error);
+  });
+
+const metricsOf = (metrics: Record<string, number>, ci: Record<string, { low: number; high: number }> = {}) =>
+  Object.entries(metrics).map(([name, value]) => ({
+    name,
+    value,
+    low: ci[name]?.low ?? null,
+    high: ci[name]?.high ?? null,
+  }));
+
+type EntryParent = EntryInfo & { asOf?: Date | null };
+
+interface FilterArgs {
+  filter?: {
+    board?: string | null;
+    dataset?: string | null;
+    split?: string | null;
+    textField?: string | null;
+    corruption?: string | null;
+    provenance?: string[] | null;
+    license?: string | null;
+    inDomain?: boolean | null;
+  } | null;
+  sort?: { metric?: string | null; level?: number | null; direction?: string | null } | null;
+  asOf?: string | null;
+  includeSuperseded?: boolean | null;
+}
+
+/** The service's view query from GraphQL (or export route) arguments. */
+export function viewQueryOf(args: FilterArgs) {
+  const f = args.filter ?? {};
+  return {
+    board: f.board ?? null,
+    dataset: f.dataset ?? null,
+    split: f.split ?? null,
+    textField: f.textField ?? null,
+    corruption: f.corruption ?? null,
+    provenance: f.provenance ? (f.provenance.map((p) => p.toLowerCase()) as Provenance[]) : null,
+    license: f.license ?? null,
+    inDomain: f.inDomain ?? null,
+    metric: args.sort?.metric ?? null,
+    level: args.sort?.level ?? null,
+    direction: DIRECTION_IN[args.sort?.direction ?? "IMAGE_TO_TEXT"] ?? "image->text",
+    asOf: parseAsOf(args.asOf),
+    includeSuperseded: args.includeSuperseded ?? false,
+  };
+}
+
+export const leaderboardResolvers = {
+  Query: {
+    leaderboardBoards: (_: unknown, __: unknown, ctx: RequestContext) => mapped(listBoards(ctx.services.db)),
+    leaderboardBoard: (_: unknown, args: { key: string }, ctx: RequestContext) =>
+      mapped(getBoard(ctx.services.db, idOf("LeaderboardBoard", args.key))),
+    leaderboardEntries: async (
+      _: unknown,
+      args: FilterArgs & { first?: number | null; after?: string | null },
+      ctx: RequestContext,
+    ) => {
+      const first = pageSize(args.first, ctx.limits, 50);
+      const after = afterOf(args.after);
+      const view = await mapped(leaderboardView(ctx.services.db, viewQueryOf(args)));
+      const rows = view.rows.map((r) => ({
+        ...r,
+        entry: { ...r.entry, asOf: args.asOf ? new Date(view.asOf) : null },
+      }));
+      let start = 0;
+      if (after !== undefined) {
+        start = rows.findIndex((r) => r.entry.id === after) + 1;
+        if (start === 0)
+          throw new GraphQLError("after names no row of this view", {
+            extensions: { code: "BAD_USER_INPUT", reason: "INVALID_CURSOR" },
+          });
+      }
+      return {
+        ...connection(
+          rows.slice(start, start + first),
+          (r) => r.entry.id,
+          start + first < rows.length,
+          rows.length,
+        ),
+        asOf: view.asOf,
+        metric: view.metric,
+        direction: directionOut(view.direction),
+      };
+    },
+    leaderboardEntry: async (_: unknown, args: { id: string; asOf?: string | null }, ctx: RequestContext) => {
+      const asOf = parseAsOf(args.asOf);
+      return { ...(await mapped(getEntry(ctx.services.db, idOf("LeaderboardEntry", args.id), asOf))), asOf };
+    },
+    leaderboardSubmissions: async (
+      _: unknown,
+      args: { first?: number | null; after?: string | null },
+      ctx: RequestContext,
+    ) => {
+      const first = pageSize(args.first, ctx.limits);
+      const after = afterOf(args.after);
+      const all = await ctx.services.db.prisma.submission.findMany({
+        orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+        select: { id: true, submitter: true, contentHash: true, createdAt: true },
+      });
+      let start = 0;
+      if (after !== undefined) start = all.findIndex((s) => s.id === after) + 1;
+      return connection(all.slice(start, start + first), (s) => s.id, start + first < all.length, all.length);
+    },
+  },
+  Mutation: {
+    submitRun: async (
+      _: unknown,
+      args: {
+        input: {
+          recordFile: string;
+          licenses?: { model: string; license: string }[] | null;
+          inDomain?: string[] | null;
+        };
+      },
+      ctx: RequestContext,
+    ) => {
+      const { subject } = requireScope(ctx, "submit");
+      try {
+        const result = await submitRecordFile(ctx.services.db, args.input.recordFile, {
+          submitter: subject,
+          maxBytes: ctx.limits.submissionBytes ?? DEFAULT_SUBMISSION_BYTES,
+          licenses: Object.fromEntries((args.input.licenses ?? []).map((l) => [l.model, l.license])),
+          inDomain: Object.fromEntries((args.input.inDomain ?? []).map((m) => [m, true])),
+        });
+        return { __typename: "SubmissionAccepted", ...result };
+      } catch (error) {
+        if (isLeaderboardError(error))
+          return {
+            __typename: "SubmissionRefused",
+            reason: error.code,
+            field: error.field,
+            message: error.message,
+          };
+        throw toGraphQLError(error);
+      }
+    },
+    verifyEntry: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
+      requireScope(ctx, "admin");
+      const id = idOf("LeaderboardEntry", args.id);
+      await mapped(verifyEntry(ctx.services.db, ctx.services.config, id));
+      return { ...(await mapped(getEntry(ctx.services.db, id))), asOf: null };
+    },
+  },
+  SubmitRunResult: {
+    __resolveType: (r: { __typename: string }) => r.__typename,
+  },
+  LeaderboardBoard: {
+    id: (b: BoardInfo) => toGlobalId("LeaderboardBoard", b.id),
+    key: (b: BoardInfo) => b.id,
+    dataset: (b: BoardInfo) => b.datasetName,
+    textField: (b: BoardInfo) => b.protocol.textField,
+    corruption: (b: BoardInfo) => b.protocol.corruption.family,
+    levels: (b: BoardInfo) => b.protocol.levels,
+    seed: (b: BoardInfo) => b.protocol.seed,
+    views: (b: BoardInfo) => b.protocol.views,
+    recallAt: (b: BoardInfo) => b.protocol.recallAt,
+    bootstrapSamples: (b: BoardInfo) => b.protocol.bootstrap.samples,
+    confidence: (b: BoardInfo) => b.protocol.bootstrap.confidence,
+    protocolJson: (b: BoardInfo) => JSON.stringify(b.protocol),
+    entryCount: (b: BoardInfo) => b.entries,
+  },
+  LeaderboardEntry: {
+    id: (e: EntryParent) => toGlobalId("LeaderboardEntry", e.id),
+    entryId: (e: EntryParent) => e.id,
+    model: (e: EntryParent) => e.modelName,
+    provenance: (e: EntryParent) => e.provenance.toUpperCase(),
+    board: (e: EntryParent, _: unknown, ctx: RequestContext) =>
+      ctx.once(`board:${e.boardId}`, () => mapped(getBoard(ctx.services.db, e.boardId))),
+    cells: (e: EntryParent) =>
+      e.cells.map((c) => ({
+        direction: directionOut(c.direction),
+        level: c.level,
+        metrics: metricsOf(c.metrics, c.ci),
+      })),
+    check: (e: EntryParent) =>
+      e.check === null
+        ? null
+        : {
+            outcome: e.check.outcome.toUpperCase(),
+            runId: e.check.runId,
+            differences: e.check.differences.map((d) => ({
+              direction: directionOut(d.direction),
+              level: d.level,
+              queries: d.queries,
+              deltas: metricsOf(d.deltas),
+            })),
+          },
+    drillDown: async (e: EntryParent, args: { k?: number | null }, ctx: RequestContext) =>
+      (await mapped(entryDrillDown(ctx.services.db, e.id, args.k ?? 1))).map((s) => ({
+        ...s,
+        direction: directionOut(s.direction),
+        fallen: s.fallen.map((q) => ({ id: q.id, study: q.group })),
+        risen: s.risen.map((q) => ({ id: q.id, study: q.group })),
+      })),
+    ranks: async (e: EntryParent, args: { direction: string; level: number }, ctx: RequestContext) => {
+      const record = await ctx.once(`entry-record:${e.id}`, () => mapped(entryRecord(ctx.services.db, e.id)));
+      const direction = DIRECTION_IN[args.direction];
+      return record?.results.find((r) => r.direction === direction && r.level === args.level)?.ranks ?? [];
+    },
+  },
+  Submission: {
+    id: (s: { id: string }) => toGlobalId("Submission", s.id),
+    submissionId: (s: { id: string }) => s.id,
+    createdAt: (s: { createdAt: Date }) => s.createdAt.toISOString(),
+    entries: async (s: { id: string }, _: unknown, ctx: RequestContext) => {
+      const rows = await ctx.services.db.prisma.leaderboardEntry.findMany({
+        where: { submissionId: s.id },
+        select: { id: true },
+      });
+      return Promise.all(
+        rows.map(async (r) => ({ ...(await mapped(getEntry(ctx.services.db, r.id))), asOf: null })),
+      );
+    },
+  },
+};

@@ -1,0 +1,256 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type Config, loadConfig } from "@cxr/config";
+import { addModel, openServices, publishRun, runBench } from "@cxr/services";
+import { seedDataset, type TempDatabase, tempDatabase, writeTinyBundle } from "@cxr/services/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type ApiServices,
+  createApiServer,
+  openApiServices,
+  type StartedApiServer,
+  startApiServer,
+} from "../src/index.ts";
+
+/**
+ * The leaderboard over HTTP: a server started here with two published local runs, a run submitted
+ * by `cxr submit` from a second data folder, tampered and hostile submissions, verification by
+ * re-run, and CSV/JSON exports of a filtered view re-opened with their asOf.
+ */
+
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const run = promisify(execFile);
+const work = mkdtempSync(path.join(tmpdir(), "cxr-api-board-"));
+const temps: TempDatabase[] = [];
+
+async function dataFolder(name: string, models: { id: string; dimension: number }[]) {
+  const temp = await tempDatabase("sqlite");
+  temps.push(temp);
+  const env = {
+    CXR_DATA_DIR: path.join(work, name),
+    DATABASE_URL: temp.config.database.url,
+    CXR_EXECUTION_PROVIDERS: "cpu",
+    CXR_CPU_THREADS: "1",
+    CXR_BATCH_SIZE: "4",
+  };
+  const config: Config = loadConfig(env, work);
+  const opened = openServices(config);
+  const db = await opened.database();
+  for (const m of models) {
+    const bundle = path.join(work, `${name}-bundle-${m.id}`);
+    await writeTinyBundle(bundle, { id: m.id, dimension: m.dimension });
+    await addModel(db, config, bundle);
+  }
+  await seedDataset(db, { dir: path.join(work, `${name}-set`), name: "set", studies: 12, side: 24 });
+  await db.prisma.split.updateMany({ data: { fingerprint: "v2:".padEnd(67, "b") } });
+  const runIds: Record<string, string> = {};
+  for (const m of models) {
+    const bench = await runBench({
+      db,
+      config,
+      models: [m.id],
+      dataset: "set",
+      split: "train",
+      levels: [0, 0.5],
+      seed: 1,
+      grid: 4,
+      bootstrapSamples: 20,
+      cache: false,
+    });
+    runIds[m.id] = bench.runId;
+  }
+  return { env, config, db, runIds, close: () => opened.close() };
+}
+
+describe("the leaderboard over HTTP", () => {
+  let services: ApiServices | undefined;
+  let server: StartedApiServer | undefined;
+  let url = "";
+  let remote: Awaited<ReturnType<typeof dataFolder>>;
+
+  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
+  };
+
+  beforeAll(async () => {
+    const local = await dataFolder("server", [
+      { id: "tiny", dimension: 8 },
+      { id: "tiny-c", dimension: 3 },
+    ]);
+    for (const id of Object.values(local.runIds)) await publishRun(local.db, id);
+    await local.close();
+    remote = await dataFolder("remote", [{ id: "tiny-c", dimension: 3 }]);
+    await remote.close();
+    services = await openApiServices(local.config);
+    server = await startApiServer(services, { port: 0 });
+    url = server.url;
+  }, 240_000);
+
+  afterAll(async () => {
+    await server?.close();
+    for (const t of temps) await t.drop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const ROWS = `query Rows($filter: LeaderboardFilter, $sort: LeaderboardSort, $asOf: String) {
+    leaderboardEntries(filter: $filter, sort: $sort, asOf: $asOf) {
+      asOf metric totalCount
+      edges { node { rankLabel tieGroup value low high board { key protocolKey }
+        entry { id entryId model provenance license } } } } }`;
+
+  it("shows the published board without a token, ranked with intervals", async () => {
+    const { body } = await gql(
+      `{ leaderboardBoards { key dataset split corruption levels entryCount description } }`,
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.leaderboardBoards).toHaveLength(1);
+    expect(body.data.leaderboardBoards[0]).toMatchObject({
+      dataset: "set",
+      split: "train",
+      levels: [0, 0.5],
+      entryCount: 2,
+    });
+    const rows = await gql(ROWS, { sort: { metric: "mrr" } });
+    expect(rows.body.errors).toBeUndefined();
+    const nodes = rows.body.data.leaderboardEntries.edges.map((e: any) => e.node);
+    expect(nodes.map((n: any) => n.entry.provenance)).toEqual(["VERIFIED", "VERIFIED"]);
+    for (const n of nodes) expect(n.rankLabel).toMatch(/^[12](-2)?$/);
+  });
+
+  it("accepts a run submitted by `cxr submit` from a second data folder, once; refuses a tampered one naming the field", async () => {
+    const submit = () =>
+      run(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          path.join(repoRoot, "apps/cli/src/main.ts"),
+          "submit",
+          remote.runIds["tiny-c"]!,
+          "--server",
+          url,
+          "--token",
+          "t",
+          "--license",
+          "tiny-c=MIT",
+          "--json",
+        ],
+        { cwd: repoRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...remote.env } },
+      );
+    const first = JSON.parse((await submit()).stdout);
+    expect(first).toMatchObject({ __typename: "SubmissionAccepted", duplicate: false });
+    const second = JSON.parse((await submit()).stdout);
+    expect(second).toMatchObject({ duplicate: true, submissionId: first.submissionId });
+
+    const text = readFileSync(
+      path.join(work, "remote", "runs", remote.runIds["tiny-c"]!, "run.json"),
+      "utf8",
+    );
+    const file = JSON.parse(text);
+    file.results[2].ci.mrr.high = file.results[2].ci.mrr.high * (1 + Number.EPSILON) || Number.MIN_VALUE;
+    const SUBMIT = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) {
+      __typename ... on SubmissionRefused { reason field message } } }`;
+    const tampered = await gql(SUBMIT, { input: { recordFile: JSON.stringify(file) } });
+    expect(tampered.body.data.submitRun).toMatchObject({
+      reason: "CLAIM_MISMATCH",
+      field: "results[2].ci.mrr.high",
+    });
+    const formula = await gql(SUBMIT, {
+      input: { recordFile: text.replaceAll('"tiny-c"', '"@SUM(A1)"') },
+    });
+    expect(formula.body.data.submitRun).toMatchObject({ reason: "UNSAFE_TEXT" });
+    const broken = await gql(SUBMIT, { input: { recordFile: "{" } });
+    expect(broken.body.data.submitRun.reason).toBe("MALFORMED_JSON");
+    // over the submission limit (a server with 50 kB bodies and 100 kB submissions; 100 MB is refused by the service test)
+    const small = await createApiServer(services!, {
+      limits: { bodyBytes: 50_000, submissionBytes: 100_000 },
+    });
+    await new Promise<void>((resolve) => small.httpServer.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (small.httpServer.address() as AddressInfo).port;
+      const post = (body: unknown) =>
+        fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const huge = await post({ query: SUBMIT, variables: { input: { recordFile: " ".repeat(150_000) } } });
+      expect(huge.status).toBe(413);
+      const under = await post({ query: SUBMIT, variables: { input: { recordFile: " ".repeat(99_000) } } });
+      expect(((await under.json()) as any).data.submitRun.reason).toBe("MALFORMED_JSON");
+      // a body over the ordinary limit is read only for a document whose one operation is submitRun
+      const other = await post({
+        query: "{ leaderboardBoards { key } }",
+        variables: { x: "a".repeat(60_000) },
+      });
+      expect(other.status).toBe(413);
+    } finally {
+      await new Promise<void>((resolve) => small.httpServer.close(() => resolve()));
+    }
+    const subs = await gql(
+      `{ leaderboardSubmissions { totalCount edges { node { submitter entries { model } } } } }`,
+    );
+    expect(subs.body.data.leaderboardSubmissions.totalCount).toBe(1);
+
+    // the same tiny-c bundle in both folders: the submission supersedes the server's own entry
+    const rows = await gql(ROWS, { filter: { provenance: ["SUBMITTED"] } });
+    const submitted = rows.body.data.leaderboardEntries.edges.map((e: any) => e.node.entry);
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]).toMatchObject({ model: "tiny-c", license: "MIT" });
+
+    // verification by re-run on this server: the same bundle and split, the same ranks
+    const verified = await gql(
+      `mutation($id: ID!) { verifyEntry(id: $id) { provenance check { outcome differences { level } } } }`,
+      { id: submitted[0].id },
+    );
+    expect(verified.body.errors).toBeUndefined();
+    expect(verified.body.data.verifyEntry).toMatchObject({
+      provenance: "VERIFIED",
+      check: { outcome: "VERIFIED", differences: [] },
+    });
+
+    const detail = await gql(
+      `query($id: ID!) { leaderboardEntry(id: $id) { cells { direction level metrics { name value low high } }
+        drillDown(k: 1) { direction from to fallen { id study } } ranks(direction: IMAGE_TO_TEXT, level: 0) } }`,
+      { id: submitted[0].id },
+    );
+    expect(detail.body.errors).toBeUndefined();
+    expect(detail.body.data.leaderboardEntry.cells).toHaveLength(4);
+    expect(detail.body.data.leaderboardEntry.drillDown).toHaveLength(2);
+    expect(detail.body.data.leaderboardEntry.ranks.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("exports CSV and JSON of a filtered view with permalink and asOf, and the permalink re-opens to the same rows", async () => {
+    const json = await fetch(`${url}/leaderboard/export.json?metric=mrr&provenance=VERIFIED`);
+    expect(json.status).toBe(200);
+    const file = (await json.json()) as any;
+    expect(file.permalink).toContain(`asOf=${encodeURIComponent(file.asOf)}`);
+    expect(file.rows.length).toBeGreaterThan(0);
+    const again = (await (await fetch(file.permalink)).json()) as any;
+    expect(again.rows).toEqual(file.rows);
+    const view = await gql(ROWS, {
+      filter: { provenance: ["VERIFIED"] },
+      sort: { metric: "mrr" },
+      asOf: file.asOf,
+    });
+    expect(view.body.data.leaderboardEntries.edges.map((e: any) => e.node.entry.entryId)).toEqual(
+      file.rows.map((r: any[]) => r[file.columns.indexOf("entryId")]),
+    );
+    const csv = await (await fetch(file.permalink.replace("export.json", "export.csv"))).text();
+    expect(csv.split("\n")[1]).toBe(`# asOf,${file.asOf}`);
+    expect(csv).toContain("# permalink,");
+    const bad = await fetch(`${url}/leaderboard/export.csv?asOf=yesterday`);
+    expect(bad.status).toBe(400);
+  });
+});
