@@ -37,6 +37,8 @@ async function inputs(): Promise<ImageInput[]> {
   const jpeg = await grey(27, 1, "jpeg");
   const big = await grey(40, 2, "png");
   return [
+    // The first batch of a stream is prepared on the main thread (nothing to overlap with yet).
+    { bytes: jpeg, name: "first.jpg" },
     { bytes: jpeg, name: "a.jpg" },
     { bytes: await grey(19, 3, "png"), name: "b.png" },
     { bytes: jpeg.subarray(0, jpeg.length - 200), name: "cut.jpg" },
@@ -78,7 +80,7 @@ describe("ModelEncoder preprocessing in worker threads", () => {
         { op: "toTensor", scale: "divide255", channels: 1 },
       ],
     });
-    const options = { providers: ["cpu" as const], cpuThreads: 1, batchSize: 3, maxPixels: 1000 };
+    const options = { providers: ["cpu" as const], cpuThreads: 1, batchSize: 1, maxPixels: 1000 };
     const inThread = await ModelEncoder.create(dir, { ...options, preprocessWorkers: 0 });
     const workers = await ModelEncoder.create(dir, { ...options, preprocessWorkers: 2 });
     try {
@@ -89,8 +91,9 @@ describe("ModelEncoder preprocessing in worker threads", () => {
       expect(inThread.info.preprocessing).toEqual({ workers: 0 });
       expect(inThread.preprocessThreadIds).toEqual([]);
       expect(actual).toEqual(expected);
-      // The list covers both kinds: four embeddings, the rest errors of several classes.
+      // The list covers both kinds: five embeddings, the rest errors of several classes.
       expect(expected.map((o) => "embedding" in o)).toEqual([
+        true,
         true,
         true,
         false,

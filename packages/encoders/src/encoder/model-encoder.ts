@@ -95,7 +95,7 @@ export class ModelEncoder {
 
   private startedPool: PreprocessPool | undefined;
 
-  /** The preprocessing pool, started on the first image (text-only use never starts a thread). */
+  /** The preprocessing pool, started by the first stream of more than one batch. */
   private poolStart: Promise<PreprocessPool | undefined> | undefined;
 
   private preprocessPool(): Promise<PreprocessPool | undefined> {
@@ -299,7 +299,11 @@ export class ModelEncoder {
       const error = new EncoderError("BAD_INPUT", name, "expected bytes, { bytes, name } or { image, name }");
       return { name, ok: false, error };
     }
-    const pool = await this.preprocessPool();
+    // The first batch of a stream has no inference to overlap with, so a single-batch call (one
+    // query image) never pays for starting threads; from the second batch on, or once started,
+    // the pool prepares images while the previous batch runs.
+    const pool =
+      this.startedPool ?? (index >= this.options.batchSize ? await this.preprocessPool() : undefined);
     if (pool?.usable) {
       try {
         return { name, ...(await pool.prepare(payload, name)) };
