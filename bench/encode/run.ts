@@ -3,7 +3,7 @@
  * the same run, on the same architecture-equivalent graphs at random init (models.py):
  * ViT-B/32 and Swin-T image encoders and a BERT-base-sized text encoder.
  *
- *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu]
+ *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu] [--workers N]
  *
  * Figures: model forward only (items/s; goal >= 2.5x PyTorch for the text encoder, >= 1.0x for the
  * image encoders) and the whole image pipeline from JPEG bytes to a normalised embedding (ours:
