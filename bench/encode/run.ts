@@ -3,7 +3,7 @@
  * the same run, on the same architecture-equivalent graphs at random init (models.py):
  * ViT-B/32 and Swin-T image encoders and a BERT-base-sized text encoder.
  *
- *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu]
+ *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu] [--workers N]
  *
  * Figures: model forward only (items/s; goal >= 2.5x PyTorch for the text encoder, >= 1.0x for the
  * image encoders) and the whole image pipeline from JPEG bytes to a normalised embedding (ours:
@@ -39,10 +39,13 @@ const { values } = parseArgs({
     models: { type: "string", default: "vit_b32,swin_t,bert_base" },
     python: { type: "string", default: "/usr/bin/python3" },
     "skip-torch": { type: "boolean", default: false },
+    // Preprocessing worker threads (ModelEncoder's preprocessWorkers); default: the encoder's default.
+    workers: { type: "string" },
   },
 });
 const out = path.resolve(values.out!);
 const threads = Number(values.threads);
+const workers = values.workers === undefined ? undefined : Number(values.workers);
 const batch = Number(values.batch);
 const repeats = Number(values.repeats);
 const providers = values.providers!.split(",") as ExecutionProvider[];
@@ -140,7 +143,14 @@ function textFeeds(rows: number): Record<string, InstanceType<typeof OrtTensor>>
 
 async function ours(): Promise<{
   forward: Record<string, Figure & { provider: string }>;
-  pipeline?: Figure & { provider: string; over_forward: number; over_forward_pairs: number[] };
+  pipeline?: Figure & {
+    provider: string;
+    over_forward: number;
+    over_forward_pairs: number[];
+    preprocessing: { workers: number; fallback?: string };
+    main_thread_over_forward: number;
+    main_thread_over_forward_pairs: number[];
+  };
 }> {
   const forward: Record<string, Figure & { provider: string }> = {};
   for (const name of models) {
@@ -173,10 +183,20 @@ async function ours(): Promise<{
     cpuThreads: threads,
     batchSize: batch,
     logger: stderrLogger,
+    preprocessWorkers: workers,
+  });
+  // The same pipeline with every decode and preprocessing step on the main thread, for the A/B.
+  const mainThread = await ModelEncoder.create(dir, {
+    providers,
+    cpuThreads: threads,
+    batchSize: batch,
+    logger: stderrLogger,
+    preprocessWorkers: 0,
   });
   const jpegs = readdirSync(path.join(out, "jpeg"))
     .sort()
     .map((f) => ({ bytes: new Uint8Array(readFileSync(path.join(out, "jpeg", f))), name: f }));
+  await encoder.encodeImages(jpegs); // starts the preprocessing workers (by its second batch, once per encoder)
   const seconds = await timed(async () => {
     const results = await encoder.encodeImages(jpegs);
     const failed = results.find((r) => !r.ok);
@@ -193,6 +213,7 @@ async function ours(): Promise<{
   const feeds = { pixel_values: new OrtTensor("float32", pixels, [batch, 3, 224, 224]) };
   const runs = Math.ceil(jpegs.length / batch);
   const pairs: number[] = [];
+  const mainThreadPairs: number[] = [];
   for (let i = 0; i < Math.max(4, 2 * repeats); i++) {
     let t0 = performance.now();
     for (let r = 0; r < runs; r++) await vit.run(feeds);
@@ -200,8 +221,13 @@ async function ours(): Promise<{
     t0 = performance.now();
     await encoder.encodeImages(jpegs);
     const pipelineSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await mainThread.encodeImages(jpegs);
+    const mainThreadSeconds = (performance.now() - t0) / 1000;
     // items/s of the pipeline over items/s of the forward on runs * batch items
-    pairs.push(jpegs.length / pipelineSeconds / ((runs * batch) / forwardSeconds));
+    const forwardRate = (runs * batch) / forwardSeconds;
+    pairs.push(jpegs.length / pipelineSeconds / forwardRate);
+    mainThreadPairs.push(jpegs.length / mainThreadSeconds / forwardRate);
   }
   await vit.release();
   const pipeline = {
@@ -211,8 +237,12 @@ async function ours(): Promise<{
     provider: encoder.info.providers.image,
     over_forward_pairs: pairs,
     over_forward: median(pairs),
+    preprocessing: encoder.info.preprocessing,
+    main_thread_over_forward_pairs: mainThreadPairs,
+    main_thread_over_forward: median(mainThreadPairs),
   };
   await encoder.close();
+  await mainThread.close();
   return { forward, pipeline };
 }
 
@@ -253,6 +283,13 @@ if (mine.pipeline) {
   const pairs = p.over_forward_pairs.map((r) => r.toFixed(2)).join(", ");
   rows.push(
     `${"pipeline / forward, pairs".padEnd(26)} ${"".padStart(13)}   ${"".padStart(17)}   ${`${p.over_forward.toFixed(2)}x`.padStart(6)}   ${goal(p.over_forward, 0.8)}  (median of back-to-back pairs: ${pairs})`,
+  );
+  const mainPairs = p.main_thread_over_forward_pairs.map((r) => r.toFixed(2)).join(", ");
+  rows.push(
+    `${"  same, main thread only".padEnd(26)} ${"".padStart(13)}   ${"".padStart(17)}   ${`${p.main_thread_over_forward.toFixed(2)}x`.padStart(6)}   ${"(A/B, no goal)".padEnd(17)}  (preprocessWorkers 0, measured right after each pair: ${mainPairs})`,
+  );
+  rows.push(
+    `pipeline preprocessing: ${p.preprocessing.workers} worker thread(s)${p.preprocessing.fallback ? ` (fallback: ${p.preprocessing.fallback})` : ""}`,
   );
 }
 console.log(rows.join("\n"));

@@ -3,10 +3,7 @@ import * as ort from "onnxruntime-node";
 import { BundleError } from "../bundle/errors.ts";
 import { type LoadedBundle, loadBundle } from "../bundle/load.ts";
 import type { Manifest } from "../bundle/schema.ts";
-import { isImageDecodeError } from "../image/errors.ts";
-import { decodeImage } from "../image/index.ts";
 import type { DecodedImage } from "../image/types.ts";
-import { PreprocessError, runPreprocess } from "../preprocess/index.ts";
 import {
   createSession,
   type ExecutionProvider,
@@ -14,12 +11,14 @@ import {
   SessionCreateError,
   type SessionFactoryOptions,
 } from "../session/factory.ts";
-import { TextInputError, TokenizerError } from "../tokenizer/errors.ts";
+import { TokenizerError } from "../tokenizer/errors.ts";
 import { type EncodedText, Tokenizer } from "../tokenizer/tokenizer.ts";
 import { iteratorOf, mapLimited, take } from "./concurrency.ts";
 import { type EncodeFailure, type EncodeResult, EncoderError } from "./errors.ts";
 import { checkImageGraph, checkTextGraph } from "./graph.ts";
 import { allFinite, l2NormalizeInPlace } from "./math.ts";
+import { asFailure, type ImagePayload, type ImagePrepareSpec, prepareImagePayload } from "./prepare-image.ts";
+import { defaultPreprocessWorkers, PreprocessPool } from "./preprocess-pool.ts";
 import { type SelfTestReport, selfTest } from "./self-test.ts";
 
 /** Raw encoded bytes (JPEG, PNG, DICOM), optionally named, or an already decoded image. */
@@ -36,6 +35,13 @@ export interface EncoderOptions extends SessionFactoryOptions {
   concurrency?: number;
   /** Decoder pixel limit (decompression bombs). */
   maxPixels?: number;
+  /**
+   * Worker threads that decode and preprocess images while inference runs on the main thread
+   * (onnxruntime-node runs a session on the calling thread). 0: everything on the main thread.
+   * Default: one per four cores, at least one, at most four (`defaultPreprocessWorkers`). Count
+   * them with ONNX Runtime's intra-op threads (`cpuThreads`) against the machine's cores.
+   */
+  preprocessWorkers?: number;
 }
 
 export interface StreamedResult {
@@ -54,6 +60,8 @@ export interface EncoderInfo {
   fingerprint: string;
   providers: { image: ExecutionProvider; text: ExecutionProvider };
   attempts: { image: ProviderAttempt[]; text: ProviderAttempt[] };
+  /** Where images are decoded and preprocessed: `workers` threads (0: the main thread), and why not when they could not start. */
+  preprocessing: { workers: number; fallback?: string };
 }
 
 type Prepared<T> = { name: string; ok: true; value: T } | { name: string; ok: false; error: EncodeFailure };
@@ -75,7 +83,45 @@ export class ModelEncoder {
     readonly info: EncoderInfo,
     private readonly options: Required<Pick<EncoderOptions, "batchSize" | "concurrency">> &
       Pick<EncoderOptions, "maxPixels">,
+    private readonly imageSpec: ImagePrepareSpec,
+    private readonly preprocessWorkers: number,
+    private readonly logger: SessionFactoryOptions["logger"],
   ) {}
+
+  /** Thread ids of the running preprocessing workers (none before the first image, none after close). */
+  get preprocessThreadIds(): number[] {
+    return (this.startedPool?.threadIds ?? []).filter((id) => id !== -1);
+  }
+
+  private startedPool: PreprocessPool | undefined;
+
+  /** The preprocessing pool, started by the first stream of more than one batch. */
+  private poolStart: Promise<PreprocessPool | undefined> | undefined;
+
+  private preprocessPool(): Promise<PreprocessPool | undefined> {
+    if (this.poolStart === undefined) {
+      this.poolStart =
+        this.preprocessWorkers === 0 || this.closed
+          ? Promise.resolve(undefined)
+          : PreprocessPool.start(this.preprocessWorkers, this.imageSpec).then(async (started) => {
+              if (!(started instanceof PreprocessPool)) {
+                this.info.preprocessing = { workers: 0, fallback: started.message };
+                this.logger?.warn(
+                  `${this.info.id}: images preprocessed on the main thread (${started.message})`,
+                );
+                return undefined;
+              }
+              if (this.closed) {
+                await started.close();
+                return undefined;
+              }
+              this.info.preprocessing = { workers: started.size };
+              this.startedPool = started;
+              return started;
+            });
+    }
+    return this.poolStart;
+  }
 
   get manifest(): Manifest {
     return this.bundle.manifest;
@@ -126,6 +172,13 @@ export class ModelEncoder {
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
     // Default: the whole batch at once, so its decodes queue on libuv's threads before inference.
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? batchSize));
+    const [, c, h, w] = manifest.image.input.shape;
+    const imageSpec: ImagePrepareSpec = {
+      steps: manifest.image.preprocess,
+      chw: [c, h, w],
+      maxPixels: options.maxPixels,
+    };
+    const workers = Math.max(0, Math.floor(options.preprocessWorkers ?? defaultPreprocessWorkers()));
     return new ModelEncoder(
       bundle,
       tokenizer,
@@ -139,8 +192,12 @@ export class ModelEncoder {
         fingerprint: bundle.fingerprint,
         providers: { image: image.provider, text: text.provider },
         attempts: { image: image.attempts, text: text.attempts },
+        preprocessing: { workers: 0 },
       },
       { batchSize, concurrency, maxPixels: options.maxPixels },
+      imageSpec,
+      workers,
+      options.logger,
     );
   }
 
@@ -182,11 +239,15 @@ export class ModelEncoder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // The text session is released even when releasing the image session throws.
+    // Each resource is released even when releasing another throws.
     try {
-      await this.imageSession.release();
+      await (await this.poolStart)?.close();
     } finally {
-      await this.textSession.release();
+      try {
+        await this.imageSession.release();
+      } finally {
+        await this.textSession.release();
+      }
     }
   }
 
@@ -225,32 +286,32 @@ export class ModelEncoder {
 
   private async prepareImage(input: ImageInput, index: number): Promise<Prepared<Float32Array>> {
     let name = `#${index}`;
-    try {
-      let image: DecodedImage;
-      if (input instanceof Uint8Array) {
-        image = await decodeImage(input, { name, maxPixels: this.options.maxPixels });
-      } else if (input !== null && typeof input === "object" && "bytes" in input) {
-        name = input.name ?? name;
-        image = await decodeImage(input.bytes, { name, maxPixels: this.options.maxPixels });
-      } else if (input !== null && typeof input === "object" && "image" in input) {
-        name = input.name ?? name;
-        image = input.image;
-      } else {
-        throw new EncoderError("BAD_INPUT", name, "expected bytes, { bytes, name } or { image, name }");
-      }
-      const tensor = runPreprocess(image, this.manifest.image.preprocess);
-      const [, c, h, w] = this.manifest.image.input.shape;
-      if (tensor.shape.join("x") !== `${c}x${h}x${w}`) {
-        throw new EncoderError(
-          "SHAPE_MISMATCH",
-          name,
-          `preprocessing produced ${tensor.shape.join("x")}, the graph input needs ${c}x${h}x${w}`,
-        );
-      }
-      return { name, ok: true, value: tensor.data };
-    } catch (error) {
-      return { name, ok: false, error: asFailure(error, name) };
+    let payload: ImagePayload;
+    if (input instanceof Uint8Array) {
+      payload = { bytes: input };
+    } else if (input !== null && typeof input === "object" && "bytes" in input) {
+      name = input.name ?? name;
+      payload = { bytes: input.bytes };
+    } else if (input !== null && typeof input === "object" && "image" in input) {
+      name = input.name ?? name;
+      payload = { image: input.image };
+    } else {
+      const error = new EncoderError("BAD_INPUT", name, "expected bytes, { bytes, name } or { image, name }");
+      return { name, ok: false, error };
     }
+    // The first batch of a stream has no inference to overlap with, so a single-batch call (one
+    // query image) never pays for starting threads; from the second batch on, or once started,
+    // the pool prepares images while the previous batch runs.
+    const pool =
+      this.startedPool ?? (index >= this.options.batchSize ? await this.preprocessPool() : undefined);
+    if (pool?.usable) {
+      try {
+        return { name, ...(await pool.prepare(payload, name)) };
+      } catch {
+        // The pool failed or was closed: this item, and the ones after it, are prepared here.
+      }
+    }
+    return { name, ...(await prepareImagePayload(payload, name, this.imageSpec)) };
   }
 
   private prepareText(input: TextInput, index: number): Prepared<EncodedText> {
@@ -397,18 +458,6 @@ async function openGraph(
       cause: error,
     });
   }
-}
-
-function asFailure(error: unknown, name: string): EncodeFailure {
-  if (
-    error instanceof EncoderError ||
-    error instanceof TextInputError ||
-    error instanceof PreprocessError ||
-    isImageDecodeError(error)
-  ) {
-    return error;
-  }
-  return new EncoderError("BAD_INPUT", name, firstLine(error), { cause: error });
 }
 
 /** Lets `n` turns of the event loop pass (I/O callbacks, such as finished decodes, run in each). */
