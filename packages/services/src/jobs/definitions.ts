@@ -30,6 +30,8 @@ export interface ExecuteContext<P> {
   parameters: P;
   signal: AbortSignal;
   progress(step: StepProgress): void;
+  /** Forwards the use case's own progress event to the caller (ExecuteOptions.onEvent). */
+  event(event: unknown): void;
 }
 
 export interface JobDefinition<P, R> {
@@ -102,7 +104,7 @@ export const indexJob: JobDefinition<IndexJobParameters, IndexResult> = {
     const modalities = p.modality === "both" ? ["images", "reports"] : [p.modality];
     return modalities.map((m) => `index:${p.modelId}:${m}`);
   },
-  async execute({ services, jobId, parameters, signal, progress }) {
+  async execute({ services, jobId, parameters, signal, progress, event }) {
     return indexDataset({
       ...parameters,
       db: await services.database(),
@@ -110,8 +112,10 @@ export const indexJob: JobDefinition<IndexJobParameters, IndexResult> = {
       config: services.config,
       signal,
       jobId,
-      onProgress: (p) =>
-        progress({ phase: `${p.modality} ${p.phase}`, done: p.processed + p.failed, total: p.total }),
+      onProgress: (p) => {
+        event(p);
+        progress({ phase: `${p.modality} ${p.phase}`, done: p.processed + p.failed, total: p.total });
+      },
     });
   },
   summarize: (r) => ({
@@ -160,7 +164,7 @@ export const benchJob: JobDefinition<BenchJobParameters, BenchResult> = {
     return parameters;
   },
   writers: () => [],
-  async execute({ services, jobId, parameters, signal, progress }) {
+  async execute({ services, jobId, parameters, signal, progress, event: forward }) {
     let cells = 0;
     let done = 0;
     return runBench({
@@ -170,6 +174,7 @@ export const benchJob: JobDefinition<BenchJobParameters, BenchResult> = {
       signal,
       jobId,
       onProgress: (event) => {
+        forward(event);
         if (event.phase === "start") {
           cells = event.cells;
           done = event.cellsDone;
@@ -204,11 +209,12 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
     return parameters;
   },
   writers: (p) => [`ingest:${p.name ?? p.root}`],
-  async execute({ services, parameters, signal, progress }) {
+  async execute({ services, parameters, signal, progress, event }) {
     signal.throwIfAborted();
     return ingestDataset(services, {
       ...parameters,
       onProgress: (p) => {
+        event(p);
         progress({ phase: "ingest", done: p.processed, total: p.total ?? null });
         // Ingest is resumable study by study: stopping at a progress report loses nothing.
         signal.throwIfAborted();

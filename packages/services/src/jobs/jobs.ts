@@ -288,6 +288,7 @@ export async function executeJob<R = unknown>(
       parameters: job.parameters,
       signal: controller.signal,
       progress,
+      event: (event) => options.onEvent?.(event),
     })) as R;
     await writing;
     job = jobFromRow(

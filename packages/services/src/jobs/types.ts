@@ -65,6 +65,11 @@ export interface ExecuteOptions {
   /** Aborting it stops the job at its next safe point and leaves it `interrupted` (resumable). */
   signal?: AbortSignal;
   onProgress?: (progress: JobProgress) => void;
+  /**
+   * The use case's own progress events (IndexProgress, BenchProgress, IngestProgress), for a face
+   * that prints them in its own way; the envelope above is the same for every kind.
+   */
+  onEvent?: (event: unknown) => void;
 }
 
 /**
