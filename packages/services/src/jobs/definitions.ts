@@ -29,7 +29,8 @@ export interface ExecuteContext<P> {
   jobId: string;
   parameters: P;
   signal: AbortSignal;
-  progress(step: StepProgress): void;
+  /** Resolves once a due write to the row (and the cancel check) is done; a use case may await it. */
+  progress(step: StepProgress): Promise<void>;
   /** Forwards the use case's own progress event to the caller (ExecuteOptions.onEvent). */
   event(event: unknown): void;
 }
@@ -112,9 +113,10 @@ export const indexJob: JobDefinition<IndexJobParameters, IndexResult> = {
       config: services.config,
       signal,
       jobId,
+      // indexDataset awaits its callback: the cancel check is done between batches.
       onProgress: (p) => {
         event(p);
-        progress({ phase: `${p.modality} ${p.phase}`, done: p.processed + p.failed, total: p.total });
+        return progress({ phase: `${p.modality} ${p.phase}`, done: p.processed + p.failed, total: p.total });
       },
     });
   },
@@ -179,7 +181,7 @@ export const benchJob: JobDefinition<BenchJobParameters, BenchResult> = {
           cells = event.cells;
           done = event.cellsDone;
         } else if (event.phase === "level-done") done++;
-        progress({ phase: event.phase, done, total: cells || null });
+        void progress({ phase: event.phase, done, total: cells || null });
       },
     });
   },
@@ -215,7 +217,7 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
       ...parameters,
       onProgress: (p) => {
         event(p);
-        progress({ phase: "ingest", done: p.processed, total: p.total ?? null });
+        void progress({ phase: "ingest", done: p.processed, total: p.total ?? null });
         // Ingest is resumable study by study: stopping at a progress report loses nothing.
         signal.throwIfAborted();
       },

@@ -263,7 +263,8 @@ export async function executeJob<R = unknown>(
     last = envelope;
     options.onProgress?.(envelope);
     const now = Date.now();
-    if (now - lastWrite < PROGRESS_WRITE_MS && step.phase === lastPhase) return;
+    if (now - lastWrite < (options.progressIntervalMs ?? PROGRESS_WRITE_MS) && step.phase === lastPhase)
+      return writing;
     lastWrite = now;
     lastPhase = step.phase;
     // Written in order, off the job's path; a cancel from another process is read back here.
@@ -279,6 +280,7 @@ export async function executeJob<R = unknown>(
         }
       })
       .catch(() => undefined);
+    return writing;
   };
 
   try {
@@ -305,6 +307,12 @@ export async function executeJob<R = unknown>(
     return { job, result };
   } catch (error) {
     await writing;
+    // Where it stopped, for `cxr jobs show` (progress writes are throttled).
+    if (last !== null) {
+      await prisma.job
+        .update({ where: { id }, data: { progressJson: JSON.stringify(last) } })
+        .catch(() => undefined);
+    }
     const reason = controller.signal.aborted ? controller.signal.reason : undefined;
     if (reason instanceof CancelRequested) {
       await prisma.job.update({

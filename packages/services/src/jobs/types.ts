@@ -66,6 +66,11 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   onProgress?: (progress: JobProgress) => void;
   /**
+   * Least time between two progress writes to the row (each also reads `cancelRequested` back);
+   * default 1000 ms. Phase changes and the outcome are always written.
+   */
+  progressIntervalMs?: number;
+  /**
    * The use case's own progress events (IndexProgress, BenchProgress, IngestProgress), for a face
    * that prints them in its own way; the envelope above is the same for every kind.
    */
