@@ -3,7 +3,7 @@
  * alone is not enough because ids of different types may collide (model ids are chosen names).
  */
 
-export const NODE_TYPES = ["Model", "Dataset", "Study", "Image", "BenchmarkRun"] as const;
+export const NODE_TYPES = ["Model", "Dataset", "Study", "Image", "BenchmarkRun", "Job"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export function toGlobalId(type: NodeType, id: string): string {

@@ -8,6 +8,8 @@ import { commonResolvers } from "./modules/common/resolvers.ts";
 import { commonTypeDefs } from "./modules/common/typeDefs.ts";
 import { datasetsResolvers } from "./modules/datasets/resolvers.ts";
 import { datasetsTypeDefs } from "./modules/datasets/typeDefs.ts";
+import { jobsResolvers } from "./modules/jobs/resolvers.ts";
+import { jobsTypeDefs } from "./modules/jobs/typeDefs.ts";
 import { modelsResolvers } from "./modules/models/resolvers.ts";
 import { modelsTypeDefs } from "./modules/models/typeDefs.ts";
 import { searchResolvers } from "./modules/search/resolvers.ts";
@@ -16,8 +18,22 @@ import { searchTypeDefs } from "./modules/search/typeDefs.ts";
 /** The schema from every domain module (one folder each under modules/). */
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
-    typeDefs: [commonTypeDefs, modelsTypeDefs, datasetsTypeDefs, searchTypeDefs, benchmarkTypeDefs],
-    resolvers: [commonResolvers, modelsResolvers, datasetsResolvers, searchResolvers, benchmarkResolvers],
+    typeDefs: [
+      commonTypeDefs,
+      modelsTypeDefs,
+      datasetsTypeDefs,
+      searchTypeDefs,
+      benchmarkTypeDefs,
+      jobsTypeDefs,
+    ],
+    resolvers: [
+      commonResolvers,
+      modelsResolvers,
+      datasetsResolvers,
+      searchResolvers,
+      benchmarkResolvers,
+      jobsResolvers,
+    ],
   });
 }
 

@@ -1,4 +1,4 @@
-import { getDataset, getImage, getModel, getStudy, loadBenchRun } from "@cxr/services";
+import { getDataset, getImage, getJob, getModel, getStudy, loadBenchRun } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { fromGlobalId } from "../../ids.ts";
@@ -29,6 +29,8 @@ export const commonResolvers = {
             return { __typename: "Image", ...(await getImage(db, parsed.id)) };
           case "BenchmarkRun":
             return { __typename: "BenchmarkRun", ...(await loadBenchRun(db, parsed.id)).run };
+          case "Job":
+            return { __typename: "Job", ...(await getJob(ctx.services.services, parsed.id)) };
         }
       } catch (error) {
         throw toGraphQLError(error);
