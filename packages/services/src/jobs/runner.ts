@@ -33,10 +33,14 @@ export class InProcessJobRunner implements JobRunner {
     if (job.status === "completed" || job.status === "cancelled") return;
     if (this.#running.has(jobId)) return;
     const writers = [...JOB_DEFINITIONS[job.kind].writers(job.parameters)].sort();
-    const before = writers.map((w) => this.#writers.get(w) ?? Promise.resolve());
+    const previous = Promise.all(writers.map((w) => this.#writers.get(w) ?? Promise.resolve()));
     const controller = new AbortController();
+    const aborted = new Promise<void>((resolve) =>
+      controller.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
     const done = (async () => {
-      await Promise.all(before);
+      // A cancel or a close while waiting for the writer ends the wait: the job never starts.
+      await Promise.race([previous, aborted]);
       if (controller.signal.aborted) return;
       try {
         await executeJob(this.#services, jobId, { signal: controller.signal });
@@ -47,11 +51,13 @@ export class InProcessJobRunner implements JobRunner {
           error: error instanceof Error ? error.name : "unknown",
         });
       }
-    })().finally(() => {
-      this.#running.delete(jobId);
-      for (const w of writers) if (this.#writers.get(w) === done) this.#writers.delete(w);
+    })().finally(() => this.#running.delete(jobId));
+    // The next job of these writers waits for this one and for everything before it.
+    const tail = Promise.all([previous, done]).then(() => undefined);
+    for (const w of writers) this.#writers.set(w, tail);
+    void tail.then(() => {
+      for (const w of writers) if (this.#writers.get(w) === tail) this.#writers.delete(w);
     });
-    for (const w of writers) this.#writers.set(w, done);
     this.#running.set(jobId, { controller, done });
   }
 
