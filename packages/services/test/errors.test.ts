@@ -22,6 +22,8 @@ import {
   type ErrorKind,
   type IndexErrorCode,
   IndexSearchError,
+  JobError,
+  type JobErrorCode,
   ModelError,
   type ModelErrorCode,
 } from "../src/index.ts";
@@ -102,6 +104,12 @@ const BENCH: Record<BenchErrorCode, ErrorKind> = {
   UNDECODABLE_IMAGE: "failed",
   RUN_FAILED: "failed",
 };
+const JOB: Record<JobErrorCode, ErrorKind> = {
+  UNKNOWN_JOB: "not-found",
+  INVALID_ARGUMENT: "invalid",
+  JOB_FINISHED: "conflict",
+  JOB_CANCELLED: "failed",
+};
 // Encoder errors are wrapped by the services; one that escapes unwrapped is a failure nobody
 // expected (CLI exit 1 with the --verbose hint), whatever its code.
 const BUNDLE: Record<BundleErrorCode, ErrorKind> = {
@@ -173,6 +181,13 @@ const cases: { pkg: string; code: string; kind: ErrorKind; error: Error; expecte
     code,
     kind,
     error: new BenchError(code as BenchErrorCode, "x"),
+    expected: true,
+  })),
+  ...Object.entries(JOB).map(([code, kind]) => ({
+    pkg: "services/jobs",
+    code,
+    kind,
+    error: new JobError(code as JobErrorCode, "x"),
     expected: true,
   })),
   ...Object.entries(BUNDLE).map(([code, kind]) => ({
