@@ -5,4 +5,5 @@ export {
   loadConfig,
   parseHttpUrl,
 } from "./config.ts";
+export { sha256Bytes, sha256File, sha256Hex } from "./hash.ts";
 export { firstLine } from "./text.ts";
