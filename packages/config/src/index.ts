@@ -1,3 +1,4 @@
+export { mapLimit } from "./concurrency.ts";
 export {
   type Config,
   ConfigError,
