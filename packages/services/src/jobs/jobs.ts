@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { firstLine } from "@cxr/config";
+import type { JobModel as JobRow } from "@cxr/db";
 import type { Services } from "../context/open.ts";
 import { ServiceError } from "../errors/service-error.ts";
 import { JOB_DEFINITIONS, jobKey } from "./definitions.ts";
@@ -22,24 +23,6 @@ import {
  */
 
 type JobDb = Pick<Services, "database">;
-
-interface JobRow {
-  id: string;
-  kind: string;
-  key: string;
-  parametersJson: string;
-  status: string;
-  progressJson: string | null;
-  resultJson: string | null;
-  attempts: number;
-  error: string | null;
-  cancelRequested: boolean;
-  owner: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  updatedAt: Date;
-  finishedAt: Date | null;
-}
 
 function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
