@@ -12,6 +12,7 @@ export const NODE_TYPES = [
   "LeaderboardBoard",
   "LeaderboardEntry",
   "Submission",
+  "Job",
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 

@@ -8,6 +8,8 @@ import { commonResolvers } from "./modules/common/resolvers.ts";
 import { commonTypeDefs } from "./modules/common/typeDefs.ts";
 import { datasetsResolvers } from "./modules/datasets/resolvers.ts";
 import { datasetsTypeDefs } from "./modules/datasets/typeDefs.ts";
+import { jobsResolvers } from "./modules/jobs/resolvers.ts";
+import { jobsTypeDefs } from "./modules/jobs/typeDefs.ts";
 import { leaderboardResolvers } from "./modules/leaderboard/resolvers.ts";
 import { leaderboardTypeDefs } from "./modules/leaderboard/typeDefs.ts";
 import { modelsResolvers } from "./modules/models/resolvers.ts";
@@ -25,6 +27,7 @@ export function buildSchema(): GraphQLSchema {
       searchTypeDefs,
       benchmarkTypeDefs,
       leaderboardTypeDefs,
+      jobsTypeDefs,
     ],
     resolvers: [
       commonResolvers,
@@ -33,6 +36,7 @@ export function buildSchema(): GraphQLSchema {
       searchResolvers,
       benchmarkResolvers,
       leaderboardResolvers,
+      jobsResolvers,
     ],
   });
 }

@@ -7,12 +7,14 @@ import { registerDatasetCommands } from "./commands/datasets.ts";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
+import { registerJobCommands } from "./commands/jobs.ts";
 import { registerLeaderboardCommands } from "./commands/leaderboard.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { config } from "./context.ts";
 import { EXIT, failureText } from "./errors.ts";
+import { interruptJob } from "./foreground.ts";
 
 const program = new Command()
   .name("cxr")
@@ -35,6 +37,7 @@ registerBenchCommands(program);
 registerLeaderboardCommands(program);
 registerCacheCommands(program);
 registerServeCommand(program);
+registerJobCommands(program);
 
 /** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {
@@ -47,7 +50,11 @@ function fail(error: unknown): number {
   return code;
 }
 
-process.on("SIGINT", () => process.exit(EXIT.interrupted));
+// Ctrl-C: a running job stops at its next safe point and is left resumable (foreground.ts);
+// anything else, or a second Ctrl-C, exits at once.
+process.on("SIGINT", () => {
+  if (!interruptJob()) process.exit(EXIT.interrupted);
+});
 
 // Before any command runs, so before any ONNX session opens (argument-limit.ts says why).
 const overLimit = argumentLimitViolation(process.argv.slice(2));

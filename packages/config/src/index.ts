@@ -1,3 +1,4 @@
+export { mapLimit } from "./concurrency.ts";
 export {
   type Config,
   ConfigError,
@@ -5,4 +6,5 @@ export {
   loadConfig,
   parseHttpUrl,
 } from "./config.ts";
+export { sha256Bytes, sha256File, sha256Hex } from "./hash.ts";
 export { firstLine } from "./text.ts";

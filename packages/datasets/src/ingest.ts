@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { sha256Hex } from "@cxr/config";
 import type { Db } from "@cxr/db";
 import { decodeImage, isImageDecodeError } from "@cxr/encoders";
 import { DatasetError } from "./io.ts";
@@ -132,8 +132,9 @@ export class EmptyIngestError extends DatasetError {
   }
 }
 
+/** The product's one sha256 (@cxr/config), under the name this package has always exported. */
 export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return sha256Hex(data);
 }
 
 /** Version-2 fingerprint: "v2:" and sha256 over the sorted lines, each followed by "\n". */

@@ -42,20 +42,5 @@ export class BoundedChannel<T> {
   }
 }
 
-/** Maps `items` through `fn` with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-) {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
+/** The product's one bounded map (@cxr/config), kept under this module for eval's callers. */
+export { mapLimit } from "@cxr/config";

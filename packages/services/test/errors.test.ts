@@ -22,6 +22,8 @@ import {
   type ErrorKind,
   type IndexErrorCode,
   IndexSearchError,
+  JobError,
+  type JobErrorCode,
   LeaderboardError,
   type LeaderboardErrorCode,
   ModelError,
@@ -121,6 +123,12 @@ const LEADERBOARD: Record<LeaderboardErrorCode, ErrorKind> = {
   RUN_NOT_PUBLISHABLE: "conflict",
   NOT_VERIFIABLE: "unavailable",
 };
+const JOB: Record<JobErrorCode, ErrorKind> = {
+  UNKNOWN_JOB: "not-found",
+  INVALID_ARGUMENT: "invalid",
+  JOB_FINISHED: "conflict",
+  JOB_CANCELLED: "failed",
+};
 // Encoder errors are wrapped by the services; one that escapes unwrapped is a failure nobody
 // expected (CLI exit 1 with the --verbose hint), whatever its code.
 const BUNDLE: Record<BundleErrorCode, ErrorKind> = {
@@ -199,6 +207,13 @@ const cases: { pkg: string; code: string; kind: ErrorKind; error: Error; expecte
     code,
     kind,
     error: new LeaderboardError(code as LeaderboardErrorCode, "x"),
+    expected: true,
+  })),
+  ...Object.entries(JOB).map(([code, kind]) => ({
+    pkg: "services/jobs",
+    code,
+    kind,
+    error: new JobError(code as JobErrorCode, "x"),
     expected: true,
   })),
   ...Object.entries(BUNDLE).map(([code, kind]) => ({

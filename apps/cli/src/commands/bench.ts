@@ -1,5 +1,7 @@
+import path from "node:path";
 import {
   type BenchProgress,
+  type BenchResult,
   type BenchRunSummary,
   BOOTSTRAP_UNITS,
   type BootstrapUnit,
@@ -12,7 +14,6 @@ import {
   OCCLUSION_PATTERNS,
   type ResultRecord,
   recomputeFromDatabase,
-  runBench,
   type SummaryRecord,
   TEXT_FIELD_HELP,
   TEXT_FIELDS,
@@ -22,6 +23,7 @@ import {
 import { type Command, Option } from "commander";
 import { output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
+import { runJob } from "../foreground.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
 /**
@@ -317,34 +319,37 @@ export function registerBenchCommands(program: Command): void {
         if (opts.bootstrap === 0) throw new CliError("--bootstrap must be at least 1");
         if (opts.batch === 0) throw new CliError("--batch must be at least 1");
         const progress = benchProgress();
-        const result = await withServices(async (services) =>
-          runBench({
-            db: await services.database(),
-            config: services.config,
-            models: opts.models!,
-            dataset: opts.dataset!,
-            split: opts.split,
-            corruption: opts.corruption,
-            ...(opts.levels ? { levels: opts.levels } : {}),
-            ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-            ...(opts.textField ? { textField: opts.textField } : {}),
-            ...(opts.grid === undefined ? {} : { grid: opts.grid }),
-            ...(opts.fill ? { fill: opts.fill } : {}),
-            ...(opts.pattern ? { pattern: opts.pattern } : {}),
-            ...(opts.views ? { views: opts.views.filter(isView) } : {}),
-            ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
-            ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
-            ...(opts.bootstrapUnit ? { bootstrapUnit: opts.bootstrapUnit } : {}),
-            ...(opts.excludeUndecodable ? { excludeUndecodable: true } : {}),
-            ...(opts.reference === undefined
-              ? {}
-              : { referenceModel: opts.reference === "none" ? null : opts.reference }),
-            ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
-            ...(opts.out ? { outDir: opts.out } : {}),
-            cache: opts.cache,
-            ...(opts.cacheMaxMb === undefined ? {} : { cacheMaxBytes: opts.cacheMaxMb * 1024 ** 2 }),
-            onProgress: progress.onProgress,
-          }),
+        const { result } = await withServices((services) =>
+          runJob<BenchResult>(
+            services,
+            "bench",
+            {
+              models: opts.models!,
+              dataset: opts.dataset!,
+              split: opts.split,
+              corruption: opts.corruption,
+              ...(opts.levels ? { levels: opts.levels } : {}),
+              ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+              ...(opts.textField ? { textField: opts.textField } : {}),
+              ...(opts.grid === undefined ? {} : { grid: opts.grid }),
+              ...(opts.fill ? { fill: opts.fill } : {}),
+              ...(opts.pattern ? { pattern: opts.pattern } : {}),
+              ...(opts.views ? { views: opts.views.filter(isView) } : {}),
+              ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
+              ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
+              ...(opts.bootstrapUnit ? { bootstrapUnit: opts.bootstrapUnit } : {}),
+              ...(opts.excludeUndecodable ? { excludeUndecodable: true } : {}),
+              ...(opts.reference === undefined
+                ? {}
+                : { referenceModel: opts.reference === "none" ? null : opts.reference }),
+              ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
+              // Resolved here: the job's parameters must not depend on where it executes.
+              ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
+              cache: opts.cache,
+              ...(opts.cacheMaxMb === undefined ? {} : { cacheMaxBytes: opts.cacheMaxMb * 1024 ** 2 }),
+            },
+            progress.onProgress,
+          ),
         );
         progress.finish(
           `${result.record.results.length / 2} (model, level) cells${result.resumedCells > 0 ? `, ${result.resumedCells} from the earlier process` : ""}`,

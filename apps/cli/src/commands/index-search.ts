@@ -2,7 +2,6 @@ import { readFile } from "node:fs/promises";
 import {
   type IndexProgress,
   type IndexResult,
-  indexDataset,
   type ModalityIndexResult,
   type SearchFilter,
   type SearchHit,
@@ -17,6 +16,7 @@ import { type Command, Option } from "commander";
 import { readQueryText } from "../argument-limit.ts";
 import { output, withServices } from "../context.ts";
 import { CliError } from "../errors.ts";
+import { runJob } from "../foreground.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
 /**
@@ -151,19 +151,20 @@ export function registerIndexSearchCommands(program: Command): void {
           if (p.phase === "encoding") bar.tick(p.processed + p.failed, p.total);
           else if (p.phase === "done") bar.done(`${p.processed} written, ${p.failed} failed`);
         };
-        const result: IndexResult = await withServices(async (services) =>
-          indexDataset({
-            db: await services.database(),
-            store: services.store(),
-            config: services.config,
-            modelId: opts.model,
-            datasetName: opts.dataset,
-            modality: opts.modality,
-            ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
-            reindex: opts.reindex === true,
-            textField: opts.textField,
+        const { result } = await withServices((services) =>
+          runJob<IndexResult>(
+            services,
+            "index",
+            {
+              modelId: opts.model,
+              datasetName: opts.dataset,
+              modality: opts.modality,
+              ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
+              reindex: opts.reindex === true,
+              textField: opts.textField,
+            },
             onProgress,
-          }),
+          ),
         );
         output(opts.json, result, () =>
           [

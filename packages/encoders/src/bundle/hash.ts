@@ -1,16 +1,6 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { sha256Hex } from "@cxr/config";
 
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-/** sha256 of a file, streamed (ONNX weights can be hundreds of MB). */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
+export { sha256File, sha256Hex } from "@cxr/config";
 
 /**
  * The model fingerprint (BUNDLE.md): sha256 of the text made of one `name:sha256\n` line per ONNX

@@ -1,20 +1,5 @@
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
+/** The product's one bounded map (@cxr/config), under the name the encoders use. */
+export { mapLimit as mapLimited } from "@cxr/config";
 
 /** Pulls up to `n` items from an iterator. */
 export async function take<T>(iterator: AsyncIterator<T> | Iterator<T>, n: number): Promise<T[]> {

@@ -25,6 +25,7 @@ export {
   type BenchProgress,
   type BenchProtocolOptions,
   type BenchResult,
+  checkBenchRequest,
   type OcclusionFill,
   type OcclusionPattern,
   protocolInputOf,

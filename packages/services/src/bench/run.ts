@@ -127,6 +127,13 @@ export interface BenchOptions extends BenchProtocolOptions {
    */
   excludeUndecodable?: boolean;
   onProgress?: (event: BenchProgress) => void;
+  /**
+   * Stops at the next progress event (between batches and cells): the run is left unfinished
+   * (status "failed", its finished cells kept) and the same benchmark continues it.
+   */
+  signal?: AbortSignal;
+  /** The Job row (kind "bench") running this benchmark: recorded in the run's `jobId`. */
+  jobId?: string;
 }
 
 export interface BenchFiles {
@@ -455,9 +462,28 @@ function sameQueries(
  * cells are read back from the database, the rest computed, so that a run killed at any point and
  * started again with the same arguments ends with the numbers of an uninterrupted run.
  */
+/**
+ * Validates a benchmark request without writing anything (the jobs' prepare step): the protocol
+ * parameters and the models. The dataset and split are checked when the run loads them.
+ */
+export async function checkBenchRequest(
+  options: Pick<BenchOptions, "db" | "models"> & BenchProtocolOptions & { split?: string },
+): Promise<{ protocolKey: string }> {
+  const protocol = parse(protocolInputOf(options));
+  await findModels(options.db, options.models);
+  return { protocolKey: protocolKey(protocol) };
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { db, config } = options;
-  const emit = options.onProgress ?? (() => {});
+  const { signal } = options;
+  const report = options.onProgress ?? (() => {});
+  // Every progress event is a safe point to stop at: between batches, cells and phases.
+  const emit = (event: BenchProgress) => {
+    report(event);
+    if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+  };
+  signal?.throwIfAborted();
   const requested = protocolInputOf(options);
   let protocol = parse(requested);
   const models = await findModels(db, options.models);
@@ -482,7 +508,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (undecodable.length > 0) {
       protocol = parse({ ...requested, excludedImages: undecodable.map((u) => u.image) });
     }
-    const result = await runLocked(options, protocol, models, split, dataset);
+    const result = await runLocked({ ...options, onProgress: emit }, protocol, models, split, dataset);
     return { ...result, undecodable };
   } finally {
     await lock.release();
@@ -597,6 +623,7 @@ async function runLocked(
           datasetFingerprint: split.fingerprint,
           status: "running",
           ...common,
+          ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
           models: { create: models.map((m) => ({ modelId: m.id, modelFingerprint: m.fingerprint })) },
         },
         include: { models: true },
@@ -610,7 +637,12 @@ async function runLocked(
     } else {
       await db.prisma.benchmarkRun.update({
         where: { id: run.id },
-        data: { status: "running", error: null, ...common },
+        data: {
+          status: "running",
+          error: null,
+          ...common,
+          ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+        },
       });
     }
     runId = run.id;
@@ -689,7 +721,7 @@ async function runLocked(
         .update({ where: { id: runId }, data: { status: "failed", error: firstLine(error) } })
         .catch(() => {});
     }
-    if (error instanceof BenchError) throw error;
+    if (error instanceof BenchError || options.signal?.aborted) throw error;
     throw new BenchError("RUN_FAILED", `benchmark run failed: ${firstLine(error)}`, runId ? { runId } : {}, {
       cause: error,
     });

@@ -2,6 +2,8 @@ import type { Config } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { openVectorStore, type VectorStore } from "@cxr/store";
 import { EncoderCache } from "../index-job/model.ts";
+import { InProcessJobRunner } from "../jobs/runner.ts";
+import type { JobRunner } from "../jobs/types.ts";
 
 /**
  * Where use cases say what they do. Messages are counts, ids, names and paths: callers never pass
@@ -26,6 +28,11 @@ export interface Services {
   /** Encoders kept open per model fingerprint, with a per-model concurrency limit. */
   readonly encoders: EncoderCache;
   readonly logger: Logger;
+  /**
+   * The job runner (in-process: background executions in this process, one writer per key),
+   * created by the first use; `close()` interrupts its running jobs, leaving them resumable.
+   */
+  readonly jobs: JobRunner;
   /** Closes what was opened (encoders, store, database); a second call does nothing. */
   close(): Promise<void>;
 }
@@ -44,6 +51,7 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
   let database: Promise<Database> | undefined;
   let store: VectorStore | undefined;
   let closing: Promise<void> | undefined;
+  let jobs: InProcessJobRunner | undefined;
   const encoders = new EncoderCache(config, {
     ...(options.perModelConcurrency === undefined
       ? {}
@@ -53,9 +61,14 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
     if (closing !== undefined) throw new Error("the services were closed");
   };
 
-  return {
+  const services: Services = {
     config,
     logger: options.logger ?? silentLogger,
+    get jobs() {
+      closed();
+      jobs ??= new InProcessJobRunner(services);
+      return jobs;
+    },
     encoders,
     database() {
       closed();
@@ -81,6 +94,7 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
             failures.push(error);
           }
         };
+        if (jobs !== undefined) await step(() => jobs!.close());
         await step(() => encoders.close());
         if (store !== undefined) await step(() => store!.close());
         const db = database;
@@ -90,6 +104,7 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
       return closing;
     },
   };
+  return services;
 }
 
 /** Opens the services for one unit of work (a CLI command) and closes them whatever happens. */

@@ -11,6 +11,8 @@ export {
   reportText,
 } from "./items.ts";
 export {
+  type CheckedIndexRequest,
+  checkIndexRequest,
   type IndexConfig,
   type IndexDatasetOptions,
   type IndexPhase,

@@ -131,13 +131,33 @@ export interface IndexDatasetOptions {
   onProgress?: (progress: IndexProgress) => void | Promise<void>;
   /** Stops between batches; the job stays resumable ("running" until resumed). */
   signal?: AbortSignal;
+  /** The Job row (kind "index") running this: recorded in each IndexJob's `jobId`. */
+  jobId?: string;
 }
 
 /** Most item failures kept in the job's `error` text. */
 const MAX_RECORDED_FAILURES = 200;
 const OPEN_STATUSES = ["pending", "running", "failed"];
 
-export async function indexDataset(options: IndexDatasetOptions): Promise<IndexResult> {
+/** What an index request names, checked: the modalities, the batch size, the model and the dataset rows. */
+export interface CheckedIndexRequest {
+  modalities: Modality[];
+  batchSize: number;
+  model: Model;
+  dataset: Dataset;
+}
+
+/**
+ * Validates an index request without writing anything (the jobs' prepare step and the first step of
+ * `indexDataset`): typed errors for a bad modality, batch size or text field, an unknown model, an
+ * unknown or unfinished dataset.
+ */
+export async function checkIndexRequest(
+  options: Pick<
+    IndexDatasetOptions,
+    "db" | "config" | "modelId" | "datasetName" | "modality" | "batchSize" | "textField"
+  >,
+): Promise<CheckedIndexRequest> {
   const { db, modelId, datasetName } = options;
   const modalities = parseModality(options.modality);
   const batchSize = options.batchSize ?? options.config.encodeBatchSize;
@@ -155,7 +175,11 @@ export async function indexDataset(options: IndexDatasetOptions): Promise<IndexR
   }
   const model = await findModel(db, modelId);
   const dataset = await findDataset(db, datasetName);
+  return { modalities, batchSize, model, dataset };
+}
 
+export async function indexDataset(options: IndexDatasetOptions): Promise<IndexResult> {
+  const { modalities, batchSize, model, dataset } = await checkIndexRequest(options);
   let encoder: ModelEncoder | undefined;
   const getEncoder = async () => {
     encoder ??= await openEncoder(model, options.config, { batchSize });
@@ -243,6 +267,7 @@ async function indexModality(
         datasetFingerprint: dataset.fingerprint,
         status: "pending",
         total: await countItems(db, ref, modality),
+        ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
       },
     });
   }
@@ -256,7 +281,13 @@ async function indexModality(
   const total = await countItems(db, ref, modality);
   job = await db.prisma.indexJob.update({
     where: { id: job.id },
-    data: { status: "running", total, finishedAt: null, error: withoutJobFailure(job.error) },
+    data: {
+      status: "running",
+      total,
+      finishedAt: null,
+      error: withoutJobFailure(job.error),
+      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+    },
   });
   const resumedAt = job.processed + job.failed;
   const progress = (phase: IndexPhase, j: IndexJob) =>

@@ -1,4 +1,13 @@
-import { getBoard, getDataset, getEntry, getImage, getModel, getStudy, loadBenchRun } from "@cxr/services";
+import {
+  getBoard,
+  getDataset,
+  getEntry,
+  getImage,
+  getJob,
+  getModel,
+  getStudy,
+  loadBenchRun,
+} from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { fromGlobalId } from "../../ids.ts";
@@ -45,6 +54,8 @@ export const commonResolvers = {
             }
             return { __typename: "Submission", ...submission };
           }
+          case "Job":
+            return { __typename: "Job", ...(await getJob(ctx.services.services, parsed.id)) };
         }
       } catch (error) {
         throw toGraphQLError(error);

@@ -1,0 +1,234 @@
+import { createHash } from "node:crypto";
+import { type BenchOptions, type BenchResult, checkBenchRequest, runBench } from "../bench/run.ts";
+import type { Services } from "../context/open.ts";
+import { type IngestRequest, ingestDataset } from "../datasets/datasets.ts";
+import {
+  checkIndexRequest,
+  type IndexDatasetOptions,
+  type IndexResult,
+  indexDataset,
+} from "../index-job/job.ts";
+import { JobError } from "./errors.ts";
+import type { JobKind } from "./types.ts";
+
+/**
+ * One definition per job kind: how its parameters are checked (prepare), which key deduplicates it,
+ * which writers it must hold alone, how it executes (the existing use case, wrapped) and what of its
+ * result is kept in the row. Parameters are plain JSON: a queue can carry them.
+ */
+
+/** The progress a definition reports; the runner adds job id, kind, rate and ETA. */
+export interface StepProgress {
+  phase: string;
+  done: number;
+  total: number | null;
+}
+
+export interface ExecuteContext<P> {
+  services: Services;
+  jobId: string;
+  parameters: P;
+  signal: AbortSignal;
+  /** Resolves once a due write to the row (and the cancel check) is done; a use case may await it. */
+  progress(step: StepProgress): Promise<void>;
+  /** Forwards the use case's own progress event to the caller (ExecuteOptions.onEvent). */
+  event(event: unknown): void;
+}
+
+export interface JobDefinition<P, R> {
+  kind: JobKind;
+  unit: string;
+  /** Validates (typed errors, nothing written) and normalises the parameters. */
+  prepare(services: Services, input: unknown): Promise<P>;
+  /** At most one execution at a time per writer key in a runner (e.g. per (model, modality)). */
+  writers(parameters: P): string[];
+  execute(context: ExecuteContext<P>): Promise<R>;
+  /** What of the result the row keeps (ids and counts, never content). */
+  summarize(result: R): unknown;
+}
+
+/** Canonical JSON (sorted keys): equal parameters give equal keys. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function jobKey(kind: JobKind, parameters: unknown): string {
+  return `${kind}:${createHash("sha256").update(canonicalJson(parameters)).digest("hex")}`;
+}
+
+function record(input: unknown): Record<string, unknown> {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new JobError("INVALID_ARGUMENT", "job parameters must be an object");
+  }
+  return input as Record<string, unknown>;
+}
+
+function pick<T extends object>(
+  input: Record<string, unknown>,
+  keys: readonly (keyof T & string)[],
+): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    if (!keys.includes(key as keyof T & string)) {
+      throw new JobError("INVALID_ARGUMENT", `unknown job parameter "${key}"`);
+    }
+    if (input[key] !== undefined) out[key] = input[key];
+  }
+  return out as Partial<T>;
+}
+
+/** `cxr index` as a job. */
+export type IndexJobParameters = Pick<
+  IndexDatasetOptions,
+  "modelId" | "datasetName" | "modality" | "batchSize" | "reindex" | "textField"
+>;
+
+const INDEX_KEYS = ["modelId", "datasetName", "modality", "batchSize", "reindex", "textField"] as const;
+
+export const indexJob: JobDefinition<IndexJobParameters, IndexResult> = {
+  kind: "index",
+  unit: "items",
+  async prepare(services, input) {
+    const parameters = pick<IndexJobParameters>(record(input), INDEX_KEYS) as IndexJobParameters;
+    parameters.modality ??= "both";
+    await checkIndexRequest({ ...parameters, db: await services.database(), config: services.config });
+    return parameters;
+  },
+  writers(p) {
+    const modalities = p.modality === "both" ? ["images", "reports"] : [p.modality];
+    return modalities.map((m) => `index:${p.modelId}:${m}`);
+  },
+  async execute({ services, jobId, parameters, signal, progress, event }) {
+    return indexDataset({
+      ...parameters,
+      db: await services.database(),
+      store: services.store(),
+      config: services.config,
+      signal,
+      jobId,
+      // indexDataset awaits its callback: the cancel check is done between batches.
+      onProgress: (p) => {
+        event(p);
+        return progress({ phase: `${p.modality} ${p.phase}`, done: p.processed + p.failed, total: p.total });
+      },
+    });
+  },
+  summarize: (r) => ({
+    model: r.model,
+    dataset: r.dataset,
+    results: r.results.map(({ failures, ...rest }) => ({ ...rest, failures: failures.length })),
+  }),
+};
+
+/** `cxr bench` as a job: every protocol parameter, plain JSON. */
+export type BenchJobParameters = Omit<BenchOptions, "db" | "config" | "onProgress" | "signal" | "jobId">;
+
+const BENCH_KEYS = [
+  "models",
+  "dataset",
+  "split",
+  "outDir",
+  "cache",
+  "cacheMaxBytes",
+  "referenceModel",
+  "batchSize",
+  "excludeUndecodable",
+  "corruption",
+  "levels",
+  "seed",
+  "textField",
+  "grid",
+  "fill",
+  "pattern",
+  "views",
+  "distractorSplits",
+  "bootstrapSamples",
+  "confidence",
+  "bootstrapUnit",
+] as const;
+
+export const benchJob: JobDefinition<BenchJobParameters, BenchResult> = {
+  kind: "bench",
+  unit: "cells",
+  async prepare(services, input) {
+    const parameters = pick<BenchJobParameters>(record(input), BENCH_KEYS) as BenchJobParameters;
+    if (!Array.isArray(parameters.models) || typeof parameters.dataset !== "string") {
+      throw new JobError("INVALID_ARGUMENT", "a benchmark job needs models (a list) and a dataset");
+    }
+    await checkBenchRequest({ ...parameters, db: await services.database() });
+    return parameters;
+  },
+  writers: () => [],
+  async execute({ services, jobId, parameters, signal, progress, event: forward }) {
+    let cells = 0;
+    let done = 0;
+    return runBench({
+      ...parameters,
+      db: await services.database(),
+      config: services.config,
+      signal,
+      jobId,
+      onProgress: (event) => {
+        forward(event);
+        if (event.phase === "start") {
+          cells = event.cells;
+          done = event.cellsDone;
+        } else if (event.phase === "level-done") done++;
+        void progress({ phase: event.phase, done, total: cells || null });
+      },
+    });
+  },
+  summarize: (r) => ({
+    runId: r.runId,
+    resumed: r.resumed,
+    resumedCells: r.resumedCells,
+    outDir: r.outDir,
+    files: r.files,
+    undecodable: r.undecodable.length,
+  }),
+};
+
+/** `cxr ingest` as a job (resumable: a second run adds what is missing). */
+export type IngestJobParameters = Omit<IngestRequest, "onProgress">;
+
+const INGEST_KEYS = ["adapter", "root", "name", "split", "textOnly", "imagesDir", "reportsDir"] as const;
+
+export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<typeof ingestDataset>>> = {
+  kind: "ingest",
+  unit: "studies",
+  async prepare(_services, input) {
+    const parameters = pick<IngestJobParameters>(record(input), INGEST_KEYS) as IngestJobParameters;
+    if (typeof parameters.adapter !== "string" || typeof parameters.root !== "string") {
+      throw new JobError("INVALID_ARGUMENT", "an ingest job needs an adapter and a root");
+    }
+    return parameters;
+  },
+  writers: (p) => [`ingest:${p.name ?? p.root}`],
+  async execute({ services, parameters, signal, progress, event }) {
+    signal.throwIfAborted();
+    return ingestDataset(services, {
+      ...parameters,
+      onProgress: (p) => {
+        event(p);
+        void progress({ phase: "ingest", done: p.processed, total: p.total ?? null });
+        // Ingest is resumable study by study: stopping at a progress report loses nothing.
+        signal.throwIfAborted();
+      },
+    });
+  },
+  summarize: (r) => r,
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry of definitions of every parameter type
+export const JOB_DEFINITIONS: Record<JobKind, JobDefinition<any, any>> = {
+  index: indexJob,
+  bench: benchJob,
+  ingest: ingestJob,
+};

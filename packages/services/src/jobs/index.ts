@@ -1,0 +1,33 @@
+export {
+  type BenchJobParameters,
+  canonicalJson,
+  type IndexJobParameters,
+  type IngestJobParameters,
+  JOB_DEFINITIONS,
+  jobKey,
+} from "./definitions.ts";
+export { isJobError, JobError, type JobErrorCode } from "./errors.ts";
+export {
+  CancelRequested,
+  type ExecutedJob,
+  executeJob,
+  getJob,
+  type JobPage,
+  jobFromRow,
+  listJobs,
+  MAX_JOB_PAGE,
+  prepareJob,
+  requestCancel,
+} from "./jobs.ts";
+export { InProcessJobRunner } from "./runner.ts";
+export {
+  type ExecuteOptions,
+  JOB_KINDS,
+  JOB_STATUSES,
+  type Job,
+  type JobKind,
+  type JobProgress,
+  type JobRunner,
+  type JobStatus,
+  RESUMABLE_JOB_STATUSES,
+} from "./types.ts";
