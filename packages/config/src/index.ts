@@ -4,5 +4,7 @@ export {
   type ExecutionProvider,
   loadConfig,
   parseHttpUrl,
+  type QdrantReadConsistency,
+  type QdrantSettings,
 } from "./config.ts";
 export { firstLine } from "./text.ts";
