@@ -1,3 +1,9 @@
+export {
+  type CollectionCopy,
+  type CopyCollectionsOptions,
+  type CopyCollectionsResult,
+  copyCollections,
+} from "./copy.ts";
 export { type EmbeddedStoreOptions, EmbeddedVectorStore } from "./embedded.ts";
 export {
   isStoreError,
