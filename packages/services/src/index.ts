@@ -24,6 +24,7 @@ export * from "./errors/index.ts";
 export * from "./health/index.ts";
 export * from "./images-read/index.ts";
 export * from "./index-job/index.ts";
+export * from "./migrate-store/index.ts";
 export * from "./models/index.ts";
 export * from "./models-read/index.ts";
 export * from "./search/index.ts";
