@@ -7,6 +7,7 @@ import { registerDatasetCommands } from "./commands/datasets.ts";
 import { registerDbCommands } from "./commands/db.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
+import { registerMigrateStoreCommand } from "./commands/migrate-store.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
@@ -33,6 +34,7 @@ registerParityCommand(program);
 registerBenchCommands(program);
 registerCacheCommands(program);
 registerServeCommand(program);
+registerMigrateStoreCommand(program);
 
 /** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {
