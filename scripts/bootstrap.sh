@@ -2,7 +2,7 @@
 # Installs what the project needs on a fresh Debian machine with Node 20, idempotently:
 # pnpm 12.4.2, the workspace dependencies (offline-safe settings)
 # and, with --python, Debian's PyTorch/ONNX packages used by the export scripts, the demo-model
-# trainer and the benchmarks. Sourced by scripts/start.sh and scripts/test.sh.
+# trainer and the benchmarks, and docker-compose for the static check of docker/compose.yaml. Sourced by scripts/start.sh and scripts/test.sh.
 set -euo pipefail
 
 # Native addons (better-sqlite3) must build against the installed Node headers, not downloaded ones.
@@ -25,7 +25,8 @@ fi
 
 if [ "${1:-}" = "--python" ]; then
   # Debian's PyTorch stack (no PyPI needed): export tests, demo-model training, benchmarks.
-  want="python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-faiss libopenblas0-pthread"
+  # docker-compose (1.29, Debian's) validates docker/compose.yaml in the tests; it needs no Docker engine.
+  want="python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-faiss libopenblas0-pthread docker-compose"
   missing=""
   for p in $want; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ] && command -v apt-get >/dev/null; then

@@ -9,6 +9,7 @@ import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerJobCommands } from "./commands/jobs.ts";
 import { registerLeaderboardCommands } from "./commands/leaderboard.ts";
+import { registerMigrateStoreCommand } from "./commands/migrate-store.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
@@ -38,6 +39,7 @@ registerLeaderboardCommands(program);
 registerCacheCommands(program);
 registerServeCommand(program);
 registerJobCommands(program);
+registerMigrateStoreCommand(program);
 
 /** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {

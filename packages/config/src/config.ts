@@ -29,6 +29,8 @@ export interface Config {
   /** Unset: the embedded vector store under dataDir. */
   qdrantUrl: string | undefined;
   qdrantApiKey: string | undefined;
+  /** How Qdrant collections are laid out and written/read (used only when qdrantUrl is set). */
+  qdrant: QdrantSettings;
   /** Preferred execution providers, in order; intersected with what ONNX Runtime offers here. */
   executionProviders: ExecutionProvider[];
   /** Intra-op threads for CPU inference; 0 lets ONNX Runtime decide. */
@@ -42,6 +44,24 @@ export interface Config {
   hfEndpoint: string | undefined;
   /** A mirror of the Open-i collections folder for `cxr datasets pull iu-xray`; unset: Open-i itself. */
   iuXrayBaseUrl: string | undefined;
+}
+
+/** Read consistency of a Qdrant search: a replica count, or one of Qdrant's named levels. */
+export type QdrantReadConsistency = number | "majority" | "quorum" | "all";
+
+export interface QdrantSettings {
+  /** Shards of a new collection; undefined leaves Qdrant's default (one per node in a cluster). */
+  shardNumber: number | undefined;
+  /** Copies of each shard of a new collection; undefined leaves Qdrant's default (1). */
+  replicationFactor: number | undefined;
+  /** Replicas that must acknowledge a write; undefined leaves Qdrant's default (1). */
+  writeConsistencyFactor: number | undefined;
+  /** Replicas a search asks before answering; undefined leaves Qdrant's default (1). */
+  readConsistency: QdrantReadConsistency | undefined;
+  /** Points per upsert request. */
+  upsertBatchSize: number;
+  /** Upsert requests in flight at once. */
+  upsertParallel: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,6 +78,42 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `expected ${min}..${max}, got ${value}`);
   return value;
+}
+
+function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
+  return nonEmpty(env, name) === undefined ? undefined : integer(env, name, 0, min, max);
+}
+
+function parseQdrant(env: Env): QdrantSettings {
+  const replicationFactor = optionalInteger(env, "QDRANT_REPLICATION_FACTOR", 1, 64);
+  const writeConsistencyFactor = optionalInteger(env, "QDRANT_WRITE_CONSISTENCY", 1, 64);
+  if (writeConsistencyFactor !== undefined && writeConsistencyFactor > (replicationFactor ?? 1)) {
+    // Qdrant would accept the collection and then fail every write: no replica set is that large.
+    throw new ConfigError(
+      "QDRANT_WRITE_CONSISTENCY",
+      `must not exceed QDRANT_REPLICATION_FACTOR (${replicationFactor ?? 1}), got ${writeConsistencyFactor}`,
+    );
+  }
+  let readConsistency: QdrantReadConsistency | undefined;
+  const read = nonEmpty(env, "QDRANT_READ_CONSISTENCY")?.toLowerCase();
+  if (read === "majority" || read === "quorum" || read === "all") readConsistency = read;
+  else if (read !== undefined) {
+    if (!/^\d+$/.test(read) || Number(read) < 1 || Number(read) > 64) {
+      throw new ConfigError(
+        "QDRANT_READ_CONSISTENCY",
+        `expected majority, quorum, all or a replica count 1..64, got "${read}"`,
+      );
+    }
+    readConsistency = Number(read);
+  }
+  return {
+    shardNumber: optionalInteger(env, "QDRANT_SHARDS", 1, 1024),
+    replicationFactor,
+    writeConsistencyFactor,
+    readConsistency,
+    upsertBatchSize: integer(env, "QDRANT_UPSERT_BATCH", 256, 1, 10_000),
+    upsertParallel: integer(env, "QDRANT_UPSERT_PARALLEL", 2, 1, 64),
+  };
 }
 
 function parseDatabase(env: Env, dataDir: string): Config["database"] {
@@ -134,6 +190,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     database: parseDatabase(env, dataDir),
     qdrantUrl: parseUrl(env, "QDRANT_URL"),
     qdrantApiKey: nonEmpty(env, "QDRANT_API_KEY"),
+    qdrant: parseQdrant(env),
     executionProviders: parseProviders(env),
     cpuThreads: integer(env, "CXR_CPU_THREADS", 0, 0, 1024),
     encodeBatchSize: integer(env, "CXR_BATCH_SIZE", 16, 1, 4096),

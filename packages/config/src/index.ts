@@ -5,6 +5,8 @@ export {
   type ExecutionProvider,
   loadConfig,
   parseHttpUrl,
+  type QdrantReadConsistency,
+  type QdrantSettings,
 } from "./config.ts";
 export { sha256Bytes, sha256File, sha256Hex } from "./hash.ts";
 export { firstLine } from "./text.ts";

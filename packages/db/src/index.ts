@@ -1,4 +1,5 @@
 export type * from "../generated/sqlite/models.ts";
+export { type CopyDatabaseOptions, copyDatabase, describeTables, type TableCopy } from "./copy.ts";
 export {
   type Database,
   type Db,

@@ -26,6 +26,7 @@ export * from "./images-read/index.ts";
 export * from "./index-job/index.ts";
 export * from "./jobs/index.ts";
 export * from "./leaderboard/index.ts";
+export * from "./migrate-store/index.ts";
 export * from "./models/index.ts";
 export * from "./models-read/index.ts";
 export * from "./search/index.ts";

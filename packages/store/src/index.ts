@@ -1,3 +1,9 @@
+export {
+  type CollectionCopy,
+  type CopyCollectionsOptions,
+  type CopyCollectionsResult,
+  copyCollections,
+} from "./copy.ts";
 export { type EmbeddedStoreOptions, EmbeddedVectorStore } from "./embedded.ts";
 export {
   isStoreError,
@@ -9,7 +15,12 @@ export {
 export { isPointId, POINT_ID_NAMESPACE, pointId, uuidV5 } from "./ids.ts";
 export { collectionAlias, collectionVersion, versionedCollection } from "./naming.ts";
 export { type OpenVectorStoreOptions, openVectorStore } from "./open.ts";
-export { type QdrantStoreOptions, QdrantVectorStore, type RetryOptions } from "./qdrant.ts";
+export {
+  type QdrantStoreOptions,
+  QdrantVectorStore,
+  type ReadConsistency,
+  type RetryOptions,
+} from "./qdrant.ts";
 export {
   type AliasInfo,
   type CollectionInfo,

@@ -14,11 +14,28 @@ export interface OpenVectorStoreOptions {
  * embedded store under <dataDir>/vectors.
  */
 export function openVectorStore(
-  config: Pick<Config, "dataDir" | "qdrantUrl" | "qdrantApiKey">,
+  config: Pick<Config, "dataDir" | "qdrantUrl" | "qdrantApiKey"> & Partial<Pick<Config, "qdrant">>,
   options: OpenVectorStoreOptions = {},
 ): VectorStore {
   if (config.qdrantUrl !== undefined) {
-    return new QdrantVectorStore({ ...options.qdrant, url: config.qdrantUrl, apiKey: config.qdrantApiKey });
+    const q = config.qdrant;
+    const fromConfig: Partial<QdrantStoreOptions> =
+      q === undefined
+        ? {}
+        : {
+            shardNumber: q.shardNumber,
+            replicationFactor: q.replicationFactor,
+            writeConsistencyFactor: q.writeConsistencyFactor,
+            readConsistency: q.readConsistency,
+            batchSize: q.upsertBatchSize,
+            concurrency: q.upsertParallel,
+          };
+    return new QdrantVectorStore({
+      ...fromConfig,
+      ...options.qdrant,
+      url: config.qdrantUrl,
+      apiKey: config.qdrantApiKey,
+    });
   }
   return EmbeddedVectorStore.open(path.join(config.dataDir, "vectors"), options.embedded);
 }

@@ -61,9 +61,25 @@ export interface QdrantStoreOptions {
   /** Upsert requests in flight at once (default 2). */
   concurrency?: number;
   retry?: Partial<RetryOptions>;
+  /** Shards of a new collection (default: Qdrant's, one per node in a cluster). */
+  shardNumber?: number | undefined;
+  /** Copies of each shard of a new collection (default: Qdrant's, 1). */
+  replicationFactor?: number | undefined;
+  /** Replicas that must acknowledge each write to a new collection (default: Qdrant's, 1). */
+  writeConsistencyFactor?: number | undefined;
+  /** Replicas each search and scroll asks before answering (default: Qdrant's, 1). */
+  readConsistency?: ReadConsistency | undefined;
+  /**
+   * Payload fields indexed as tenant keys (`is_tenant: true`): Qdrant co-locates each value's points,
+   * so a search filtered to one dataset reads only that dataset's segments (default ["dataset"]).
+   */
+  tenantFields?: readonly string[];
   /** How long collection info (dimension, distance, indexed fields, alias target) is cached (default 5000 ms). */
   infoTtlMs?: number;
 }
+
+/** A replica count, or one of Qdrant's named read-consistency levels. */
+export type ReadConsistency = number | "majority" | "quorum" | "all";
 
 type QdrantCondition = { key: string; match: { value: string } | { any: string[] } };
 interface QdrantFilter {
@@ -153,6 +169,13 @@ export class QdrantVectorStore implements VectorStore {
   private readonly maxRequestBytes: number;
   private readonly concurrency: number;
   private readonly infoTtlMs: number;
+  private readonly layout: {
+    shard_number?: number;
+    replication_factor?: number;
+    write_consistency_factor?: number;
+  };
+  private readonly consistency: { consistency?: ReadConsistency };
+  private readonly tenantFields: ReadonlySet<string>;
   private readonly infoCache = new Map<string, { at: number; info: CollectionInfo }>();
 
   constructor(options: QdrantStoreOptions) {
@@ -169,6 +192,32 @@ export class QdrantVectorStore implements VectorStore {
     this.maxRequestBytes = options.maxRequestBytes ?? 8 * 1024 * 1024;
     this.concurrency = options.concurrency ?? 2;
     this.infoTtlMs = options.infoTtlMs ?? 5_000;
+    this.layout = {
+      ...(options.shardNumber === undefined ? {} : { shard_number: options.shardNumber }),
+      ...(options.replicationFactor === undefined ? {} : { replication_factor: options.replicationFactor }),
+      ...(options.writeConsistencyFactor === undefined
+        ? {}
+        : { write_consistency_factor: options.writeConsistencyFactor }),
+    };
+    this.consistency = options.readConsistency === undefined ? {} : { consistency: options.readConsistency };
+    this.tenantFields = new Set(options.tenantFields ?? ["dataset"]);
+    for (const [name, value] of [
+      ["batchSize", this.batchSize],
+      ["concurrency", this.concurrency],
+      ["shardNumber", options.shardNumber],
+      ["replicationFactor", options.replicationFactor],
+      ["writeConsistencyFactor", options.writeConsistencyFactor],
+    ] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+        throw new StoreError(
+          "INVALID_ARGUMENT",
+          `Qdrant option ${name} must be a whole number >= 1, got ${value}`,
+          {
+            location: this.location,
+          },
+        );
+      }
+    }
   }
 
   /** One request with retries; every failure leaves as a StoreError naming the URL. */
@@ -287,6 +336,7 @@ export class QdrantVectorStore implements VectorStore {
         await this.call("create collection", undefined, () =>
           this.client.createCollection(name, {
             vectors: { size: spec.dimension, distance: spec.distance === "cosine" ? "Cosine" : "Dot" },
+            ...this.layout,
           }),
         );
         base = { name, dimension: spec.dimension, distance: spec.distance, indexedFields: [] };
@@ -304,7 +354,11 @@ export class QdrantVectorStore implements VectorStore {
     }
     for (const field of missing) {
       await this.call("create payload index", name, () =>
-        this.client.createPayloadIndex(name, { field_name: field, field_schema: "keyword", wait: true }),
+        this.client.createPayloadIndex(name, {
+          field_name: field,
+          field_schema: this.tenantFields.has(field) ? { type: "keyword", is_tenant: true } : "keyword",
+          wait: true,
+        }),
       );
     }
     return { ...base, indexedFields: [...new Set([...base.indexedFields, ...missing])].sort() };
@@ -426,6 +480,7 @@ export class QdrantVectorStore implements VectorStore {
         limit,
         with_payload: true,
         with_vector: options.withVector === true,
+        ...this.consistency,
         ...(cursor === null ? {} : { offset: cursor }),
         ...(f === undefined ? {} : { filter: f }),
       }),
@@ -473,7 +528,7 @@ export class QdrantVectorStore implements VectorStore {
   ): Promise<Hit[]> {
     await this.checkQuery(collection, [vector], k, options);
     const r = await this.call("query points", collection, () =>
-      this.client.query(collection, this.queryRequest(vector, k, options)),
+      this.client.query(collection, { ...this.queryRequest(vector, k, options), ...this.consistency }),
     );
     return r.points.map((p) => ({ id: String(p.id), score: p.score, payload: (p.payload ?? {}) as Payload }));
   }
@@ -492,7 +547,10 @@ export class QdrantVectorStore implements VectorStore {
     for (let i = 0; i < vectors.length; i += 64) {
       const chunk = vectors.slice(i, i + 64);
       const r = await this.call("query points (batch)", collection, () =>
-        this.client.queryBatch(collection, { searches: chunk.map((v) => this.queryRequest(v, k, options)) }),
+        this.client.queryBatch(collection, {
+          searches: chunk.map((v) => this.queryRequest(v, k, options)),
+          ...this.consistency,
+        }),
       );
       for (const res of r) {
         out.push(

@@ -1,5 +1,7 @@
+import { loadConfig } from "@cxr/config";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../src/errors.ts";
+import { openVectorStore } from "../src/open.ts";
 import { QdrantVectorStore } from "../src/qdrant.ts";
 import { collectionInfo, error, FakeQdrant, ok, type RecordedRequest, UPDATE_RESULT } from "./fake-qdrant.ts";
 import { makePoints } from "./helpers.ts";
@@ -50,9 +52,89 @@ describe("Qdrant adapter requests", () => {
       path: "/collections/c",
       body: { vectors: { size: 8, distance: "Cosine" } },
     });
+    // The dataset field is the tenant key: Qdrant keeps each dataset's points together.
     expect(writes.slice(1).map((r) => [r.path, r.query.wait, r.body])).toEqual(
-      FIELDS.map((f) => ["/collections/c/index", "true", { field_name: f, field_schema: "keyword" }]),
+      FIELDS.map((f) => [
+        "/collections/c/index",
+        "true",
+        {
+          field_name: f,
+          field_schema: f === "dataset" ? { type: "keyword", is_tenant: true } : "keyword",
+        },
+      ]),
     );
+  });
+
+  it("ensureCollection sends the configured shards, replication and write consistency", async () => {
+    fake.route("GET", "/collections/c/exists", ok({ exists: false }));
+    fake.route("GET", "/aliases", ok({ aliases: [] }));
+    fake.route("PUT", "/collections/c", ok(true));
+    fake.route("PUT", "/collections/c/index", ok(UPDATE_RESULT));
+    await open({
+      shardNumber: 6,
+      replicationFactor: 2,
+      writeConsistencyFactor: 2,
+      tenantFields: ["studyId"],
+    }).ensureCollection("c", { dimension: 8, distance: "dot", indexedFields: ["dataset", "studyId"] });
+    const [create, ...indexes] = fake.writes();
+    expect(create!.body).toEqual({
+      vectors: { size: 8, distance: "Dot" },
+      shard_number: 6,
+      replication_factor: 2,
+      write_consistency_factor: 2,
+    });
+    expect(indexes.map((r) => r.body)).toEqual([
+      { field_name: "dataset", field_schema: "keyword" },
+      { field_name: "studyId", field_schema: { type: "keyword", is_tenant: true } },
+    ]);
+  });
+
+  it("an existing tenant-indexed field counts as an indexed keyword field", async () => {
+    fake.route("GET", "/aliases", ok({ aliases: [] }));
+    fake.route("GET", "/collections/c/exists", ok({ exists: true }));
+    const info = collectionInfo(8, "Cosine", ["split"]);
+    const result = info.result as { payload_schema: Record<string, unknown> };
+    result.payload_schema.dataset = {
+      data_type: "keyword",
+      params: { type: "keyword", is_tenant: true },
+      points: 0,
+    };
+    fake.route("GET", "/collections/c", info);
+    expect(
+      (await open().ensureCollection("c", { dimension: 8, distance: "cosine", indexedFields: ["dataset"] }))
+        .indexedFields,
+    ).toEqual(["dataset", "split"]);
+    expect(fake.writes()).toEqual([]);
+  });
+
+  it("rejects a layout option that is not a whole number >= 1 before any request", () => {
+    expect(() => open({ shardNumber: 0 })).toThrow(StoreError);
+    expect(() => open({ concurrency: 1.5 })).toThrow(/concurrency/);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it("search, batch search and scroll read with the configured consistency", async () => {
+    existing();
+    fake.route("POST", "/collections/c/points/query", ok({ points: [] }));
+    fake.route("POST", "/collections/c/points/query/batch", ok([{ points: [] }]));
+    fake.route("POST", "/collections/c/points/scroll", ok({ points: [], next_page_offset: null }));
+    const q = makePoints(1, 8, 10)[0]!.vector;
+    for (const level of ["quorum", 2] as const) {
+      fake.requests.length = 0;
+      const store = open({ readConsistency: level });
+      await store.search("c", q, 3);
+      await store.searchBatch("c", [q], 3);
+      await store.scroll("c", { limit: 5 });
+      const reads = fake.requests.filter((r) => r.method === "POST");
+      expect(reads.map((r) => [r.path, r.query.consistency])).toEqual([
+        ["/collections/c/points/query", String(level)],
+        ["/collections/c/points/query/batch", String(level)],
+        ["/collections/c/points/scroll", String(level)],
+      ]);
+    }
+    fake.requests.length = 0;
+    await open().search("c", q, 3);
+    expect(fake.requests.find((r) => r.method === "POST")!.query).not.toHaveProperty("consistency");
   });
 
   it("ensureCollection on an existing collection checks its dimension and creates nothing", async () => {
@@ -295,5 +377,46 @@ describe("Qdrant adapter requests", () => {
     const store = new QdrantVectorStore({ url, apiKey: "secret-key" });
     expect(await store.listCollections()).toEqual(["a", "b"]);
     expect(fake.requests[0]!.headers["api-key"]).toBe("secret-key");
+  });
+});
+
+describe("openVectorStore with Qdrant settings from the configuration", () => {
+  it("creates collections with the configured layout and upserts in the configured batches", async () => {
+    fake.route("GET", "/collections/c/exists", ok({ exists: false }));
+    fake.route("GET", "/aliases", ok({ aliases: [] }));
+    fake.route("PUT", "/collections/c", ok(true));
+    fake.route("PUT", "/collections/c/index", ok(UPDATE_RESULT));
+    const config = loadConfig(
+      {
+        QDRANT_URL: url,
+        QDRANT_SHARDS: "4",
+        QDRANT_REPLICATION_FACTOR: "2",
+        QDRANT_WRITE_CONSISTENCY: "1",
+        QDRANT_READ_CONSISTENCY: "majority",
+        QDRANT_UPSERT_BATCH: "300",
+        QDRANT_UPSERT_PARALLEL: "3",
+      },
+      "/tmp",
+    );
+    const store = openVectorStore(config, { qdrant: { retry: { attempts: 1 } } });
+    await store.ensureCollection("c", { dimension: 8, distance: "cosine", indexedFields: ["dataset"] });
+    expect(fake.writes()[0]!.body).toEqual({
+      vectors: { size: 8, distance: "Cosine" },
+      shard_number: 4,
+      replication_factor: 2,
+      write_consistency_factor: 1,
+    });
+    fake.reset();
+    existing();
+    // Slow answers, so the configured streams overlap even on a loaded machine.
+    fake.route("PUT", "/collections/c/points", { ...ok(UPDATE_RESULT), delayMs: 250 });
+    fake.route("POST", "/collections/c/points/query", ok({ points: [] }));
+    await store.upsert("c", makePoints(1000, 8, 12));
+    const sizes = pointsRequests().map((r) => (r.body as { points: unknown[] }).points.length);
+    expect(sizes.sort((a, b) => b - a)).toEqual([300, 300, 300, 100]);
+    expect(fake.maxInFlight).toBeLessThanOrEqual(3);
+    expect(fake.maxInFlight).toBeGreaterThan(1);
+    await store.search("c", makePoints(1, 8, 13)[0]!.vector, 2);
+    expect(fake.requests.at(-1)!.query.consistency).toBe("majority");
   });
 });
