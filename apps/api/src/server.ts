@@ -4,11 +4,12 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
-import { renderImage } from "@cxr/services";
+import { AccessPolicy, isLoopback, type Principal, renderImage, requireScope } from "@cxr/services";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import type { Logger } from "pino";
+import { guardSchema } from "./access.ts";
 import type { ApiServices } from "./context.ts";
 import { formatError, toHttpError } from "./errors.ts";
 import { type ApiLimits, DEFAULT_LIMITS } from "./limits.ts";
@@ -18,12 +19,20 @@ import { buildSchema } from "./schema.ts";
 
 /** Each request's id (from a sane X-Request-Id header, or a new UUID), for logs and responses. */
 const requestIds = new WeakMap<Request, string>();
+/** Each request's caller, from its Authorization header (access.ts decides what it may do). */
+const principals = new WeakMap<Request, Principal>();
 
 export interface ApiServerOptions {
   limits?: Partial<ApiLimits>;
   logger?: Logger;
   /** Schema introspection (default on: the schema is public, like apps/api/schema.graphql). */
   introspection?: boolean;
+  /**
+   * Access (README "Access"): `network` when bound to an address other machines reach (then
+   * medical data needs a token), `allowOpen` to serve the network without tokens anyway.
+   * startApiServer sets `network` from the host; createApiServer alone defaults to loopback.
+   */
+  access?: { network?: boolean; allowOpen?: boolean };
 }
 
 export interface ApiServer {
@@ -33,6 +42,7 @@ export interface ApiServer {
   metrics: Metrics;
   limits: ApiLimits;
   logger: Logger;
+  access: AccessPolicy;
 }
 
 /**
@@ -46,6 +56,10 @@ export async function createApiServer(
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const logger = options.logger ?? createLogger(services.config.logLevel);
   const metrics = createMetrics();
+  const access = new AccessPolicy(services.db, {
+    network: options.access?.network ?? false,
+    allowOpen: options.access?.allowOpen ?? false,
+  });
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
@@ -63,7 +77,7 @@ export async function createApiServer(
   });
   const protection = armor.protect();
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSchema(),
+    schema: guardSchema(buildSchema()),
     csrfPrevention: true,
     parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: false,
@@ -118,10 +132,42 @@ export async function createApiServer(
     res.send(await metrics.registry.metrics());
   });
 
+  // who is asking: a wrong, revoked or malformed token is refused here, whatever the route
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      principals.set(req, await access.authenticate(req.get("authorization")));
+      next();
+    } catch (error) {
+      const { status, body } = toHttpError(error);
+      if (req.path === "/graphql") {
+        res
+          .status(status)
+          .json({
+            errors: [{ message: body.message, extensions: { code: body.code, reason: body.reason } }],
+          });
+      } else {
+        res.status(status).json(body);
+      }
+    }
+  });
+  const requireRead = (req: Request, res: Response, next: NextFunction) => {
+    try {
+      requireScope(principals.get(req) ?? { kind: "anonymous" }, "read");
+      next();
+    } catch (error) {
+      sendError(res, error, logger, requestIds.get(req));
+    }
+  };
+
   app.use(
     rateLimit({
       windowMs: 60_000,
       limit: limits.requestsPerMinute,
+      // per token when one is sent, per IP (its /64 for IPv6) otherwise
+      keyGenerator: (req) => {
+        const principal = principals.get(req);
+        return principal?.kind === "token" ? `token:${principal.tokenId}` : ipKeyGenerator(req.ip ?? "");
+      },
       standardHeaders: "draft-7",
       legacyHeaders: false,
       // the library has set Retry-After by now; the body says it in the API's error shape
@@ -135,6 +181,7 @@ export async function createApiServer(
 
   app.post(
     "/uploads",
+    requireRead,
     express.raw({ type: () => true, limit: services.uploads.limits.maxBytes }),
     async (req: Request, res: Response) => {
       const body: unknown = req.body;
@@ -154,7 +201,7 @@ export async function createApiServer(
     },
   );
 
-  app.get("/images/:id", async (req: Request, res: Response) => {
+  app.get("/images/:id", requireRead, async (req: Request, res: Response) => {
     const variant = req.query.variant === "preview" ? "preview" : "original";
     try {
       const image = await renderImage(services.db, String(req.params.id), variant);
@@ -170,7 +217,13 @@ export async function createApiServer(
     "/graphql",
     express.json({ limit: limits.bodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => requestContext(services, limits, requestIds.get(req) ?? randomUUID()),
+      context: async ({ req }) =>
+        requestContext(
+          services,
+          limits,
+          requestIds.get(req) ?? randomUUID(),
+          principals.get(req) ?? { kind: "anonymous" },
+        ),
     }),
   );
 
@@ -188,7 +241,7 @@ export async function createApiServer(
     sendError(res, error, logger, requestIds.get(req));
   });
 
-  return { app, httpServer, apollo, metrics, limits, logger };
+  return { app, httpServer, apollo, metrics, limits, logger, access };
 }
 
 /**
@@ -244,8 +297,18 @@ export async function startApiServer(
   services: ApiServices,
   options: ApiServerOptions & { host?: string; port?: number } = {},
 ): Promise<StartedApiServer> {
-  const server = await createApiServer(services, options);
   const host = options.host ?? "127.0.0.1";
+  const server = await createApiServer(services, {
+    ...options,
+    access: { network: !isLoopback(host), ...options.access },
+  });
+  // before listening: never serve the network open by accident
+  try {
+    await server.access.assertCanServe();
+  } catch (error) {
+    await server.apollo.stop();
+    throw error;
+  }
   const port = options.port ?? services.config.apiPort;
   await new Promise<void>((resolve, reject) => {
     server.httpServer.once("error", reject);

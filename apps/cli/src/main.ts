@@ -10,6 +10,7 @@ import { registerIndexSearchCommands } from "./commands/index-search.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
+import { registerTokenCommands } from "./commands/tokens.ts";
 import { config } from "./context.ts";
 import { EXIT, failureText } from "./errors.ts";
 
@@ -33,6 +34,7 @@ registerParityCommand(program);
 registerBenchCommands(program);
 registerCacheCommands(program);
 registerServeCommand(program);
+registerTokenCommands(program);
 
 /** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {

@@ -27,4 +27,5 @@ export * from "./index-job/index.ts";
 export * from "./models/index.ts";
 export * from "./models-read/index.ts";
 export * from "./search/index.ts";
+export * from "./tokens/index.ts";
 export * from "./uploads/index.ts";
