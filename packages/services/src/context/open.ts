@@ -2,6 +2,7 @@ import type { Config } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { openVectorStore, type VectorStore } from "@cxr/store";
 import { EncoderCache } from "../index-job/model.ts";
+import type { BatchingOptions } from "../search/batcher.ts";
 
 /**
  * Where use cases say what they do. Messages are counts, ids, names and paths: callers never pass
@@ -34,6 +35,8 @@ export interface OpenServicesOptions {
   logger?: Logger;
   /** Encode calls in flight per model (default 2). */
   perModelConcurrency?: number;
+  /** Dynamic batching of query encodes (window, batch size, queue limit per model): search/batcher.ts. */
+  batching?: Partial<BatchingOptions>;
 }
 
 /**
@@ -48,6 +51,7 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
     ...(options.perModelConcurrency === undefined
       ? {}
       : { perModelConcurrency: options.perModelConcurrency }),
+    ...(options.batching === undefined ? {} : { batching: options.batching }),
   });
   const closed = () => {
     if (closing !== undefined) throw new Error("the services were closed");
