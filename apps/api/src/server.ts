@@ -56,6 +56,10 @@ export async function createApiServer(
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const logger = options.logger ?? createLogger(services.config.logLevel);
   const metrics = createMetrics();
+  const stopObservingBatches = services.encoders.onBatch((event) => {
+    metrics.encodeBatchSize.observe({ model: event.model, modality: event.modality }, event.size);
+    metrics.encodeSeconds.observe({ model: event.model, modality: event.modality }, event.seconds);
+  });
   const access = new AccessPolicy(services.db, {
     network: options.access?.network ?? false,
     allowOpen: options.access?.allowOpen ?? false,
@@ -64,6 +68,8 @@ export async function createApiServer(
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   const httpServer = http.createServer(app);
+  // the encoder cache outlives a server (tests start several on one ApiServices)
+  httpServer.once("close", stopObservingBatches);
 
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
@@ -90,6 +96,7 @@ export async function createApiServer(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       observabilityPlugin(metrics, logger),
       rejectedDocumentStatus,
+      overloadedStatus,
     ],
   });
   await apollo.start();
@@ -124,7 +131,7 @@ export async function createApiServer(
   });
   app.get("/readyz", async (_req, res) => {
     const checks = await services.ready();
-    const ok = checks.database && checks.vectorStore;
+    const ok = checks.database && checks.vectorStore && checks.encoders;
     res.status(ok ? 200 : 503).json({ ok, ...checks });
   });
   app.get("/metrics", async (_req, res) => {
@@ -140,11 +147,9 @@ export async function createApiServer(
     } catch (error) {
       const { status, body } = toHttpError(error);
       if (req.path === "/graphql") {
-        res
-          .status(status)
-          .json({
-            errors: [{ message: body.message, extensions: { code: body.code, reason: body.reason } }],
-          });
+        res.status(status).json({
+          errors: [{ message: body.message, extensions: { code: body.code, reason: body.reason } }],
+        });
       } else {
         res.status(status).json(body);
       }
@@ -269,8 +274,26 @@ const rejectedDocumentStatus: ApolloServerPlugin<RequestContext> = {
   },
 };
 
+/** A search refused because a model's queue is full: 503 with Retry-After, as on the HTTP routes. */
+const overloadedStatus: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+        if (errors?.some((e) => e.extensions?.code === "OVERLOADED")) {
+          response.http.status = 503;
+          response.http.headers.set("retry-after", String(OVERLOADED_RETRY_AFTER_SECONDS));
+        }
+      },
+    };
+  },
+};
+
+const OVERLOADED_RETRY_AFTER_SECONDS = 1;
+
 function sendError(res: Response, error: unknown, logger: Logger, requestId: string | undefined): void {
   const { status, body } = toHttpError(error);
+  if (body.code === "OVERLOADED") res.setHeader("retry-after", String(OVERLOADED_RETRY_AFTER_SECONDS));
   if (status >= 500) {
     logger.error(
       { requestId, err: error instanceof Error ? { name: error.name, message: error.message } : undefined },
