@@ -20,6 +20,8 @@ export interface ApiLimits {
   searchK: number;
   /** Most models one search compares. */
   searchModels: number;
+  /** Largest k x models of one search (each model encodes the query and returns k hits to resolve). */
+  searchCost: number;
   /** Requests per IP per minute (GraphQL, uploads and images together; health and metrics are free). */
   requestsPerMinute: number;
 }
@@ -33,5 +35,14 @@ export const DEFAULT_LIMITS: ApiLimits = {
   pageSize: 100,
   searchK: 100,
   searchModels: 4,
+  searchCost: 200,
   requestsPerMinute: 600,
 };
+
+/** A search's cost (k hits from each model): refused over the limit, whatever k and the count are alone. */
+export function searchCostError(k: number, models: number, limits: ApiLimits): string | null {
+  const cost = k * models;
+  return cost > limits.searchCost
+    ? `k x models is ${k} x ${models} = ${cost}, over the limit of ${limits.searchCost}: ask for fewer hits or fewer models`
+    : null;
+}

@@ -43,6 +43,8 @@ export interface ApiServer {
   limits: ApiLimits;
   logger: Logger;
   access: AccessPolicy;
+  /** GraphQL operations still executing (a client that hung up does not stop its resolvers). */
+  inFlight(): number;
 }
 
 /**
@@ -82,6 +84,27 @@ export async function createApiServer(
     blockFieldSuggestion: { enabled: true },
   });
   const protection = armor.protect();
+  let operations = 0;
+  const countOperations: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      operations++;
+      let done = false;
+      const finish = () => {
+        if (!done) {
+          done = true;
+          operations--;
+        }
+      };
+      return {
+        async willSendResponse() {
+          finish();
+        },
+        async executionDidStart() {
+          return { executionDidEnd: finish };
+        },
+      };
+    },
+  };
   const apollo = new ApolloServer<RequestContext>({
     schema: guardSchema(buildSchema()),
     csrfPrevention: true,
@@ -95,6 +118,7 @@ export async function createApiServer(
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       observabilityPlugin(metrics, logger),
+      countOperations,
       rejectedDocumentStatus,
       overloadedStatus,
     ],
@@ -246,7 +270,7 @@ export async function createApiServer(
     sendError(res, error, logger, requestIds.get(req));
   });
 
-  return { app, httpServer, apollo, metrics, limits, logger, access };
+  return { app, httpServer, apollo, metrics, limits, logger, access, inFlight: () => operations };
 }
 
 /**
@@ -359,6 +383,11 @@ export async function startApiServer(
         await server.apollo.stop();
         if (server.httpServer.listening) {
           await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+        }
+        // operations whose client hung up are still running: let them finish (at most 30 s)
+        // before the database and the store they use are closed
+        for (let waited = 0; server.inFlight() > 0 && waited < 30_000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
         }
         await services.close();
       })();

@@ -99,6 +99,18 @@ describe("serving", () => {
     expect(again.body.data.search.__typename).toBe("SearchOk");
   });
 
+  it("refuses a search whose k x models is over the cost limit, before encoding anything", async () => {
+    const over = await gql(SEARCH, { in: { text: "x", models: ["tiny", "b", "c"], k: 100 } });
+    expect(over.body.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      reason: "SEARCH_COST",
+    });
+    expect(over.body.errors?.[0]?.message).toContain("100 x 3 = 300");
+    // the same k with one model is within the limit
+    const one = await gql(SEARCH, { in: { text: "x", models: ["tiny"], k: 100 } });
+    expect(one.body.data.search.__typename).toBe("SearchOk");
+  });
+
   it("says which execution providers a model runs on here", async () => {
     const { body } = await gql(`{ models { modelId providers { image text } } }`);
     expect(body.data.models).toEqual([{ modelId: "tiny", providers: { image: "cpu", text: "cpu" } }]);
