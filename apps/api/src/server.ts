@@ -85,22 +85,13 @@ export async function createApiServer(
   });
   const protection = armor.protect();
   let operations = 0;
+  // willSendResponse ends every request, executed or refused, whether its client is still there
   const countOperations: ApolloServerPlugin<RequestContext> = {
     async requestDidStart() {
       operations++;
-      let done = false;
-      const finish = () => {
-        if (!done) {
-          done = true;
-          operations--;
-        }
-      };
       return {
         async willSendResponse() {
-          finish();
-        },
-        async executionDidStart() {
-          return { executionDidEnd: finish };
+          operations--;
         },
       };
     },
