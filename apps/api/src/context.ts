@@ -1,6 +1,8 @@
 import path from "node:path";
 import { type Config, loadConfig } from "@cxr/config";
 import {
+  type BatchingOptions,
+  bundlesPresent,
   type EncoderCache,
   listModels,
   openServices,
@@ -28,16 +30,16 @@ export interface ApiServices {
   /** One load per model for the life of the server. */
   encoders: EncoderCache;
   uploads: UploadStore;
-  /** Whether the database and the vector store answer (for /readyz). */
-  ready(): Promise<{ database: boolean; vectorStore: boolean }>;
+  /** Whether the database and the vector store answer and every model's bundle is in place (for /readyz). */
+  ready(): Promise<{ database: boolean; vectorStore: boolean; encoders: boolean }>;
   close(): Promise<void>;
 }
 
 export async function openApiServices(
   config: Config = loadConfig(),
-  options: { uploads?: Partial<UploadLimits> } = {},
+  options: { uploads?: Partial<UploadLimits>; batching?: Partial<BatchingOptions> } = {},
 ): Promise<ApiServices> {
-  const services = openServices(config);
+  const services = openServices(config, options.batching === undefined ? {} : { batching: options.batching });
   let db: Database;
   let store: VectorStore;
   try {
@@ -56,7 +58,7 @@ export async function openApiServices(
     encoders: services.encoders,
     uploads,
     async ready() {
-      const [database, vectorStore] = await Promise.all([
+      const [database, vectorStore, encoders] = await Promise.all([
         listModels(db).then(
           () => true,
           () => false,
@@ -65,8 +67,12 @@ export async function openApiServices(
           (h) => h.ok,
           () => false,
         ),
+        bundlesPresent(db).then(
+          (b) => b.ok,
+          () => false,
+        ),
       ]);
-      return { database, vectorStore };
+      return { database, vectorStore, encoders };
     },
     close: () => services.close(),
   };

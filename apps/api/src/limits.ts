@@ -22,6 +22,8 @@ export interface ApiLimits {
   searchModels: number;
   /** Largest record file a leaderboard submission (submitRun) may carry, bytes; the body of a request whose only operation is submitRun may be this large. */
   submissionBytes: number;
+  /** Largest k x models of one search (each model encodes the query and returns k hits to resolve). */
+  searchCost: number;
   /** Requests per IP per minute (GraphQL, uploads and images together; health and metrics are free). */
   requestsPerMinute: number;
 }
@@ -36,5 +38,14 @@ export const DEFAULT_LIMITS: ApiLimits = {
   searchK: 100,
   searchModels: 4,
   submissionBytes: 32 * 1024 * 1024,
+  searchCost: 200,
   requestsPerMinute: 600,
 };
+
+/** A search's cost (k hits from each model): refused over the limit, whatever k and the count are alone. */
+export function searchCostError(k: number, models: number, limits: ApiLimits): string | null {
+  const cost = k * models;
+  return cost > limits.searchCost
+    ? `k x models is ${k} x ${models} = ${cost}, over the limit of ${limits.searchCost}: ask for fewer hits or fewer models`
+    : null;
+}

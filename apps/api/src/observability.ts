@@ -24,6 +24,8 @@ export interface Metrics {
   registry: Registry;
   operationSeconds: Histogram<"operation" | "outcome">;
   httpSeconds: Histogram<"route" | "status">;
+  encodeBatchSize: Histogram<"model" | "modality">;
+  encodeSeconds: Histogram<"model" | "modality">;
 }
 
 export function createMetrics(): Metrics {
@@ -43,6 +45,20 @@ export function createMetrics(): Metrics {
       help: "HTTP request latency by route and status",
       labelNames: ["route", "status"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    encodeBatchSize: new Histogram({
+      name: "cxr_api_encode_batch_size",
+      help: "Queries per forward pass of the dynamic batcher, by model and modality (image or text)",
+      labelNames: ["model", "modality"],
+      buckets: [1, 2, 4, 8, 12, 16],
+      registers: [registry],
+    }),
+    encodeSeconds: new Histogram({
+      name: "cxr_api_encode_seconds",
+      help: "Time of one batched forward pass (preprocessing included), by model and modality",
+      labelNames: ["model", "modality"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
   };

@@ -1,3 +1,4 @@
+import type { Principal } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import type { ApiServices } from "./context.ts";
 import type { ApiLimits } from "./limits.ts";
@@ -7,16 +8,24 @@ export interface RequestContext {
   services: ApiServices;
   limits: ApiLimits;
   requestId: string;
+  /** Who is asking (a token's scopes, everyone on an open server, or nobody): see access.ts. */
+  principal: Principal;
   /** One promise per key for the life of a request: a study or run named by many hits is read once. */
   once<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
-export function requestContext(services: ApiServices, limits: ApiLimits, requestId: string): RequestContext {
+export function requestContext(
+  services: ApiServices,
+  limits: ApiLimits,
+  requestId: string,
+  principal: Principal,
+): RequestContext {
   const memo = new Map<string, Promise<unknown>>();
   return {
     services,
     limits,
     requestId,
+    principal,
     once<T>(key: string, load: () => Promise<T>): Promise<T> {
       let value = memo.get(key) as Promise<T> | undefined;
       if (value === undefined) {

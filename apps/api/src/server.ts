@@ -4,11 +4,12 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
-import { renderImage } from "@cxr/services";
+import { AccessPolicy, isLoopback, type Principal, renderImage, requireScope } from "@cxr/services";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import type { Logger } from "pino";
+import { guardSchema } from "./access.ts";
 import type { ApiServices } from "./context.ts";
 import { formatError, toHttpError } from "./errors.ts";
 import { type ApiLimits, DEFAULT_LIMITS } from "./limits.ts";
@@ -19,12 +20,20 @@ import { buildSchema } from "./schema.ts";
 
 /** Each request's id (from a sane X-Request-Id header, or a new UUID), for logs and responses. */
 const requestIds = new WeakMap<Request, string>();
+/** Each request's caller, from its Authorization header (access.ts decides what it may do). */
+const principals = new WeakMap<Request, Principal>();
 
 export interface ApiServerOptions {
   limits?: Partial<ApiLimits>;
   logger?: Logger;
   /** Schema introspection (default on: the schema is public, like apps/api/schema.graphql). */
   introspection?: boolean;
+  /**
+   * Access (README "Access"): `network` when bound to an address other machines reach (then
+   * medical data needs a token), `allowOpen` to serve the network without tokens anyway.
+   * startApiServer sets `network` from the host; createApiServer alone defaults to loopback.
+   */
+  access?: { network?: boolean; allowOpen?: boolean };
 }
 
 export interface ApiServer {
@@ -34,6 +43,9 @@ export interface ApiServer {
   metrics: Metrics;
   limits: ApiLimits;
   logger: Logger;
+  access: AccessPolicy;
+  /** GraphQL operations still executing (a client that hung up does not stop its resolvers). */
+  inFlight(): number;
 }
 
 /**
@@ -47,10 +59,20 @@ export async function createApiServer(
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const logger = options.logger ?? createLogger(services.config.logLevel);
   const metrics = createMetrics();
+  const stopObservingBatches = services.encoders.onBatch((event) => {
+    metrics.encodeBatchSize.observe({ model: event.model, modality: event.modality }, event.size);
+    metrics.encodeSeconds.observe({ model: event.model, modality: event.modality }, event.seconds);
+  });
+  const access = new AccessPolicy(services.db, {
+    network: options.access?.network ?? false,
+    allowOpen: options.access?.allowOpen ?? false,
+  });
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   const httpServer = http.createServer(app);
+  // the encoder cache outlives a server (tests start several on one ApiServices)
+  httpServer.once("close", stopObservingBatches);
 
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
@@ -63,8 +85,20 @@ export async function createApiServer(
     blockFieldSuggestion: { enabled: true },
   });
   const protection = armor.protect();
+  let operations = 0;
+  // willSendResponse ends every request, executed or refused, whether its client is still there
+  const countOperations: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      operations++;
+      return {
+        async willSendResponse() {
+          operations--;
+        },
+      };
+    },
+  };
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildSchema(),
+    schema: guardSchema(buildSchema()),
     csrfPrevention: true,
     parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: false,
@@ -76,7 +110,9 @@ export async function createApiServer(
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       observabilityPlugin(metrics, logger),
+      countOperations,
       rejectedDocumentStatus,
+      overloadedStatus,
     ],
   });
   await apollo.start();
@@ -111,7 +147,7 @@ export async function createApiServer(
   });
   app.get("/readyz", async (_req, res) => {
     const checks = await services.ready();
-    const ok = checks.database && checks.vectorStore;
+    const ok = checks.database && checks.vectorStore && checks.encoders;
     res.status(ok ? 200 : 503).json({ ok, ...checks });
   });
   app.get("/metrics", async (_req, res) => {
@@ -119,10 +155,40 @@ export async function createApiServer(
     res.send(await metrics.registry.metrics());
   });
 
+  // who is asking: a wrong, revoked or malformed token is refused here, whatever the route
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      principals.set(req, await access.authenticate(req.get("authorization")));
+      next();
+    } catch (error) {
+      const { status, body } = toHttpError(error);
+      if (req.path === "/graphql") {
+        res.status(status).json({
+          errors: [{ message: body.message, extensions: { code: body.code, reason: body.reason } }],
+        });
+      } else {
+        res.status(status).json(body);
+      }
+    }
+  });
+  const requireRead = (req: Request, res: Response, next: NextFunction) => {
+    try {
+      requireScope(principals.get(req) ?? { kind: "anonymous" }, "read");
+      next();
+    } catch (error) {
+      sendError(res, error, logger, requestIds.get(req));
+    }
+  };
+
   app.use(
     rateLimit({
       windowMs: 60_000,
       limit: limits.requestsPerMinute,
+      // per token when one is sent, per IP (its /64 for IPv6) otherwise
+      keyGenerator: (req) => {
+        const principal = principals.get(req);
+        return principal?.kind === "token" ? `token:${principal.tokenId}` : ipKeyGenerator(req.ip ?? "");
+      },
       standardHeaders: "draft-7",
       legacyHeaders: false,
       // the library has set Retry-After by now; the body says it in the API's error shape
@@ -136,6 +202,7 @@ export async function createApiServer(
 
   app.post(
     "/uploads",
+    requireRead,
     express.raw({ type: () => true, limit: services.uploads.limits.maxBytes }),
     async (req: Request, res: Response) => {
       const body: unknown = req.body;
@@ -155,7 +222,7 @@ export async function createApiServer(
     },
   );
 
-  app.get("/images/:id", async (req: Request, res: Response) => {
+  app.get("/images/:id", requireRead, async (req: Request, res: Response) => {
     const variant = req.query.variant === "preview" ? "preview" : "original";
     try {
       const image = await renderImage(services.db, String(req.params.id), variant);
@@ -176,7 +243,13 @@ export async function createApiServer(
     express.json({ limit: Math.max(limits.bodyBytes, limits.submissionBytes) }),
     submissionOnlyWhenLarge(limits),
     expressMiddleware(apollo, {
-      context: async ({ req }) => requestContext(services, limits, requestIds.get(req) ?? randomUUID()),
+      context: async ({ req }) =>
+        requestContext(
+          services,
+          limits,
+          requestIds.get(req) ?? randomUUID(),
+          principals.get(req) ?? { kind: "anonymous" },
+        ),
     }),
   );
 
@@ -194,7 +267,7 @@ export async function createApiServer(
     sendError(res, error, logger, requestIds.get(req));
   });
 
-  return { app, httpServer, apollo, metrics, limits, logger };
+  return { app, httpServer, apollo, metrics, limits, logger, access, inFlight: () => operations };
 }
 
 const SUBMIT_ONLY = /^\s*mutation\b[^{]*\{\s*submitRun\s*\(/;
@@ -236,8 +309,26 @@ const rejectedDocumentStatus: ApolloServerPlugin<RequestContext> = {
   },
 };
 
+/** A search refused because a model's queue is full: 503 with Retry-After, as on the HTTP routes. */
+const overloadedStatus: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+        if (errors?.some((e) => e.extensions?.code === "OVERLOADED")) {
+          response.http.status = 503;
+          response.http.headers.set("retry-after", String(OVERLOADED_RETRY_AFTER_SECONDS));
+        }
+      },
+    };
+  },
+};
+
+const OVERLOADED_RETRY_AFTER_SECONDS = 1;
+
 function sendError(res: Response, error: unknown, logger: Logger, requestId: string | undefined): void {
   const { status, body } = toHttpError(error);
+  if (body.code === "OVERLOADED") res.setHeader("retry-after", String(OVERLOADED_RETRY_AFTER_SECONDS));
   if (status >= 500) {
     logger.error(
       { requestId, err: error instanceof Error ? { name: error.name, message: error.message } : undefined },
@@ -266,8 +357,18 @@ export async function startApiServer(
   services: ApiServices,
   options: ApiServerOptions & { host?: string; port?: number } = {},
 ): Promise<StartedApiServer> {
-  const server = await createApiServer(services, options);
   const host = options.host ?? "127.0.0.1";
+  const server = await createApiServer(services, {
+    ...options,
+    access: { network: !isLoopback(host), ...options.access },
+  });
+  // before listening: never serve the network open by accident
+  try {
+    await server.access.assertCanServe();
+  } catch (error) {
+    await server.apollo.stop();
+    throw error;
+  }
   const port = options.port ?? services.config.apiPort;
   await new Promise<void>((resolve, reject) => {
     server.httpServer.once("error", reject);
@@ -295,6 +396,11 @@ export async function startApiServer(
         await server.apollo.stop();
         if (server.httpServer.listening) {
           await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+        }
+        // operations whose client hung up are still running: let them finish (at most 30 s)
+        // before the database and the store they use are closed
+        for (let waited = 0; server.inFlight() > 0 && waited < 30_000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
         }
         await services.close();
       })();

@@ -141,6 +141,7 @@ describe.each([
       ok: true,
       database: true,
       vectorStore: true,
+      encoders: true,
     });
     await gql("query Models { models { modelId } }");
     const metrics = await (await fetch(`${url}/metrics`)).text();

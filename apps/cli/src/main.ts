@@ -13,6 +13,7 @@ import { registerMigrateStoreCommand } from "./commands/migrate-store.ts";
 import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
+import { registerTokenCommands } from "./commands/tokens.ts";
 import { config } from "./context.ts";
 import { EXIT, failureText } from "./errors.ts";
 import { interruptJob } from "./foreground.ts";
@@ -40,6 +41,7 @@ registerCacheCommands(program);
 registerServeCommand(program);
 registerJobCommands(program);
 registerMigrateStoreCommand(program);
+registerTokenCommands(program);
 
 /** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {

@@ -30,4 +30,5 @@ export * from "./migrate-store/index.ts";
 export * from "./models/index.ts";
 export * from "./models-read/index.ts";
 export * from "./search/index.ts";
+export * from "./tokens/index.ts";
 export * from "./uploads/index.ts";

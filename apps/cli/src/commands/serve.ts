@@ -5,7 +5,8 @@ import { CliError } from "../errors.ts";
 /**
  * `cxr serve`: starts the GraphQL API (apps/api) on 127.0.0.1:CXR_API_PORT (4000) unless told
  * otherwise, and shuts it down gracefully on SIGTERM: it stops accepting, finishes the requests in
- * flight, then closes the database and the vector store.
+ * flight, then closes the database and the vector store. Bound to any other address than loopback
+ * with no access token created, it refuses to start (exit 2) unless given --allow-open.
  */
 export function registerServeCommand(program: Command): void {
   program
@@ -15,7 +16,11 @@ export function registerServeCommand(program: Command): void {
     )
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (default: CXR_API_PORT, 4000)")
-    .action(async (opts: { host: string; port?: string }) => {
+    .option(
+      "--allow-open",
+      "on an address other than loopback, serve reports, images and search without tokens when none exist (otherwise it refuses to start)",
+    )
+    .action(async (opts: { host: string; port?: string; allowOpen?: boolean }) => {
       const cfg = config();
       let port = cfg.apiPort;
       if (opts.port !== undefined) {
@@ -29,7 +34,11 @@ export function registerServeCommand(program: Command): void {
       const services = await openApiServices(cfg);
       let server: Awaited<ReturnType<typeof startApiServer>>;
       try {
-        server = await startApiServer(services, { host: opts.host, port });
+        server = await startApiServer(services, {
+          host: opts.host,
+          port,
+          ...(opts.allowOpen ? { access: { allowOpen: true } } : {}),
+        });
       } catch (error) {
         await services.close();
         const code = (error as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@ import { openVectorStore, type VectorStore } from "@cxr/store";
 import { EncoderCache } from "../index-job/model.ts";
 import { InProcessJobRunner } from "../jobs/runner.ts";
 import type { JobRunner } from "../jobs/types.ts";
+import type { BatchingOptions } from "../search/batcher.ts";
 
 /**
  * Where use cases say what they do. Messages are counts, ids, names and paths: callers never pass
@@ -41,6 +42,8 @@ export interface OpenServicesOptions {
   logger?: Logger;
   /** Encode calls in flight per model (default 2). */
   perModelConcurrency?: number;
+  /** Dynamic batching of query encodes (window, batch size, queue limit per model): search/batcher.ts. */
+  batching?: Partial<BatchingOptions>;
 }
 
 /**
@@ -56,6 +59,7 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
     ...(options.perModelConcurrency === undefined
       ? {}
       : { perModelConcurrency: options.perModelConcurrency }),
+    ...(options.batching === undefined ? {} : { batching: options.batching }),
   });
   const closed = () => {
     if (closing !== undefined) throw new Error("the services were closed");

@@ -10,8 +10,9 @@
  *   unavailable      a resource it needs cannot be used now (store, database)  CLI exit 2
  *   failed           it ran and failed (resumable where the use case says so)  CLI exit 1
  *
- * Reserved for the API (no use case raises them yet): overloaded (too many requests, retry later),
- * unauthenticated, forbidden.
+ * For serving: overloaded (a model's query queue is full, retry later: search/batcher.ts),
+ * unauthenticated (no, a wrong or a revoked token) and forbidden (a token without the scope):
+ * tokens/tokens.ts.
  */
 export const ERROR_KINDS = [
   "invalid",

@@ -1,6 +1,7 @@
 import { type Config, firstLine } from "@cxr/config";
 import type { Database, ModelModel as Model } from "@cxr/db";
-import { ModelEncoder } from "@cxr/encoders";
+import { type EncodeResult, type ImageInput, ModelEncoder, type TextInput } from "@cxr/encoders";
+import { type BatchEvent, type BatchingOptions, EncodeBatcher } from "../search/batcher.ts";
 import { IndexSearchError } from "./errors.ts";
 
 /**
@@ -57,18 +58,42 @@ export async function openEncoder(
 /**
  * Encoders kept open across calls (the API serves many searches with one load per model), keyed by
  * model id and fingerprint, with at most `perModelConcurrency` encode calls in flight per model
- * (`use`): a burst of requests queues instead of multiplying ONNX Runtime's memory.
+ * (`use`): a burst of requests queues instead of multiplying ONNX Runtime's memory. Single query
+ * encodes (`encodeImage`, `encodeText`) go through the dynamic batcher (search/batcher.ts): queries
+ * that arrive together share one forward pass, and a model with too many waiting is "overloaded".
  */
 export class EncoderCache {
   private readonly open = new Map<string, Promise<ModelEncoder>>();
   private readonly slots = new Map<string, { busy: number; waiting: (() => void)[] }>();
   private readonly perModelConcurrency: number;
+  private readonly batcher: EncodeBatcher;
 
   constructor(
     private readonly config: EncoderConfig,
-    options: { perModelConcurrency?: number } = {},
+    options: { perModelConcurrency?: number; batching?: Partial<BatchingOptions> } = {},
   ) {
     this.perModelConcurrency = Math.max(1, options.perModelConcurrency ?? 2);
+    this.batcher = new EncodeBatcher((model, work) => this.use(model, work), options.batching);
+  }
+
+  /** The batching in effect (window, batch size, queue limit per model). */
+  get batching(): BatchingOptions {
+    return this.batcher.options;
+  }
+
+  /** One query image, batched with the others that arrive within the window. */
+  encodeImage(model: Model, input: ImageInput): Promise<EncodeResult> {
+    return this.batcher.encodeImage(model, input);
+  }
+
+  /** One query text, batched with the others that arrive within the window. */
+  encodeText(model: Model, input: TextInput): Promise<EncodeResult> {
+    return this.batcher.encodeText(model, input);
+  }
+
+  /** Observes every batched forward pass (size, seconds); returns an unsubscribe function. */
+  onBatch(listener: (event: BatchEvent) => void): () => void {
+    return this.batcher.onBatch(listener);
   }
 
   /** The encoder of this model row; reloaded when the row's fingerprint changed. */

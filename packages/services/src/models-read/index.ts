@@ -46,3 +46,5 @@ export async function modelIndexes(
   }
   return out;
 }
+
+export { bundlesPresent, modelProviders } from "./runtime.ts";

@@ -1,3 +1,4 @@
+export * from "./batcher.ts";
 export {
   MAX_SEARCH_K,
   type ModelSearchResult,

@@ -160,7 +160,7 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
     for (const { model, alias, collection } of plan) {
       let encoded: EncodeResult;
       if (bytes !== undefined) {
-        encoded = (await encoders.use(model, (e) => e.encodeImages([{ bytes, name: "query image" }])))[0]!;
+        encoded = await encoders.encodeImage(model, { bytes, name: "query image" });
         if (!encoded.ok) {
           throw new IndexSearchError(
             "INVALID_IMAGE",
@@ -169,7 +169,7 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
         }
       } else {
         const text = (query as { text: string }).text;
-        encoded = (await encoders.use(model, (e) => e.encodeTexts([{ text, name: "query text" }])))[0]!;
+        encoded = await encoders.encodeText(model, { text, name: "query text" });
         if (!encoded.ok) {
           const code = (encoded.error as { code?: string }).code;
           throw new IndexSearchError(

@@ -20,16 +20,16 @@ import { idOf, toGlobalId } from "../../ids.ts";
 import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
 
 /**
- * The access hook of this module. TODO(access): when scoped tokens land (api.md, "Access"), check
- * the request's token for `scope` here (UNAUTHENTICATED without one, FORBIDDEN without the scope)
- * and return its subject. Until then every caller is allowed, as on loopback with no tokens created.
- * Leaderboard reads are public and never call it.
+ * Who is acting, for the submission record. The scope itself is checked before any resolver runs
+ * (src/access.ts: submitRun needs `submit`, verifyEntry `admin`); this only names the subject: the
+ * token's id, or "open" on a server that runs without tokens (loopback, or --allow-open).
  */
 export function requireScope(
-  _ctx: RequestContext,
+  ctx: RequestContext,
   _scope: "read" | "run" | "submit" | "admin",
 ): { subject: string } {
-  return { subject: "anonymous" };
+  const p = ctx.principal;
+  return { subject: p.kind === "token" ? `token:${p.tokenId}` : p.kind };
 }
 
 const DIRECTION_IN: Record<string, Direction> = {

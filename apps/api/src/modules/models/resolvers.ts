@@ -1,4 +1,11 @@
-import { getModel, listModels, type ModelRecord, modelIndexes, showModel } from "@cxr/services";
+import {
+  getModel,
+  listModels,
+  type ModelRecord,
+  modelIndexes,
+  modelProviders,
+  showModel,
+} from "@cxr/services";
 import { toGraphQLError } from "../../errors.ts";
 import { idOf, toGlobalId } from "../../ids.ts";
 import type { RequestContext } from "../../request.ts";
@@ -28,6 +35,10 @@ export const modelsResolvers = {
         key,
         value: String(value),
       })),
+    providers: (m: ModelRecord, _: unknown, ctx: RequestContext) =>
+      modelProviders(ctx.services.db, ctx.services.encoders, m.id).catch((e) => {
+        throw toGraphQLError(e);
+      }),
     indexes: async (m: ModelRecord, _: unknown, ctx: RequestContext) => {
       try {
         const indexes = await modelIndexes(ctx.services.db, ctx.services.store, m.id);

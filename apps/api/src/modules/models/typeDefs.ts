@@ -19,6 +19,17 @@ export const modelsTypeDefs = /* GraphQL */ `
     source: [KeyValue!]!
     "The datasets indexed for this model, per modality, with the live collection's point count."
     indexes: [ModelIndex!]!
+    """
+    The ONNX Runtime execution providers (cpu, cuda, ...) this model's sessions run on here, from
+    the configured preference as probed when the model loads (a model not loaded yet is loaded);
+    null when it cannot be loaded.
+    """
+    providers: ModelProviders
+  }
+
+  type ModelProviders {
+    image: String!
+    text: String!
   }
 
   type ModelIndex {

@@ -2,6 +2,7 @@ import { getImage, type SearchHit, type SearchQuery, search } from "@cxr/service
 import { GraphQLError } from "graphql/index.js";
 import { kindOf, publicMessage, toGraphQLError } from "../../errors.ts";
 import { idOf } from "../../ids.ts";
+import { searchCostError } from "../../limits.ts";
 import type { RequestContext } from "../../request.ts";
 import { studyById } from "../datasets/resolvers.ts";
 
@@ -62,6 +63,8 @@ export const searchResolvers = {
       if (input.models.length === 0 || input.models.length > limits.searchModels) {
         throw invalid(`name 1..${limits.searchModels} models, got ${input.models.length}`, "MODELS");
       }
+      const overCost = searchCostError(k, input.models.length, limits);
+      if (overCost !== null) throw invalid(overCost, "SEARCH_COST");
       const field = input.upload != null ? "upload" : input.imageId != null ? "imageId" : null;
       try {
         let query: SearchQuery;

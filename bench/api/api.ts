@@ -1,0 +1,285 @@
+/**
+ * bench/api: the GraphQL API's serving speed (issue "GraphQL API", "How it is judged"), every figure
+ * a ratio or a distribution measured in this one run. See README.md.
+ *
+ *   pnpm bench:api [--duration 20] [--connections 50] [--iterations 40] [--studies 40] [--bundle DIR]
+ *
+ * 1. Image and text search latency over HTTP (POST /graphql) vs the same service called in-process
+ *    (`search` from @cxr/services with the same ApiServices), alternating, sequential: p50 overhead.
+ * 2. `--connections` concurrent clients for `--duration` seconds (autocannon in a child process) of
+ *    mixed queries (text search, image search by upload id, models, datasets): errors, p50, p99,
+ *    requests/s, and the server's RSS before and after.
+ * 3. 16 concurrent image searches, in-process, with dynamic batching (5 ms window, up to 16 per
+ *    pass) vs without (one pass per query): throughput ratio, and the passes each took.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { createLogger, openApiServices, startApiServer } from "../../apps/api/src/index.ts";
+import { loadConfig } from "../../packages/config/src/index.ts";
+import {
+  addModel,
+  indexDataset,
+  openServices,
+  type Services,
+  search,
+} from "../../packages/services/src/index.ts";
+import { seedDataset } from "../../packages/services/src/testing/index.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "20" },
+    connections: { type: "string", default: "50" },
+    iterations: { type: "string", default: "40" },
+    studies: { type: "string", default: "40" },
+    concurrent: { type: "string", default: "16" },
+    rounds: { type: "string", default: "8" },
+    bundle: { type: "string", default: path.join(root, "packages/encoders/models/demo-cxr") },
+    threads: { type: "string", default: "0" },
+  },
+});
+const work = mkdtempSync(path.join(tmpdir(), "cxr-bench-api-"));
+const config = loadConfig({
+  CXR_DATA_DIR: path.join(work, "data"),
+  CXR_EXECUTION_PROVIDERS: "cpu",
+  CXR_CPU_THREADS: values.threads,
+});
+const ms = (ns: bigint) => Number(ns) / 1e6;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const rssMiB = () => process.memoryUsage().rss / 1024 ** 2;
+
+try {
+  console.log(
+    `machine: ${cpus()[0]?.model ?? "?"} x${availableParallelism()}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}; node ${process.version}`,
+  );
+  // Setup: a seeded set indexed (both modalities) with the model bundle.
+  const setup = openServices(config);
+  const db = await setup.database();
+  const modelId = (await addModel(db, config, path.resolve(values.bundle))).model.id;
+  await seedDataset(db, {
+    dir: path.join(work, "set"),
+    name: "set",
+    studies: Number(values.studies),
+    side: 256,
+  });
+  await indexDataset({ db, store: setup.store(), config, modelId, datasetName: "set", modality: "both" });
+  const images = await db.prisma.image.findMany({ orderBy: { id: "asc" }, take: 16 });
+  await setup.close();
+  const imageBytes = images.map((i) => readFileSync(i.path));
+  console.log(
+    `model ${modelId}; ${values.studies} studies indexed; query images ${images[0]!.width}x${images[0]!.height}`,
+  );
+
+  // 1 + 2: the server on a free port, in this process (so both paths share one ApiServices).
+  const services = await openApiServices(config);
+  const server = await startApiServer(services, {
+    port: 0,
+    logger: createLogger("warn"),
+    // one load generator is one IP: the per-IP limit (600/min) would answer most of it 429
+    limits: { requestsPerMinute: 100_000_000 },
+  });
+  const post = async (body: unknown) => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as { data?: { search?: { __typename: string } }; errors?: unknown[] };
+    if (json.errors || json.data?.search?.__typename !== "SearchOk")
+      throw new Error(JSON.stringify(json).slice(0, 300));
+  };
+  const uploadIds: string[] = [];
+  for (const bytes of imageBytes) {
+    const res = await fetch(`${server.url}/uploads`, { method: "POST", body: bytes });
+    uploadIds.push(((await res.json()) as { id: string }).id);
+  }
+  const SEARCH =
+    "query S($in: SearchInput!) { search(input: $in) { __typename ... on SearchOk { results { hits { rank score report { impression } } } } } }";
+  const texts = [
+    "small left pleural effusion",
+    "no acute cardiopulmonary process",
+    "cardiomegaly",
+    "right lower lobe opacity",
+  ];
+  const n = Number(values.iterations);
+  const lat = {
+    textHttp: [] as number[],
+    textLocal: [] as number[],
+    imageHttp: [] as number[],
+    imageLocal: [] as number[],
+  };
+  const local = (query: Parameters<typeof search>[0]["query"], target: "reports" | "images") =>
+    search({
+      db: services.db,
+      store: services.store,
+      config,
+      encoders: services.encoders,
+      models: [modelId],
+      query,
+      target,
+      k: 10,
+    });
+  for (let i = -3; i < n; i++) {
+    // the first 3 rounds warm up (encoders loaded, JIT) and are not counted
+    const text = texts[((i % texts.length) + texts.length) % texts.length]!;
+    const j = ((i % imageBytes.length) + imageBytes.length) % imageBytes.length;
+    const measure = async (run: () => Promise<unknown>, into: number[]) => {
+      const t = process.hrtime.bigint();
+      await run();
+      if (i >= 0) into.push(ms(process.hrtime.bigint() - t));
+    };
+    await measure(
+      () => post({ query: SEARCH, variables: { in: { text, models: [modelId], target: "IMAGES" } } }),
+      lat.textHttp,
+    );
+    await measure(() => local({ text }, "images"), lat.textLocal);
+    await measure(
+      () =>
+        post({
+          query: SEARCH,
+          variables: { in: { upload: uploadIds[j], models: [modelId], target: "REPORTS" } },
+        }),
+      lat.imageHttp,
+    );
+    // the same bytes the API searches with: the stored upload, read from disk as the resolver does
+    await measure(
+      async () => local({ image: await services.uploads.read(uploadIds[j]!) }, "reports"),
+      lat.imageLocal,
+    );
+  }
+  const overhead = (http: number[], inproc: number[]) => pct(http, 50) / pct(inproc, 50) - 1;
+  console.log(`\n1. HTTP vs in-process, ${n} sequential searches each (k=10), p50 in ms:`);
+  console.log(
+    `   text:  HTTP ${pct(lat.textHttp, 50).toFixed(2)}  in-process ${pct(lat.textLocal, 50).toFixed(2)}  overhead ${(overhead(lat.textHttp, lat.textLocal) * 100).toFixed(1)}% (goal <= 15%)`,
+  );
+  console.log(
+    `   image: HTTP ${pct(lat.imageHttp, 50).toFixed(2)}  in-process ${pct(lat.imageLocal, 50).toFixed(2)}  overhead ${(overhead(lat.imageHttp, lat.imageLocal) * 100).toFixed(1)}% (goal <= 15%)`,
+  );
+
+  // 2. Load: mixed queries from a separate process.
+  const body = (query: string, variables: unknown = {}) => JSON.stringify({ query, variables });
+  const requests = [
+    ...texts.map((text) => ({
+      method: "POST" as const,
+      path: "/graphql",
+      headers: { "content-type": "application/json" },
+      body: body(SEARCH, { in: { text, models: [modelId] } }),
+    })),
+    ...uploadIds.slice(0, 4).map((upload) => ({
+      method: "POST" as const,
+      path: "/graphql",
+      headers: { "content-type": "application/json" },
+      body: body(SEARCH, { in: { upload, models: [modelId] } }),
+    })),
+    {
+      method: "POST" as const,
+      path: "/graphql",
+      headers: { "content-type": "application/json" },
+      body: body("{ models { modelId dimension indexes { dataset points } } }"),
+    },
+    {
+      method: "POST" as const,
+      path: "/graphql",
+      headers: { "content-type": "application/json" },
+      body: body("{ datasets { name studyCount splits { name studyCount } } }"),
+    },
+  ];
+  global.gc?.();
+  const rssBefore = rssMiB();
+  const spec = {
+    url: server.url,
+    connections: Number(values.connections),
+    duration: Number(values.duration),
+    requests,
+  };
+  // asynchronously: the server answers from this process's event loop meanwhile
+  const { stdout: out } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", path.join(here, "load.ts"), JSON.stringify(spec)],
+    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+  );
+  global.gc?.();
+  const rssAfter = rssMiB();
+  const load = JSON.parse(out) as {
+    requests: number;
+    rps: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    p50: number;
+    p99: number;
+    statusCodes: Record<string, { count: number }>;
+  };
+  console.log(
+    `\n2. ${spec.connections} clients x ${spec.duration} s of mixed queries (4 text searches, 4 image searches, models, datasets):`,
+  );
+  console.log(
+    `   ${load.requests} requests (${load.rps.toFixed(1)}/s); errors ${load.errors}, timeouts ${load.timeouts}, non-2xx ${load.non2xx} (${Object.entries(
+      load.statusCodes,
+    )
+      .map(([c, s]) => `${c}: ${s.count}`)
+      .join(", ")})`,
+  );
+  console.log(`   latency p50 ${load.p50} ms, p99 ${load.p99} ms`);
+  console.log(
+    `   server RSS ${rssBefore.toFixed(0)} MiB before, ${rssAfter.toFixed(0)} MiB after (${((rssAfter / rssBefore - 1) * 100).toFixed(1)}%; goal <= 10%)`,
+  );
+  await server.close();
+
+  // 3. Dynamic batching on vs off: 16 concurrent image searches, in-process.
+  const c = Number(values.concurrent);
+  const rounds = Number(values.rounds);
+  const throughput = async (batching: { windowMs: number; maxBatch: number }) => {
+    const s: Services = openServices(config, { batching: { ...batching, maxQueue: 1024 } });
+    const passes: number[] = [];
+    s.encoders.onBatch((e) => passes.push(e.size));
+    const d = await s.database();
+    const one = (k: number) =>
+      search({
+        db: d,
+        store: s.store(),
+        config,
+        encoders: s.encoders,
+        models: [modelId],
+        query: { image: imageBytes[k % imageBytes.length]! },
+        target: "reports",
+        k: 10,
+      });
+    try {
+      await Promise.all(Array.from({ length: c }, (_, k) => one(k))); // warm-up
+      passes.length = 0;
+      const t = process.hrtime.bigint();
+      for (let r = 0; r < rounds; r++) await Promise.all(Array.from({ length: c }, (_, k) => one(k + r)));
+      const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+      return { qps: (c * rounds) / seconds, passes: passes.length };
+    } finally {
+      await s.close();
+    }
+  };
+  const off = await throughput({ windowMs: 0, maxBatch: 1 });
+  const on = await throughput({ windowMs: 5, maxBatch: 16 });
+  const off2 = await throughput({ windowMs: 0, maxBatch: 1 });
+  const on2 = await throughput({ windowMs: 5, maxBatch: 16 });
+  const qOn = (on.qps + on2.qps) / 2;
+  const qOff = (off.qps + off2.qps) / 2;
+  console.log(`\n3. ${c} concurrent image searches x ${rounds} rounds, in-process (off, on, off, on):`);
+  console.log(
+    `   without batching: ${qOff.toFixed(1)} searches/s, ${off.passes} passes per ${c * rounds} searches`,
+  );
+  console.log(
+    `   with batching:    ${qOn.toFixed(1)} searches/s, ${on.passes} passes per ${c * rounds} searches`,
+  );
+  console.log(`   throughput ratio ${(qOn / qOff).toFixed(2)}x (goal >= 1.5x on CPU)`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
