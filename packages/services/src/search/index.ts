@@ -1,8 +1,10 @@
 export {
+  type AppliedOcclusion,
   MAX_SEARCH_K,
   type ModelSearchResult,
   type SearchFilter,
   type SearchHit,
+  type SearchOcclusion,
   type SearchOptions,
   type SearchQuery,
   type SearchResult,
