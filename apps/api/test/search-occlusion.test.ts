@@ -33,7 +33,7 @@ describe("search: occlusion and the true report's rank", () => {
 
   const SEARCH = `query($in: SearchInput!) { search(input: $in) { __typename
     ... on SearchOk { queryStudy { id externalId } occlusion { level grid fill seed cells }
-      results { model trueRank hits { rank score study { id } } } }
+      results { model trueRank trueScore hits { rank score study { id } } } }
     ... on ImageRejected { reason } } }`;
 
   beforeAll(async () => {
@@ -97,6 +97,7 @@ describe("search: occlusion and the true report's rank", () => {
       // k covers the whole corpus (12 reports): the true rank is where the study's report is listed
       const listed = result.hits.find((h: any) => h.study.id === study.id);
       expect(result.trueRank).toBe(listed.rank);
+      expect(result.trueScore).toBe(listed.score);
     }
 
     const half = await gql(SEARCH, {

@@ -118,6 +118,8 @@ export interface ModelSearchResult {
    * in the item's favour. Null when the study is not in this collection (or no study is known).
    */
   trueRank: number | null;
+  /** The score of that study's own item (what the model gives a true pair); null with trueRank. */
+  trueScore: number | null;
 }
 
 export interface SearchResult {
@@ -269,14 +271,15 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
         ...(filter === undefined ? {} : { filter }),
         ...(minScore === undefined ? {} : { minScore }),
       });
-      const trueRank =
+      const own =
         source === null ? null : await rankOfStudy(store, alias, encoded.embedding, source.studyId, filter);
       results.push({
         model: model.id,
         alias,
         collection,
         hits: await resolveHits(db, hits, target),
-        trueRank,
+        trueRank: own?.rank ?? null,
+        trueScore: own?.score ?? null,
       });
     }
   } finally {
@@ -335,7 +338,7 @@ async function rankOfStudy(
   vector: Float32Array,
   studyId: string,
   filter: Filter | undefined,
-): Promise<number | null> {
+): Promise<{ rank: number; score: number } | null> {
   const own = await store.search(alias, vector, 1, {
     filter: { ...filter, must: [...(filter?.must ?? []), { key: "studyId", match: studyId }] },
   });
@@ -346,7 +349,7 @@ async function rankOfStudy(
     ...(filter === undefined ? {} : { filter }),
     minScore: score,
   });
-  return above.filter((hit) => hit.score > score).length + 1;
+  return { rank: above.filter((hit) => hit.score > score).length + 1, score };
 }
 
 function queryKind(query: SearchQuery): "image" | "text" | "imageId" {

@@ -66,6 +66,8 @@ export const searchTypeDefs = /* GraphQL */ `
     hits: [SearchHit!]!
     "When the query image belongs to an indexed study: this model's rank of that study's own report (or image), 1 = best; null otherwise."
     trueRank: Int
+    "The score this model gives the query study's own report (or image), with trueRank."
+    trueScore: Float
   }
 
   type SearchHit {
