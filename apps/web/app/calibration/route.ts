@@ -1,4 +1,4 @@
-import { DatasetsDocument, DatasetStudiesDocument, SearchDocument } from "@cxr/api-client";
+import { DatasetStudiesDocument, DatasetsDocument, SearchDocument } from "@cxr/api-client";
 import { serverApi } from "../lib/api";
 
 /**

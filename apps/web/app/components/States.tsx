@@ -5,7 +5,9 @@ export const ErrorState = ({ children }: { children: ReactNode }) => (
     {children}
   </div>
 );
-export const EmptyState = ({ children }: { children: ReactNode }) => <div className="state empty">{children}</div>;
+export const EmptyState = ({ children }: { children: ReactNode }) => (
+  <div className="state empty">{children}</div>
+);
 export const LoadingState = ({ children }: { children?: ReactNode }) => (
   <p className="state loading" role="status">
     {children ?? "Loading…"}

@@ -53,7 +53,9 @@ export default async function DatasetsPage() {
                 {d.splits.map((s) => (
                   <tr key={s.name}>
                     <td>
-                      <Link href={`/datasets/${encodeURIComponent(d.name)}?split=${encodeURIComponent(s.name)}`}>
+                      <Link
+                        href={`/datasets/${encodeURIComponent(d.name)}?split=${encodeURIComponent(s.name)}`}
+                      >
                         {s.name}
                       </Link>
                     </td>

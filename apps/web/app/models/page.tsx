@@ -5,7 +5,7 @@ import { sentence, serverApi } from "../lib/api";
 export const dynamic = "force-dynamic";
 
 /** The card's opening (before its first section) and its "intended use" / "limit" lines. */
-function useAndLimits(card: string | null): { intro: string; lines: string[] } {
+function cardUseAndLimits(card: string | null): { intro: string; lines: string[] } {
   if (card === null) return { intro: "", lines: [] };
   const body = card.replace(/^# .*\n/, "");
   const intro = (body.split(/\n## /)[0] ?? "").split(/\n\s*\n/)[0]?.trim() ?? "";
@@ -33,10 +33,12 @@ export default async function ModelsPage() {
   return (
     <>
       <h1>Models</h1>
-      {models.length === 0 && <EmptyState>No model is registered yet: cxr models add &lt;bundle&gt;.</EmptyState>}
+      {models.length === 0 && (
+        <EmptyState>No model is registered yet: cxr models add &lt;bundle&gt;.</EmptyState>
+      )}
       <div className="grid-cards">
         {models.map((m) => {
-          const { intro, lines } = useAndLimits(m.card);
+          const { intro, lines } = cardUseAndLimits(m.card);
           return (
             <article key={m.id} className="card" aria-labelledby={`model-${m.modelId}`}>
               <h2 id={`model-${m.modelId}`}>
@@ -64,7 +66,10 @@ export default async function ModelsPage() {
                   {m.indexes.length === 0
                     ? "nowhere yet"
                     : m.indexes
-                        .map((i) => `${i.dataset} ${i.modality.toLowerCase()} (${i.points}${i.stale ? ", stale" : ""})`)
+                        .map(
+                          (i) =>
+                            `${i.dataset} ${i.modality.toLowerCase()} (${i.points}${i.stale ? ", stale" : ""})`,
+                        )
                         .join("; ")}
                 </dd>
               </dl>

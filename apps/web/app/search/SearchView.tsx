@@ -4,8 +4,8 @@ import {
   BenchmarkRunsDocument,
   DatasetStudiesDocument,
   DatasetsDocument,
-  type ModelsQuery,
   ModelsDocument,
+  type ModelsQuery,
   type SearchQuery as SearchAnswer,
   SearchDocument,
   type SearchInput,
@@ -20,7 +20,11 @@ import { type Fill, isImageQuery, parseState, type Query, type SearchState, toPa
 type Model = ModelsQuery["models"][number];
 type Ok = Extract<SearchAnswer["search"], { __typename: "SearchOk" }>;
 type Calibration = { model: string; pairs: number; median: number | null; lowest: number | null };
-type Loaded<T> = { status: "idle" } | { status: "loading" } | { status: "ok"; data: T } | { status: "error"; message: string };
+type Loaded<T> =
+  | { status: "idle" }
+  | { status: "loading" }
+  | { status: "ok"; data: T }
+  | { status: "error"; message: string };
 
 const MAX_MODELS = 4;
 const LEVEL_STEP = 0.1;
@@ -99,7 +103,10 @@ export function SearchView() {
       });
     return () => abort.abort();
   }, [api, inputKey]);
-  const searching = input !== null && (answer.status === "loading" || (answer.status === "ok" && shownLevel !== (input.occlusion?.level ?? null)));
+  const searching =
+    input !== null &&
+    (answer.status === "loading" ||
+      (answer.status === "ok" && shownLevel !== (input.occlusion?.level ?? null)));
 
   // ---- each model's true-report rank over every level (when the query belongs to an indexed study)
   const ok = answer.status === "ok" && answer.data.__typename === "SearchOk" ? answer.data : null;
@@ -193,11 +200,7 @@ export function SearchView() {
           initialText={state.query?.kind === "text" ? state.query.text : ""}
           api={api}
         />
-        <ModelPicker
-          models={models}
-          chosen={chosen}
-          onChange={(next) => update({ models: next })}
-        />
+        <ModelPicker models={models} chosen={chosen} onChange={(next) => update({ models: next })} />
         {isImageQuery(state.query) && (
           <OcclusionPanel
             state={state}
@@ -221,8 +224,8 @@ export function SearchView() {
         </h2>
         {state.query === null && (
           <div className="state empty">
-            Choose, drop or paste a chest X-ray (PNG, JPEG, 16-bit PNG or DICOM), pick an image of a dataset, or
-            describe findings in words. Each chosen model answers in its own column.
+            Choose, drop or paste a chest X-ray (PNG, JPEG, 16-bit PNG or DICOM), pick an image of a dataset,
+            or describe findings in words. Each chosen model answers in its own column.
           </div>
         )}
         {state.query !== null && chosen.length === 0 && models.status === "ok" && (
@@ -279,6 +282,7 @@ function QueryPanel(props: {
   useEffect(() => setText(props.initialText), [props.initialText]);
   return (
     <>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target; the keyboard path is the file input inside it */}
       <div
         className={`dropzone${over ? " over" : ""}`}
         data-testid="dropzone"
@@ -311,7 +315,6 @@ function QueryPanel(props: {
         {props.uploading.status === "error" && <ErrorState>{props.uploading.message}</ErrorState>}
       </div>
       <form
-        role="search"
         aria-label="Search by text"
         style={{ margin: "0.8rem 0", display: "flex", gap: "0.4rem" }}
         onSubmit={(e) => {
@@ -337,8 +340,16 @@ function QueryPanel(props: {
   );
 }
 
-function DatasetPicker({ api, onPick }: { api: ReturnType<typeof browserApi>; onPick: (id: string) => void }) {
-  const [images, setImages] = useState<Loaded<{ id: string; label: string; src: string }[]>>({ status: "loading" });
+function DatasetPicker({
+  api,
+  onPick,
+}: {
+  api: ReturnType<typeof browserApi>;
+  onPick: (id: string) => void;
+}) {
+  const [images, setImages] = useState<Loaded<{ id: string; label: string; src: string }[]>>({
+    status: "loading",
+  });
   useEffect(() => {
     (async () => {
       const { datasets } = await api.request(DatasetsDocument, {});
@@ -383,7 +394,11 @@ function DatasetPicker({ api, onPick }: { api: ReturnType<typeof browserApi>; on
   );
 }
 
-function ModelPicker(props: { models: Loaded<Model[]>; chosen: string[]; onChange: (models: string[]) => void }) {
+function ModelPicker(props: {
+  models: Loaded<Model[]>;
+  chosen: string[];
+  onChange: (models: string[]) => void;
+}) {
   const { models, chosen } = props;
   return (
     <fieldset>
@@ -448,9 +463,13 @@ function OcclusionPanel(props: {
       <div className="query-preview" data-testid="query-preview">
         {src ? (
           // biome-ignore lint/performance/noImgElement: a local object URL or an API preview
-          <img src={src} alt="The query image" />
+          <img src={src} alt="The query radiograph" />
         ) : (
-          <div className="placeholder-image" role="img" aria-label="The uploaded query image (not kept in this browser)" />
+          <div
+            className="placeholder-image"
+            role="img"
+            aria-label="The uploaded query (not kept in this browser)"
+          />
         )}
         {cells.map((cell) => {
           const i = cell % grid;
@@ -502,7 +521,12 @@ function OcclusionPanel(props: {
   );
 }
 
-function TrueRankPanel(props: { ok: Ok; levels: number[]; ranks: Record<string, (number | null)[]>; level: number }) {
+function TrueRankPanel(props: {
+  ok: Ok;
+  levels: number[];
+  ranks: Record<string, (number | null)[]>;
+  level: number;
+}) {
   const { ok } = props;
   const series = useMemo(
     () => Object.entries(props.ranks).map(([model, values]) => ({ label: model, values })),
@@ -511,12 +535,13 @@ function TrueRankPanel(props: { ok: Ok; levels: number[]; ranks: Record<string, 
   return (
     <div className="panel" style={{ marginBottom: "1rem" }} data-testid="true-rank">
       <p className="truerank" style={{ marginTop: 0 }}>
-        This image belongs to study <strong>{ok.queryStudy?.externalId}</strong> ({ok.queryStudy?.split}). Rank of its
-        own report at level {props.level.toFixed(1)}:{" "}
+        This image belongs to study <strong>{ok.queryStudy?.externalId}</strong> ({ok.queryStudy?.split}).
+        Rank of its own report at level {props.level.toFixed(1)}:{" "}
         {ok.results.map((r, i) => (
           <span key={r.model}>
             {i > 0 && ", "}
-            <span className="mono">{r.model}</span> <strong data-testid={`true-rank-${r.model}`}>{r.trueRank ?? "–"}</strong>
+            <span className="mono">{r.model}</span>{" "}
+            <strong data-testid={`true-rank-${r.model}`}>{r.trueRank ?? "–"}</strong>
           </span>
         ))}
       </p>
@@ -555,9 +580,9 @@ function ModelColumn(props: {
       )}
       {low && typeof calibration === "object" && (
         <div className="state warn" role="note" data-testid="low-confidence">
-          <strong>No confident match.</strong> The best score ({fmt(best)}) is below the median score this model gives
-          true image–report pairs ({fmt(reference)}, over {calibration.pairs} test images). Read these as weak
-          suggestions.
+          <strong>No confident match.</strong> The best score ({fmt(best)}) is below the median score this
+          model gives true image–report pairs ({fmt(reference)}, over {calibration.pairs} test images). Read
+          these as weak suggestions.
         </div>
       )}
       {result.hits.length === 0 ? (
@@ -593,7 +618,11 @@ function ModelColumn(props: {
               )}
               {hit.image && (
                 // biome-ignore lint/performance/noImgElement: API-served previews
-                <img src={imageSrc(hit.image.previewUrl)} alt={`Image of study ${hit.study.externalId}`} loading="lazy" />
+                <img
+                  src={imageSrc(hit.image.previewUrl)}
+                  alt={`Radiograph of study ${hit.study.externalId}`}
+                  loading="lazy"
+                />
               )}
               <button
                 type="button"
@@ -603,7 +632,12 @@ function ModelColumn(props: {
                     ? props.onSearchWith({ kind: "image", id: hit.image.id })
                     : props.onSearchWith({
                         kind: "text",
-                        text: (hit.report?.impression ?? hit.report?.findings ?? hit.report?.fullText ?? "").slice(0, 500),
+                        text: (
+                          hit.report?.impression ??
+                          hit.report?.findings ??
+                          hit.report?.fullText ??
+                          ""
+                        ).slice(0, 500),
                       })
                 }
               >

@@ -2,7 +2,10 @@
  * The search page's whole state, kept in the URL so a link reproduces the view:
  * q = upload:<id> | image:<imageId> | text:<words>; models = a,b; level; grid; seed; fill; k.
  */
-export type Query = { kind: "upload"; id: string } | { kind: "image"; id: string } | { kind: "text"; text: string };
+export type Query =
+  | { kind: "upload"; id: string }
+  | { kind: "image"; id: string }
+  | { kind: "text"; text: string };
 export type Fill = "BLACK" | "MEAN" | "NOISE";
 
 export interface SearchState {

@@ -65,11 +65,15 @@ export default async function DatasetPage({
                 <td>{node.split}</td>
                 <td>
                   {node.images.map((im) => (
-                    <Link key={im.id} href={`/?q=${encodeURIComponent(`image:${im.id}`)}`} title="Search with this image">
+                    <Link
+                      key={im.id}
+                      href={`/?q=${encodeURIComponent(`image:${im.id}`)}`}
+                      title="Search with this image"
+                    >
                       {/* biome-ignore lint/performance/noImgElement: API-served previews */}
                       <img
                         src={imageSrc(im.previewUrl)}
-                        alt={`Search with image of study ${node.externalId}${im.view ? ` (${im.view})` : ""}`}
+                        alt={`Search with study ${node.externalId}${im.view ? ` (${im.view})` : ""}`}
                         width={64}
                         height={64}
                         style={{ objectFit: "cover", marginRight: 4 }}

@@ -2,8 +2,8 @@ import { BenchmarkRunDocument } from "@cxr/api-client";
 import Link from "next/link";
 import { EmptyState, ErrorState } from "../../components/States";
 import { fmt, sentence, serverApi, short } from "../../lib/api";
-import { sortedResults } from "./results";
 import { RunCurves } from "./RunCurves";
+import { sortedResults } from "./results";
 
 export const dynamic = "force-dynamic";
 
@@ -143,7 +143,9 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
                           {m ? (
                             <>
                               {fmt(m.value)}{" "}
-                              <span className="muted">{m.low != null ? `[${fmt(m.low)}, ${fmt(m.high)}]` : ""}</span>
+                              <span className="muted">
+                                {m.low != null ? `[${fmt(m.low)}, ${fmt(m.high)}]` : ""}
+                              </span>
                             </>
                           ) : (
                             "–"

@@ -11,11 +11,37 @@ const quote = (v: string | number | null) => {
 
 /** One row per (model, direction, level, metric), with the interval: what the run page tabulates. */
 export function resultsCsv(run: Run): string {
-  const lines = [["run", "model", "model_fingerprint", "direction", "level", "queries", "candidates", "metric", "value", "low", "high"].join(",")];
+  const lines = [
+    [
+      "run",
+      "model",
+      "model_fingerprint",
+      "direction",
+      "level",
+      "queries",
+      "candidates",
+      "metric",
+      "value",
+      "low",
+      "high",
+    ].join(","),
+  ];
   for (const r of sortedResults(run)) {
     for (const m of r.metrics) {
       lines.push(
-        [run.runId, r.model, r.modelFingerprint, r.direction, r.level, r.queries, r.candidates, m.name, m.value, m.low ?? null, m.high ?? null]
+        [
+          run.runId,
+          r.model,
+          r.modelFingerprint,
+          r.direction,
+          r.level,
+          r.queries,
+          r.candidates,
+          m.name,
+          m.value,
+          m.low ?? null,
+          m.high ?? null,
+        ]
           .map(quote)
           .join(","),
       );
