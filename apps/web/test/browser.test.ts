@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -202,7 +203,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await shot(page, "models");
     await axe(page, "models");
     await page.goto(`${web.url}/datasets`);
-    await page.getByRole("link", { name: "set" }).click();
+    await page.getByRole("link", { name: "set", exact: true }).click();
     await page.getByText("15 studies").waitFor();
     await page.getByRole("link", { name: "Next page" }).click();
     await page.waitForURL(/after=/);
@@ -211,5 +212,15 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await page.goto(`${web.url}/datasets`);
     await shot(page, "datasets");
     await page.close();
+  });
+
+  it("keeps each page's first-load JavaScript under the budget in apps/web/README.md", () => {
+    const result = spawnSync(process.execPath, [path.join(WEB, "scripts/first-load.mjs"), "--json"], {
+      encoding: "utf8",
+    });
+    const rows = JSON.parse(result.stdout) as { route: string; kB: number; budget: number }[];
+    expect(rows.map((r) => r.route)).toContain("/");
+    for (const row of rows) expect(row.kB, row.route).toBeLessThanOrEqual(row.budget);
+    expect(result.status).toBe(0);
   });
 });

@@ -38,6 +38,9 @@ export async function startApi(work: string) {
     await addModel(db, config, bundle);
     await indexDataset({ db, store, config, modelId: id, datasetName: "set", modality: "both" });
   }
+  // seedDataset writes rows, not an ingest: the fingerprints an ingest would leave
+  await db.prisma.split.updateMany({ data: { fingerprint: "f".repeat(64) } });
+  await db.prisma.dataset.updateMany({ data: { fingerprint: "e".repeat(64), status: "ready" } });
   await runBench({
     db,
     config,

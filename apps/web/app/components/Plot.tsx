@@ -39,6 +39,7 @@ export function Plot({ title, x, xLabel, yLabel, series, invertY = false, height
     const data: (number | null)[][] = [x];
     const uSeries: uPlot.Series[] = [{ label: xLabel }];
     const bands: uPlot.Band[] = [];
+    const bandSeries: number[] = [];
     series.forEach((s, i) => {
       const colour = COLOURS[i % COLOURS.length]!;
       data.push(s.values);
@@ -51,6 +52,7 @@ export function Plot({ title, x, xLabel, yLabel, series, invertY = false, height
           { label: `${s.label} low`, stroke: "transparent", points: { show: false } },
         );
         bands.push({ series: [line + 1, line + 2], fill: `${colour}33` });
+        bandSeries.push(line + 1, line + 2);
       }
     });
     const opts: uPlot.Options = {
@@ -59,11 +61,14 @@ export function Plot({ title, x, xLabel, yLabel, series, invertY = false, height
       title,
       series: uSeries,
       bands,
-      legend: { show: true },
+      legend: { show: true, live: false },
       scales: { x: { time: false }, y: invertY ? { dir: -1 } : {} },
       axes: [{ label: xLabel }, { label: yLabel }],
     };
     const plot = new uPlot(opts, data as uPlot.AlignedData, el);
+    // the band edges are not series a reader picks: keep them out of the legend
+    const rows = plot.root.querySelectorAll<HTMLElement>(".u-legend .u-series");
+    for (const i of bandSeries) rows[i]?.style.setProperty("display", "none");
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height }));
     resize.observe(el);
     return () => {

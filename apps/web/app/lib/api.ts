@@ -23,14 +23,17 @@ export function sentence(error: unknown): string {
     switch (error.kind) {
       case "NETWORK":
         return "The search service cannot be reached. Is the API running (pnpm cxr serve)?";
-      case "HTTP":
+      case "HTTP": {
+        const why = error.reason ?? error.code;
+        const message = error.message.replace(/^[A-Z_]+: /, "");
         if (error.status === 429) return "Too many requests in a minute: wait a moment and try again.";
-        if (error.status === 413) return `This file is too large to upload: ${error.message}`;
-        if (error.code === "UNSUPPORTED_FORMAT" || error.code === "CORRUPT" || error.code === "TRUNCATED")
-          return `This file is not an image we can read: ${error.message}`;
-        if (error.code === "EMPTY") return "This file is empty.";
-        if (error.code === "TOO_LARGE") return `This image is too large: ${error.message}`;
-        return `The service refused the request: ${error.message}`;
+        if (error.status === 413) return `This file is too large to upload: ${message}`;
+        if (why === "UNSUPPORTED_FORMAT" || why === "CORRUPT" || why === "TRUNCATED")
+          return `This file is not an image we can read: ${message}`;
+        if (why === "EMPTY") return "This file is empty.";
+        if (why === "TOO_LARGE") return `This image is too large: ${message}`;
+        return `The service refused the request: ${message}`;
+      }
       case "GRAPHQL":
         if (error.code === "NOT_FOUND") return `Not found: ${error.message}`;
         if (error.code === "BAD_USER_INPUT") return `That request cannot be answered: ${error.message}`;
