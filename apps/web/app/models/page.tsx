@@ -53,6 +53,12 @@ export default async function ModelsPage() {
                 <dd>{m.license}</dd>
                 <dt>dimension</dt>
                 <dd>{m.dimension}</dd>
+                {m.source.length === 0 && (
+                  <>
+                    <dt>source</dt>
+                    <dd>not stated in the manifest</dd>
+                  </>
+                )}
                 {m.source.map((s) => (
                   <div key={s.key} style={{ display: "contents" }}>
                     <dt>source {s.key}</dt>

@@ -447,6 +447,10 @@ function OcclusionPanel(props: {
 }) {
   const { state, ok } = props;
   const q = state.query!;
+  // The slider moves at once; the URL (and the search) follow. Without this, keys pressed faster
+  // than the URL updates would each start from the old level.
+  const [level, setLevel] = useState(state.level);
+  useEffect(() => setLevel(state.level), [state.level]);
   const src =
     q.kind === "image"
       ? imageSrc(`/images/${encodeURIComponent(q.id)}?variant=preview`)
@@ -501,12 +505,16 @@ function OcclusionPanel(props: {
           min={0}
           max={props.maxLevel}
           step={LEVEL_STEP}
-          value={state.level}
-          aria-valuetext={`${Math.round(state.level * 100)}% of the cells hidden`}
-          onChange={(e) => props.onLevel(Math.round(Number(e.target.value) * 100) / 100)}
+          value={level}
+          aria-valuetext={`${Math.round(level * 100)}% of the cells hidden`}
+          onChange={(e) => {
+            const next = Math.round(Number(e.target.value) * 100) / 100;
+            setLevel(next);
+            props.onLevel(next);
+          }}
         />
         <output htmlFor="occlusion-level" data-testid="level-value">
-          {state.level.toFixed(1)}
+          {level.toFixed(1)}
         </output>
       </div>
       <div style={{ marginTop: "0.4rem" }}>

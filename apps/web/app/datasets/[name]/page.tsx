@@ -4,7 +4,7 @@ import { EmptyState, ErrorState } from "../../components/States";
 import { imageSrc, sentence, serverApi } from "../../lib/api";
 
 export const dynamic = "force-dynamic";
-const PAGE = 20;
+const PAGE = 10;
 
 export default async function DatasetPage({
   params,
