@@ -449,8 +449,15 @@ function OcclusionPanel(props: {
   const q = state.query!;
   // The slider moves at once; the URL (and the search) follow. Without this, keys pressed faster
   // than the URL updates would each start from the old level.
+  // Only a change that did not come from this slider (a new query, back/forward) moves it.
   const [level, setLevel] = useState(state.level);
-  useEffect(() => setLevel(state.level), [state.level]);
+  const pushed = useRef(state.level);
+  useEffect(() => {
+    if (state.level !== pushed.current) {
+      pushed.current = state.level;
+      setLevel(state.level);
+    }
+  }, [state.level]);
   const src =
     q.kind === "image"
       ? imageSrc(`/images/${encodeURIComponent(q.id)}?variant=preview`)
@@ -510,6 +517,7 @@ function OcclusionPanel(props: {
           onChange={(e) => {
             const next = Math.round(Number(e.target.value) * 100) / 100;
             setLevel(next);
+            pushed.current = next;
             props.onLevel(next);
           }}
         />
@@ -627,6 +635,7 @@ function ModelColumn(props: {
               {hit.image && (
                 // biome-ignore lint/performance/noImgElement: API-served previews
                 <img
+                  className="hit-thumb"
                   src={imageSrc(hit.image.previewUrl)}
                   alt={`Radiograph of study ${hit.study.externalId}`}
                   loading="lazy"
