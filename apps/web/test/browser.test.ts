@@ -209,6 +209,12 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await page.waitForURL(/after=/);
     await shot(page, "dataset");
     await axe(page, "dataset");
+    // a thumbnail searches with that indexed image: its preview shows and its report is ranked
+    await page.locator("table a img").first().click();
+    await page.waitForURL(/q=image/);
+    await page.getByTestId("true-rank").waitFor();
+    const preview = page.getByTestId("query-preview").locator("img");
+    await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
     await page.goto(`${web.url}/datasets`);
     await shot(page, "datasets");
     await page.close();

@@ -4,6 +4,7 @@ import {
   BenchmarkRunsDocument,
   DatasetStudiesDocument,
   DatasetsDocument,
+  ImageDocument,
   ModelsDocument,
   type ModelsQuery,
   type SearchQuery as SearchAnswer,
@@ -458,9 +459,23 @@ function OcclusionPanel(props: {
       setLevel(state.level);
     }
   }, [state.level]);
+  // An indexed image's preview address comes from the API (its route takes the database id).
+  const [indexedPreview, setIndexedPreview] = useState<{ id: string; url: string } | null>(null);
+  const imageId = q.kind === "image" ? q.id : null;
+  useEffect(() => {
+    if (imageId === null) return;
+    const abort = new AbortController();
+    browserApi()
+      .request(ImageDocument, { id: imageId }, { signal: abort.signal })
+      .then(({ image }) => setIndexedPreview({ id: imageId, url: imageSrc(image.previewUrl) }))
+      .catch(() => {});
+    return () => abort.abort();
+  }, [imageId]);
   const src =
     q.kind === "image"
-      ? imageSrc(`/images/${encodeURIComponent(q.id)}?variant=preview`)
+      ? indexedPreview?.id === q.id
+        ? indexedPreview.url
+        : null
       : props.localPreview?.id === (q.kind === "upload" ? q.id : "")
         ? props.localPreview.url
         : null;
