@@ -16,6 +16,8 @@ import { ensureBuild, startApi, startWeb, WEB } from "./servers";
 const CHROMIUM = process.env.CXR_CHROMIUM ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const ARTIFACTS = path.join(WEB, "test-artifacts");
+/** Waits for what the page shows; generous because the machine running the suite may be loaded. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 100 });
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
@@ -82,7 +84,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
   it("uploads by file chooser, compares two models, moves the slider to 0.3 and back, shows the true rank", async () => {
     const page = await context.newPage();
     await page.goto(`${web.url}/`);
-    await expect.poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
+    await poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
     const chooser = page.waitForEvent("filechooser");
     await page.locator("#query-file").click();
     await (await chooser).setFiles(testImage);
@@ -102,23 +104,23 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await page.locator("#occlusion-level").focus();
     for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowRight");
     await page.waitForURL(/level=0\.3/);
-    await expect.poll(() => page.getByTestId("hidden-cells").textContent()).toMatch(/^19 of 64 cells hidden/);
+    await poll(() => page.getByTestId("hidden-cells").textContent()).toMatch(/^19 of 64 cells hidden/);
     expect(await page.locator(".query-preview .cell").count()).toBe(19);
-    await expect.poll(() => page.getByTestId("true-rank-tiny-b").textContent()).toMatch(/^\d+$/);
+    await poll(() => page.getByTestId("true-rank-tiny-b").textContent()).toMatch(/^\d+$/);
     await shot(page, "search-occluded");
     await axe(page, "search");
 
     for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
-    await expect.poll(() => new URL(page.url()).searchParams.get("level")).toBeNull();
-    await expect.poll(() => page.getByTestId("hidden-cells").textContent()).toMatch(/^0 of 64/);
-    await expect.poll(() => columnText(page, "tiny-b")).toBe(before);
+    await poll(() => new URL(page.url()).searchParams.get("level")).toBeNull();
+    await poll(() => page.getByTestId("hidden-cells").textContent()).toMatch(/^0 of 64/);
+    await poll(() => columnText(page, "tiny-b")).toBe(before);
 
     // a shared URL gives the same view
     const shared = page.url();
     const other = await context.newPage();
     await other.goto(shared);
     await other.getByTestId("column-tiny-b").waitFor();
-    await expect.poll(() => columnText(other, "tiny-b")).toBe(before);
+    await poll(() => columnText(other, "tiny-b")).toBe(before);
     expect(await other.locator("#model-tiny-b").isChecked()).toBe(true);
     await other.close();
     await page.close();
@@ -127,7 +129,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
   it("uploads by drop", async () => {
     const page = await context.newPage();
     await page.goto(`${web.url}/`);
-    await expect.poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
+    await poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
     const b64 = readFileSync(testImage).toString("base64");
     await page.evaluate(async (data) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -157,7 +159,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
   it("searches by text with the keyboard only; answers are images", async () => {
     const page = await context.newPage();
     await page.goto(`${web.url}/`);
-    await expect.poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
+    await poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
     for (let i = 0; i < 30; i++) {
       await page.keyboard.press("Tab");
       if (await page.evaluate(() => document.activeElement?.id === "query-text")) break;
@@ -214,7 +216,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await page.waitForURL(/q=image/);
     await page.getByTestId("true-rank").waitFor();
     const preview = page.getByTestId("query-preview").locator("img");
-    await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
+    await poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
     await page.goto(`${web.url}/datasets`);
     await shot(page, "datasets");
     await page.close();
