@@ -2,7 +2,8 @@
 # The main job on a fresh machine with nothing configured, end to end and with no downloads:
 # install; create and migrate the database; report what this machine offers; generate a synthetic
 # chest-radiograph set and ingest it; register the project's demo model; index images and reports;
-# search with one image; run the occlusion-robustness benchmark and write its report.
+# search with one image; run the occlusion-robustness benchmark and write its report; then serve
+# the API and the web UI until Ctrl-C.
 # Safe to run again: every step is idempotent or resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,4 +41,35 @@ pnpm --silent cxr bench --models demo-cxr --dataset synthetic --text-field findi
 pnpm --silent cxr leaderboard publish "$(pnpm --silent cxr bench list --json | node -e 'const r = JSON.parse(require("node:fs").readFileSync(0, "utf8")).find((x) => x.status === "completed"); process.stdout.write(r ? r.runId : "")')" && pnpm --silent cxr leaderboard list
 
 echo
-echo "Done. Runs: pnpm cxr bench list; each run's report.html is in $data/runs/<runId>/."
+echo "Runs: pnpm cxr bench list; each run's report.html is in $data/runs/<runId>/."
+
+echo "== web UI: production build (skipped when up to date)"
+web_port="${CXR_WEB_PORT:-3000}"
+api_port="${CXR_API_PORT:-4000}"
+if [ ! -f apps/web/.next/BUILD_ID ] ||
+  [ -n "$(find apps/web/app apps/web/next.config.ts packages/api-client/src -newer apps/web/.next/BUILD_ID -print -quit)" ]; then
+  pnpm --silent --filter @cxr/web build
+fi
+
+echo "== serving the API (127.0.0.1:$api_port) and the web UI (127.0.0.1:$web_port)"
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+./node_modules/.bin/tsx apps/cli/src/main.ts serve --host 127.0.0.1 --port "$api_port" &
+pids+=($!)
+(cd apps/web && CXR_API_URL="http://127.0.0.1:$api_port" exec node node_modules/next/dist/bin/next start \
+  --hostname 127.0.0.1 --port "$web_port") &
+pids+=($!)
+for _ in $(seq 1 120); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$api_port/readyz" 2>/dev/null &&
+    curl -fsS -o /dev/null "http://127.0.0.1:$web_port/models" 2>/dev/null && break
+  sleep 0.5
+done
+echo
+echo "Open http://127.0.0.1:$web_port  (search by image or text; Ctrl-C stops the API and the web UI)"
+wait -n "${pids[@]}" || true

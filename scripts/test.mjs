@@ -19,6 +19,7 @@ const failures = [];
 for (const [title, args] of [
   ["lint", ["exec", "biome", "check", "."]],
   ["typecheck", ["exec", "tsc", "-p", "tsconfig.json"]],
+  ["typecheck web", ["exec", "tsc", "-p", "apps/web/tsconfig.json"]],
   ["migrations", ["db:check"]],
 ]) {
   if (step(title, "pnpm", args) !== 0) failures.push(title);

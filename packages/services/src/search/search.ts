@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Database } from "@cxr/db";
-import type { EncodeResult } from "@cxr/encoders";
-import { type Condition, collectionAlias, type Filter, type Hit, type VectorStore } from "@cxr/store";
+import { decodeImage, type EncodeResult, isImageDecodeError } from "@cxr/encoders";
+import { cellPermutation, occludedCellCount, renderOcclusion } from "@cxr/eval";
+import { type Condition, collectionAlias, type Filter, type Hit, MAX_K, type VectorStore } from "@cxr/store";
+import { toDecodedImage, toPixels } from "../bench/pixels.ts";
 import { IndexSearchError } from "../index-job/errors.ts";
 import { MODALITIES, type Modality } from "../index-job/items.ts";
 import { EncoderCache, type EncoderConfig, findModel, firstLine } from "../index-job/model.ts";
@@ -42,6 +45,37 @@ export interface SearchOptions {
   minScore?: number;
   /** Encoders kept across calls (the API); without it the models are loaded and closed per call. */
   encoders?: EncoderCache;
+  /**
+   * Occlude the query image before encoding, with the benchmark's own renderer (cells pattern). The
+   * cell order is seeded like the benchmark's: by `${seed}:${study externalId}/${image externalId}` when
+   * the image belongs to an indexed study, else by the sha256 of the image's bytes.
+   */
+  occlusion?: SearchOcclusion;
+  /**
+   * sha256 of the query image's original bytes when `image` holds a re-encoded copy (an upload): it
+   * finds the indexed image, hence the study, the query belongs to.
+   */
+  imageSha256?: string;
+}
+
+export interface SearchOcclusion {
+  /** Fraction of the cells hidden, 0..1. */
+  level: number;
+  /** Cells per side, 1..64 (the benchmark's default 8). */
+  grid?: number;
+  fill?: "black" | "mean" | "noise";
+  /** The benchmark's seed (default 0). */
+  seed?: number;
+}
+
+/** What was hidden: the renderer's cells (row-major ids, y * grid + x), in the renderer's order. */
+export interface AppliedOcclusion {
+  level: number;
+  grid: number;
+  fill: "black" | "mean" | "noise";
+  seed: number;
+  imageKey: string;
+  cells: number[];
 }
 
 export interface SearchHit {
@@ -78,6 +112,14 @@ export interface ModelSearchResult {
   /** The collection version that answered. */
   collection: string;
   hits: SearchHit[];
+  /**
+   * When the query image belongs to an indexed study: the rank of that study's own item (its report,
+   * or for an image target its best image) among everything the filter allows, 1 = best; ties count
+   * in the item's favour. Null when the study is not in this collection (or no study is known).
+   */
+  trueRank: number | null;
+  /** The score of that study's own item (what the model gives a true pair); null with trueRank. */
+  trueScore: number | null;
 }
 
 export interface SearchResult {
@@ -86,6 +128,9 @@ export interface SearchResult {
   k: number;
   minScore: number | null;
   results: ModelSearchResult[];
+  /** The indexed study (database id) the query image belongs to, when known. */
+  queryStudyId: string | null;
+  occlusion: AppliedOcclusion | null;
 }
 
 export async function search(options: SearchOptions): Promise<SearchResult> {
@@ -131,10 +176,17 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
 
   let bytes: Uint8Array | undefined;
   const mustNot: Condition[] = [];
-  if ("image" in query) bytes = query.image;
-  else if ("imageId" in query) {
-    const row = await db.prisma.image.findUnique({ where: { id: query.imageId } });
+  let source: { studyId: string; imageKey: string } | null = null;
+  if ("image" in query) {
+    bytes = query.image;
+    source = await indexedSource(db, options.imageSha256 ?? createHash("sha256").update(bytes).digest("hex"));
+  } else if ("imageId" in query) {
+    const row = await db.prisma.image.findUnique({
+      where: { id: query.imageId },
+      include: { study: { select: { externalId: true } } },
+    });
     if (row === null) throw new IndexSearchError("UNKNOWN_IMAGE", `no image with id "${query.imageId}"`);
+    source = { studyId: row.studyId, imageKey: `${row.study.externalId}/${row.externalId}` };
     try {
       bytes = await readFile(row.path);
     } catch (error) {
@@ -154,13 +206,47 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
           ...(mustNot.length > 0 ? { mustNot } : {}),
         };
 
+  let occlusion: AppliedOcclusion | null = null;
+  let occluded: ReturnType<typeof toDecodedImage> | null = null;
+  if (options.occlusion !== undefined) {
+    if (bytes === undefined) {
+      throw new IndexSearchError("INVALID_ARGUMENT", "occlusion applies to an image query, not to a text");
+    }
+    const params = occlusionParams(options.occlusion);
+    const imageKey = source?.imageKey ?? createHash("sha256").update(bytes).digest("hex");
+    const ctx = { seed: params.seed, imageKey };
+    const cells = Array.from(
+      cellPermutation(params.grid, ctx).subarray(0, occludedCellCount(params.level, params.grid)),
+    );
+    occlusion = { ...params, imageKey, cells };
+    if (params.level > 0) {
+      let decoded: Awaited<ReturnType<typeof decodeImage>>;
+      try {
+        decoded = await decodeImage(bytes, { name: "query image" });
+      } catch (error) {
+        if (!isImageDecodeError(error)) throw error;
+        throw new IndexSearchError("INVALID_IMAGE", `the query image cannot be used: ${firstLine(error)}`);
+      }
+      const rendered = renderOcclusion(
+        toPixels(decoded, "query image"),
+        { family: "occlusion", grid: params.grid, fill: params.fill, pattern: "cells" },
+        params.level,
+        ctx,
+      );
+      occluded = toDecodedImage(rendered);
+    }
+  }
+
   const encoders = options.encoders ?? new EncoderCache(options.config);
   const results: ModelSearchResult[] = [];
   try {
     for (const { model, alias, collection } of plan) {
       let encoded: EncodeResult;
       if (bytes !== undefined) {
-        encoded = await encoders.encodeImage(model, { bytes, name: "query image" });
+        encoded = await encoders.encodeImage(
+          model,
+          occluded !== null ? { image: occluded, name: "query image" } : { bytes, name: "query image" },
+        );
         if (!encoded.ok) {
           throw new IndexSearchError(
             "INVALID_IMAGE",
@@ -183,7 +269,16 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
         ...(filter === undefined ? {} : { filter }),
         ...(minScore === undefined ? {} : { minScore }),
       });
-      results.push({ model: model.id, alias, collection, hits: await resolveHits(db, hits, target) });
+      const own =
+        source === null ? null : await rankOfStudy(store, alias, encoded.embedding, source.studyId, filter);
+      results.push({
+        model: model.id,
+        alias,
+        collection,
+        hits: await resolveHits(db, hits, target),
+        trueRank: own?.rank ?? null,
+        trueScore: own?.score ?? null,
+      });
     }
   } finally {
     if (options.encoders === undefined) await encoders.close();
@@ -194,7 +289,65 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
     k,
     minScore: minScore ?? null,
     results,
+    queryStudyId: source?.studyId ?? null,
+    occlusion,
   };
+}
+
+function occlusionParams(input: SearchOcclusion): Omit<AppliedOcclusion, "imageKey" | "cells"> {
+  const { level, grid = 8, fill = "black", seed = 0 } = input;
+  if (!(Number.isFinite(level) && level >= 0 && level <= 1)) {
+    throw new IndexSearchError("INVALID_ARGUMENT", `occlusion level must be a number in 0..1, got ${level}`);
+  }
+  if (!(Number.isInteger(grid) && grid >= 1 && grid <= 64)) {
+    throw new IndexSearchError(
+      "INVALID_ARGUMENT",
+      `occlusion grid must be a whole number in 1..64, got ${grid}`,
+    );
+  }
+  if (!["black", "mean", "noise"].includes(fill)) {
+    throw new IndexSearchError(
+      "INVALID_ARGUMENT",
+      `occlusion fill must be black, mean or noise, got "${fill}"`,
+    );
+  }
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) {
+    throw new IndexSearchError("INVALID_ARGUMENT", `occlusion seed must be a whole number >= 0, got ${seed}`);
+  }
+  return { level, grid, fill, seed };
+}
+
+/** The indexed image with these original bytes, as its study and its benchmark key; null if none. */
+async function indexedSource(db: Pick<Database, "prisma">, sha256: string) {
+  const row = await db.prisma.image.findFirst({
+    where: { sha256 },
+    include: { study: { select: { externalId: true } } },
+    orderBy: { id: "asc" },
+  });
+  return row === null
+    ? null
+    : { studyId: row.studyId, imageKey: `${row.study.externalId}/${row.externalId}` };
+}
+
+/** 1 + the number of points scoring strictly higher than the study's best point; null when it has none. */
+async function rankOfStudy(
+  store: VectorStore,
+  alias: string,
+  vector: Float32Array,
+  studyId: string,
+  filter: Filter | undefined,
+): Promise<{ rank: number; score: number } | null> {
+  const own = await store.search(alias, vector, 1, {
+    filter: { ...filter, must: [...(filter?.must ?? []), { key: "studyId", match: studyId }] },
+  });
+  if (own.length === 0) return null;
+  const score = own[0]!.score;
+  const total = await store.count(alias, filter);
+  const above = await store.search(alias, vector, Math.max(1, Math.min(MAX_K, total)), {
+    ...(filter === undefined ? {} : { filter }),
+    minScore: score,
+  });
+  return { rank: above.filter((hit) => hit.score > score).length + 1, score };
 }
 
 function queryKind(query: SearchQuery): "image" | "text" | "imageId" {

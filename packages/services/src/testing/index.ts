@@ -3,5 +3,7 @@
 // The lower packages' test kits, so that a face's tests (apps/**) need no import below services.
 export { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
 export { writeTinyBundle } from "@cxr/encoders/testing";
+// The benchmark's cell order, so a face's test can check served occlusion cells independently.
+export { cellPermutation } from "@cxr/eval";
 export * from "./hub-fixture.ts";
 export * from "./index-fixture.ts";

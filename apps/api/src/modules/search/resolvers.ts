@@ -14,6 +14,12 @@ interface SearchInput {
   models: string[];
   k?: number | null;
   filter?: { dataset?: string[] | null; split?: string[] | null; view?: string[] | null } | null;
+  occlusion?: {
+    level: number;
+    grid?: number | null;
+    fill?: "BLACK" | "MEAN" | "NOISE" | null;
+    seed?: number | null;
+  } | null;
 }
 
 const invalid = (message: string, reason: string) =>
@@ -86,12 +92,28 @@ export const searchResolvers = {
           k,
           ...(input.target ? { target: input.target === "REPORTS" ? "reports" : "images" } : {}),
           ...(Object.keys(filter).length > 0 ? { filter } : {}),
+          ...(input.upload != null ? { imageSha256: input.upload } : {}),
+          ...(input.occlusion != null
+            ? {
+                occlusion: {
+                  level: input.occlusion.level,
+                  grid: input.occlusion.grid ?? 8,
+                  fill: (input.occlusion.fill ?? "BLACK").toLowerCase() as "black" | "mean" | "noise",
+                  seed: input.occlusion.seed ?? 0,
+                },
+              }
+            : {}),
         });
         return {
           __typename: "SearchOk",
           target: result.target.toUpperCase(),
           k: result.k,
           results: result.results,
+          queryStudy: result.queryStudyId === null ? null : await studyById(ctx, result.queryStudyId),
+          occlusion:
+            result.occlusion === null
+              ? null
+              : { ...result.occlusion, fill: result.occlusion.fill.toUpperCase() },
         };
       } catch (error) {
         const data = asData(error, field);

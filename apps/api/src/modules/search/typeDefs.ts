@@ -10,6 +10,34 @@ export const searchTypeDefs = /* GraphQL */ `
     models: [String!]!
     k: Int = 10
     filter: SearchFilter
+    "Hide part of the query image first, with the benchmark's renderer (image queries only)."
+    occlusion: OcclusionInput
+  }
+
+  input OcclusionInput {
+    "Fraction of the grid's cells hidden, 0..1."
+    level: Float!
+    "Cells per side, 1..64."
+    grid: Int = 8
+    fill: OcclusionFill = BLACK
+    "The benchmark run's seed: with it, the same cells as the benchmark hid for an indexed image."
+    seed: Int = 0
+  }
+
+  enum OcclusionFill {
+    BLACK
+    MEAN
+    NOISE
+  }
+
+  "The occlusion applied to the query image."
+  type AppliedOcclusion {
+    level: Float!
+    grid: Int!
+    fill: OcclusionFill!
+    seed: Int!
+    "The hidden cells, row-major ids (row * grid + column); a cell spans [floor(i*W/grid), floor((i+1)*W/grid))."
+    cells: [Int!]!
   }
 
   input SearchFilter {
@@ -26,6 +54,9 @@ export const searchTypeDefs = /* GraphQL */ `
     k: Int!
     "One list per asked model, in the order asked."
     results: [ModelHits!]!
+    "The indexed study the query image belongs to (found by its bytes or its image id), if any."
+    queryStudy: Study
+    occlusion: AppliedOcclusion
   }
 
   type ModelHits {
@@ -33,6 +64,10 @@ export const searchTypeDefs = /* GraphQL */ `
     "The collection version that answered."
     collection: String!
     hits: [SearchHit!]!
+    "When the query image belongs to an indexed study: this model's rank of that study's own report (or image), 1 = best; null otherwise."
+    trueRank: Int
+    "The score this model gives the query study's own report (or image), with trueRank."
+    trueScore: Float
   }
 
   type SearchHit {
