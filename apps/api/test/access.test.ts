@@ -216,10 +216,10 @@ describe("mutations and new root fields", () => {
   it("need their scope (run for jobs), and admin when no one opened them", async () => {
     const schema = guardSchema(
       makeExecutableSchema({
-        typeDefs: `type Query { leaderboard: Int, somethingNew: Int }
+        typeDefs: `type Query { leaderboardBoards: Int, somethingNew: Int }
                    type Mutation { startIndex: Int, dropEverything: Int }`,
         resolvers: {
-          Query: { leaderboard: () => 1, somethingNew: () => 1 },
+          Query: { leaderboardBoards: () => 1, somethingNew: () => 1 },
           Mutation: { startIndex: () => 1, dropEverything: () => 1 },
         },
       }),
@@ -232,7 +232,7 @@ describe("mutations and new root fields", () => {
       });
       return result.errors?.[0]?.extensions?.code ?? "ok";
     };
-    expect(await run("{ leaderboard }", [])).toBe("ok");
+    expect(await run("{ leaderboardBoards }", [])).toBe("ok");
     expect(await run("{ somethingNew }", ["run"])).toBe("FORBIDDEN");
     expect(await run("{ somethingNew }", ["read"])).toBe("ok");
     expect(await run("mutation { startIndex }", ["read"])).toBe("FORBIDDEN");

@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type Config, loadConfig } from "@cxr/config";
-import { addModel, openServices, publishRun, runBench } from "@cxr/services";
+import { addModel, createToken, openServices, publishRun, runBench } from "@cxr/services";
 import { seedDataset, type TempDatabase, tempDatabase, writeTinyBundle } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -74,10 +74,15 @@ describe("the leaderboard over HTTP", () => {
   let url = "";
   let remote: Awaited<ReturnType<typeof dataFolder>>;
 
+  // Once a token exists the server wants one for everything but public reads (apps/api/src/access.ts).
+  let bearer: string | undefined;
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
     const res = await fetch(`${url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+      },
       body: JSON.stringify({ query, variables }),
     });
     return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
@@ -129,6 +134,20 @@ describe("the leaderboard over HTTP", () => {
   });
 
   it("accepts a run submitted by `cxr submit` from a second data folder, once; refuses a tampered one naming the field", async () => {
+    const db = services!.db;
+    const [submitter, reader] = [
+      await createToken(db, { scopes: "submit", name: "lab" }),
+      await createToken(db, { scopes: "read" }),
+    ];
+    const SUBMIT_ANY = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) { __typename } }`;
+    // no token, then a read-only one: refused before anything is read or written
+    const anonymous = await gql(SUBMIT_ANY, { input: { recordFile: "{}" } });
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    bearer = reader.token;
+    const readOnly = await gql(SUBMIT_ANY, { input: { recordFile: "{}" } });
+    expect(readOnly.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(await db.prisma.submission.count()).toBe(0);
+    bearer = submitter.token;
     const submit = () =>
       run(
         process.execPath,
@@ -141,7 +160,7 @@ describe("the leaderboard over HTTP", () => {
           "--server",
           url,
           "--token",
-          "t",
+          submitter.token,
           "--license",
           "tiny-c=MIT",
           "--json",
@@ -182,7 +201,7 @@ describe("the leaderboard over HTTP", () => {
       const post = (body: unknown) =>
         fetch(`http://127.0.0.1:${port}/graphql`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", authorization: `Bearer ${submitter.token}` },
           body: JSON.stringify(body),
         });
       const huge = await post({ query: SUBMIT, variables: { input: { recordFile: " ".repeat(150_000) } } });
@@ -209,7 +228,8 @@ describe("the leaderboard over HTTP", () => {
     expect(submitted).toHaveLength(1);
     expect(submitted[0]).toMatchObject({ model: "tiny-c", license: "MIT" });
 
-    // verification by re-run on this server: the same bundle and split, the same ranks
+    // verification by re-run on this server (scope admin): the same bundle and split, the same ranks
+    bearer = (await createToken(services!.db, { scopes: "admin" })).token;
     const verified = await gql(
       `mutation($id: ID!) { verifyEntry(id: $id) { provenance check { outcome differences { level } } } }`,
       { id: submitted[0].id },
