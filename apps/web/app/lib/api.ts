@@ -58,6 +58,8 @@ export function scopeSentence(error: unknown, scope: string, hadToken: boolean):
       ? "The token was refused (wrong, malformed or revoked): check it and paste it again."
       : `A token with the ${scope} scope is needed: paste one above.`;
   if (error.code === "FORBIDDEN" || error.status === 403)
-    return `This token cannot do that: it needs the ${scope} scope.`;
+    return hadToken
+      ? `This token cannot do that: it needs the ${scope} scope.`
+      : `A token with the ${scope} scope is needed: paste one above.`;
   return null;
 }
