@@ -291,7 +291,9 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await page.getByTestId("board").waitFor();
     // the fixture's run published: its two models are two entries of one board
     expect(await page.getByTestId("board-row").count()).toBe(2);
-    const recall = page.locator("th", { has: page.getByRole("button", { name: "Sort by recall@1", exact: true }) });
+    const recall = page.locator("th", {
+      has: page.getByRole("button", { name: "Sort by recall@1", exact: true }),
+    });
     expect(await recall.getAttribute("aria-sort")).toBe("descending");
 
     // sort by MRR with the keyboard only: the header is a real button
@@ -355,13 +357,11 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     const text = readFileSync(api.recordFile, "utf8");
     const file = JSON.parse(text);
     file.results[2].ci.mrr.high = file.results[2].ci.mrr.high * (1 + Number.EPSILON) || Number.MIN_VALUE;
-    await page
-      .locator("#record-file")
-      .setInputFiles({
-        name: "run.json",
-        mimeType: "application/json",
-        buffer: Buffer.from(JSON.stringify(file)),
-      });
+    await page.locator("#record-file").setInputFiles({
+      name: "run.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(file)),
+    });
     await poll(() => page.locator("#record-text").inputValue()).toContain('"results"');
     await page.getByRole("button", { name: "Submit" }).click();
     await poll(() => page.getByTestId("submit-answer").textContent()).toMatch(

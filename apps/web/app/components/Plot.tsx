@@ -89,7 +89,9 @@ export function Plot({
     const plot = new uPlot(opts, data as uPlot.AlignedData, el);
     // the band edges are not series a reader picks: keep them out of the legend
     const rows = plot.root.querySelectorAll<HTMLElement>(".u-legend .u-series");
-    for (const i of bandSeries) rows[i]?.style.setProperty("display", "none");
+    // the legend lists the x series too only when it is live: align rows with series indices
+    const offset = uSeries.length - rows.length;
+    for (const i of bandSeries) rows[i - offset]?.style.setProperty("display", "none");
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height }));
     resize.observe(el);
     return () => {

@@ -27,15 +27,14 @@ const duration = (seconds: number | null | undefined) => {
 const when = (iso: string | null) => (iso ? `${iso.replace("T", " ").slice(0, 19)} UTC` : "–");
 
 function summary(job: Job): string {
+  // the short names among the parameters (model, dataset, split, modality, ...), never long ones
   try {
     const p = JSON.parse(job.parameters) as Record<string, unknown>;
-    const parts = [
-      p.model ?? (Array.isArray(p.models) ? p.models.join(", ") : null),
-      p.dataset,
-      p.split,
-      p.modality,
-    ];
-    return parts.filter((x) => typeof x === "string" && x !== "").join(" · ");
+    return Object.values(p)
+      .map((v) => (Array.isArray(v) && v.every((x) => typeof x === "string") ? v.join(", ") : v))
+      .filter((v): v is string => typeof v === "string" && v !== "" && v.length <= 40)
+      .slice(0, 5)
+      .join(" · ");
   } catch {
     return "";
   }
@@ -207,11 +206,9 @@ export function JobsView({
                 ))}
               </select>
             </div>
-            <div className="field">
-              <label htmlFor="index-reindex">
-                <input id="index-reindex" type="checkbox" name="reindex" /> Rebuild even when up to date
-              </label>
-            </div>
+            <label htmlFor="index-reindex" className="check">
+              <input id="index-reindex" type="checkbox" name="reindex" /> Rebuild even when up to date
+            </label>
           </div>
           <button type="submit" disabled={busy}>
             Start index
@@ -313,7 +310,7 @@ export function JobsView({
       {jobs !== null && jobs.length > 0 && (
         <>
           <p className="muted">
-            {total} jobs, newest first{active ? "; refreshing while one runs" : ""}.
+            {total} {total === 1 ? "job" : "jobs"}, newest first{active ? "; refreshing while one runs" : ""}.
           </p>
           <table data-testid="jobs">
             <caption className="visually-hidden">Jobs with status and progress</caption>
@@ -337,7 +334,7 @@ export function JobsView({
                 return (
                   <tr key={job.id} data-testid={`job-${job.jobId}`}>
                     <td>
-                      <span className="mono">{job.jobId.slice(0, 10)}</span>
+                      <span className="mono">{job.jobId}</span>
                       <span className="interval">{summary(job)}</span>
                     </td>
                     <td>{job.kind.toLowerCase()}</td>

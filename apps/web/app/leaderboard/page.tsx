@@ -158,14 +158,16 @@ export default async function LeaderboardPage({
         </button>
       </form>
 
-      <p className="muted">
-        {board.description} · protocol v{board.protocolVersion}, key{" "}
+      <p className="muted" data-testid="board-description">
+        {board.description}. Protocol {board.protocolVersion}, key{" "}
         <span className="mono" title={board.protocolKey}>
           {short(board.protocolKey)}
         </span>
-        , dataset <span className="mono">{short(board.datasetFingerprint)}</span> · {board.bootstrapSamples}{" "}
-        bootstrap samples, {Math.round(board.confidence * 100)}% intervals ·{" "}
-        <Flags inDomain={false} license="" access={board.datasetAccess} />
+        ; dataset fingerprint{" "}
+        <span className="mono" title={board.datasetFingerprint}>
+          {short(board.datasetFingerprint)}
+        </span>
+        ; dataset access: {board.datasetAccess}.
       </p>
 
       <div className="links">

@@ -36,7 +36,7 @@ export function TokenField({
   scope: string;
 }) {
   return (
-    <div className="field">
+    <div className="field" style={{ maxWidth: "34rem" }}>
       <label htmlFor="api-token">API token (scope {scope})</label>
       <input
         id="api-token"
@@ -46,7 +46,7 @@ export function TokenField({
         value={token}
         onChange={(e) => onChange(e.target.value.trim())}
         aria-describedby="api-token-help"
-        style={{ minWidth: "22rem" }}
+        style={{ maxWidth: "34rem" }}
       />
       <span id="api-token-help" className="muted" style={{ fontSize: "0.8rem" }}>
         Kept in this tab only (sessionStorage); create one with{" "}

@@ -64,7 +64,7 @@ export default async function EntryPage({
           <h2 id="protocol">Protocol</h2>
           <dl className="kv">
             <dt>board</dt>
-            <dd>{board.description}</dd>
+            <dd style={{ wordBreak: "normal" }}>{board.description}</dd>
             <dt>dataset</dt>
             <dd>
               {board.dataset} / {board.split} ({board.datasetAccess})
@@ -106,37 +106,38 @@ export default async function EntryPage({
             <dd>{entry.checkedAt ?? "–"}</dd>
           </dl>
         </section>
-        <section className="card" aria-labelledby="robustness">
-          <h2 id="robustness">Robustness</h2>
-          {entry.summaries.length === 0 ? (
-            <p className="muted">No summary.</p>
-          ) : (
-            <table>
-              <caption className="visually-hidden">Robustness summaries per direction and metric</caption>
-              <thead>
-                <tr>
-                  <th scope="col">direction</th>
-                  <th scope="col">metric</th>
-                  <th scope="col">clean</th>
-                  <th scope="col">AUC</th>
-                  <th scope="col">relative</th>
-                </tr>
-              </thead>
-              <tbody>
-                {entry.summaries.map((s) => (
-                  <tr key={`${s.direction} ${s.metric}`}>
-                    <td>{directionWords(s.direction)}</td>
-                    <td>{s.metric}</td>
-                    <td>{fmt(s.clean, metricDigits(s.metric))}</td>
-                    <td>{fmt(s.auc, metricDigits(s.metric))}</td>
-                    <td>{fmt(s.relativeRobustness)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
       </div>
+
+      <section aria-labelledby="robustness">
+        <h2 id="robustness">Robustness</h2>
+        {entry.summaries.length === 0 ? (
+          <p className="muted">No summary.</p>
+        ) : (
+          <table>
+            <caption className="visually-hidden">Robustness summaries per direction and metric</caption>
+            <thead>
+              <tr>
+                <th scope="col">direction</th>
+                <th scope="col">metric</th>
+                <th scope="col">clean</th>
+                <th scope="col">AUC</th>
+                <th scope="col">relative</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entry.summaries.map((s) => (
+                <tr key={`${s.direction} ${s.metric}`}>
+                  <td>{directionWords(s.direction)}</td>
+                  <td>{s.metric}</td>
+                  <td>{fmt(s.clean, metricDigits(s.metric))}</td>
+                  <td>{fmt(s.auc, metricDigits(s.metric))}</td>
+                  <td>{fmt(s.relativeRobustness)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
 
       {entry.check && (
         <section aria-labelledby="check">
@@ -223,7 +224,7 @@ export default async function EntryPage({
             )}
           </span>
         ))}
-        ). Ids only: study / query item.
+        ). Ids only (study / query image where they differ).
       </p>
       {entry.drillDown.length === 0 ? (
         <EmptyState>Only one level: nothing to compare.</EmptyState>
@@ -245,9 +246,7 @@ export default async function EntryPage({
                   </h4>
                   <ul className="ids mono" aria-label={`Fallen from level ${s.from} to ${s.to}`}>
                     {s.fallen.map((q) => (
-                      <li key={q.id}>
-                        {q.study}/{q.id}
-                      </li>
+                      <li key={q.id}>{q.id === q.study ? q.id : `${q.study} / ${q.id}`}</li>
                     ))}
                   </ul>
                 </>
@@ -259,9 +258,7 @@ export default async function EntryPage({
                   </h4>
                   <ul className="ids mono" aria-label={`Risen from level ${s.from} to ${s.to}`}>
                     {s.risen.map((q) => (
-                      <li key={q.id}>
-                        {q.study}/{q.id}
-                      </li>
+                      <li key={q.id}>{q.id === q.study ? q.id : `${q.study} / ${q.id}`}</li>
                     ))}
                   </ul>
                 </>
