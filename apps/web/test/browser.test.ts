@@ -374,6 +374,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
       .setInputFiles({ name: "run.json", mimeType: "application/json", buffer: Buffer.from(text) });
     await page.getByRole("button", { name: "Submit" }).click();
     await poll(() => page.getByTestId("submit-answer").textContent()).toMatch(/Accepted/);
+    await shot(page, "leaderboard-submit-accepted");
     await page
       .getByRole("link", { name: /^Entry / })
       .first()
