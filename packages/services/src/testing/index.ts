@@ -7,3 +7,5 @@ export { writeTinyBundle } from "@cxr/encoders/testing";
 export { cellPermutation } from "@cxr/eval";
 export * from "./hub-fixture.ts";
 export * from "./index-fixture.ts";
+// The leaderboard's ranks with uncertainty, computed the long way (an oracle for ranking.ts).
+export * from "./independent-ranking.ts";
