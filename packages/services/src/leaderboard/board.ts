@@ -434,6 +434,18 @@ export async function listBoards(db: LeaderboardDb): Promise<BoardInfo[]> {
   return rows.map((r) => boardInfo(r, r._count.entries));
 }
 
+/**
+ * The board's query list of one direction, in the order every entry's ranks follow, with each
+ * query's study (the bootstrap group): with the entries' ranks, what anyone needs to recompute
+ * every number, interval and tie group of the board.
+ */
+export async function boardQueries(db: LeaderboardDb, id: string, direction: Direction): Promise<QueryRef[]> {
+  const row = await requireBoard(db, id);
+  if (!(DIRECTIONS as readonly string[]).includes(direction))
+    throw new LeaderboardError("INVALID_ARGUMENT", `direction must be one of ${DIRECTIONS.join(", ")}`);
+  return (JSON.parse(row.queriesJson) as Record<Direction, QueryRef[]>)[direction];
+}
+
 export async function getBoard(db: LeaderboardDb, id: string): Promise<BoardInfo> {
   const row = await requireBoard(db, id);
   const n = await db.prisma.leaderboardEntry.count({ where: { boardId: id, supersededAt: null } });

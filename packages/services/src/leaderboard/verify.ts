@@ -214,7 +214,8 @@ function compare(
     return null;
   let theirMetrics: Record<string, number> = theirs?.metrics ?? {};
   try {
-    if (theirs !== undefined && theirs.ranks.length > 0) theirMetrics = computeMetrics(theirs.ranks, mine.recallAt);
+    if (theirs !== undefined && theirs.ranks.length > 0)
+      theirMetrics = computeMetrics(theirs.ranks, mine.recallAt);
   } catch {
     // ranks that are not positive whole numbers: the stored claims are all there is to compare
   }

@@ -53,7 +53,8 @@ export function independentRanking(
   const replicates = entries.map(() => [] as number[]);
   for (let b = 0; b < options.samples; b++) {
     const drawn: number[] = [];
-    for (let i = 0; i < studies.length; i++) drawn.push(...members.get(studies[rng.nextBelow(studies.length)]!)!);
+    for (let i = 0; i < studies.length; i++)
+      drawn.push(...members.get(studies[rng.nextBelow(studies.length)]!)!);
     entries.forEach((e, i) => {
       replicates[i]!.push(
         plainMetric(

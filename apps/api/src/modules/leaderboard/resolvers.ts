@@ -1,5 +1,6 @@
 import {
   type BoardInfo,
+  boardQueries,
   DEFAULT_SUBMISSION_BYTES,
   type Direction,
   type EntryInfo,
@@ -229,6 +230,10 @@ export const leaderboardResolvers = {
     confidence: (b: BoardInfo) => b.protocol.bootstrap.confidence,
     protocolJson: (b: BoardInfo) => JSON.stringify(b.protocol),
     entryCount: (b: BoardInfo) => b.entries,
+    queries: async (b: BoardInfo, args: { direction: string }, ctx: RequestContext) =>
+      (await mapped(boardQueries(ctx.services.db, b.id, DIRECTION_IN[args.direction] ?? "image->text"))).map(
+        (q) => ({ id: q.id, study: q.group }),
+      ),
   },
   LeaderboardEntry: {
     id: (e: EntryParent) => toGlobalId("LeaderboardEntry", e.id),

@@ -37,6 +37,8 @@ export const leaderboardTypeDefs = /* GraphQL */ `
     "Current (not superseded) entries."
     entryCount: Int!
     createdAt: String!
+    "The query list of one direction, in the order of every entry's ranks, with each query's study (the bootstrap unit): with the entries' ranks, every number, interval and tie group of the board can be recomputed."
+    queries(direction: Direction!): [QueryId!]!
   }
 
   type LeaderboardCell {
