@@ -323,7 +323,8 @@ describe("the leaderboard over HTTP", () => {
         field,
       });
     }
-    // 100 MB: refused by size before it is parsed (HTTP 413, the default 32 MiB submission limit)
+    // 100 MB: refused by size before it is parsed (HTTP 413, the default 32 MiB submission limit; the
+    // server may answer while the client still sends, and the client may see the connection close)
     const huge = await fetch(`${url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${submitter.token}` },
