@@ -93,6 +93,7 @@ describe("the leaderboard over HTTP", () => {
   let server: StartedApiServer | undefined;
   let url = "";
   let remote: Awaited<ReturnType<typeof dataFolder>>;
+  let serverEnv: Record<string, string>;
 
   // Once a token exists the server wants one for everything but public reads (apps/api/src/access.ts).
   let bearer: string | undefined;
@@ -118,6 +119,7 @@ describe("the leaderboard over HTTP", () => {
       [{ models: ["tiny"] }, { models: ["tiny-c"] }],
     );
     for (const id of local.runIds) await publishRun(local.db, id);
+    serverEnv = local.env;
     await local.close();
     // The second folder: tiny-c (the server's weights), "tiny" with other weights than the
     // server's, tiny-r which the server does not hold; runs of another seed and of other data.
@@ -464,6 +466,33 @@ describe("the leaderboard over HTTP", () => {
       queries: [queries[0], queries[3]],
     });
     expect(disputed.check.differences[0].deltas.some((d: any) => d.value !== 0)).toBe(true);
+
+    // `cxr leaderboard verify` on the server's data folder: the same job in the foreground, exit 1
+    // when disputed (the stored ranks are still the tampered ones)
+    const cli = await run(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(repoRoot, "apps/cli/src/main.ts"),
+        "leaderboard",
+        "verify",
+        local.entryId,
+        "--json",
+      ],
+      { cwd: repoRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...serverEnv } },
+    ).then(
+      () => {
+        throw new Error("cxr leaderboard verify exited 0 on a disputed entry");
+      },
+      (error: { code?: number; stdout: string }) => error,
+    );
+    expect(cli.code).toBe(1);
+    expect(JSON.parse(cli.stdout)).toMatchObject({
+      outcome: "disputed",
+      differingCells: 1,
+      check: { differences: [{ direction: "image->text", level: 0, queries: [queries[0], queries[3]] }] },
+    });
 
     // typed refusals: another model's weights under the server's name; a model the server lacks
     const SUBMIT = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) {
