@@ -230,6 +230,9 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
 /** `verifyEntry` (cxr leaderboard verify) as a job: the entry's benchmark re-run here, then compared. */
 export interface VerifyJobParameters {
   entryId: string;
+  /** Set by prepare: the entry's board and model fingerprint (what the benchmark's one-writer lock covers). */
+  boardId?: string;
+  modelFingerprint?: string;
 }
 
 export interface VerifyJobResult {
@@ -250,10 +253,12 @@ export const verifyJob: JobDefinition<VerifyJobParameters, VerifyJobResult> = {
       throw new JobError("INVALID_ARGUMENT", "a verify job needs an entryId");
     }
     // Typed refusals (no bundle, fingerprint mismatch, unknown or reported entry), nothing written.
-    await planVerification(await services.database(), parameters.entryId);
-    return { entryId: parameters.entryId };
+    const plan = await planVerification(await services.database(), parameters.entryId);
+    return { entryId: plan.entryId, boardId: plan.boardId, modelFingerprint: plan.modelFingerprint };
   },
-  writers: (p) => [`verify:${p.entryId}`],
+  // Two entries of one model on one board (a superseded one and its successor) re-run the same
+  // benchmark, whose lock admits one process: their verifications wait for each other here.
+  writers: (p) => [`verify:${p.boardId ?? p.entryId}:${p.modelFingerprint ?? ""}`],
   async execute(context) {
     const db = await context.services.database();
     // Planned again: what the server holds may have changed since prepare.

@@ -21,6 +21,9 @@ export type VerifyBenchParameters = Omit<BenchOptions, "db" | "config" | "onProg
 
 export interface VerificationPlan {
   entryId: string;
+  /** The entry's board and model fingerprint: a re-run of the same (board, model) is one benchmark. */
+  boardId: string;
+  modelFingerprint: string;
   /** The server's model id holding the entry's model fingerprint. */
   modelId: string;
   bench: VerifyBenchParameters;
@@ -106,6 +109,8 @@ export async function planVerification(db: LeaderboardDb, entryId: string): Prom
   const c = p.corruption;
   return {
     entryId,
+    boardId: row.boardId,
+    modelFingerprint: row.modelFingerprint,
     modelId: model.id,
     bench: {
       models: [model.id],
