@@ -372,9 +372,14 @@ describe.each([
         where: { id: entry.id },
         data: { recordJson: JSON.stringify(record) },
       });
+      const t2 = new Date();
+      await new Promise((r) => setTimeout(r, 20));
       const disputed = await verifyEntry(local.db, local.config, entry.id);
       expect(disputed.outcome).toBe("disputed");
       expect(disputed.previous).toBe("submitted");
+      // views pinned before either check keep what they showed: submitted, then verified
+      expect((await getEntry(local.db, entry.id, t)).provenance).toBe("submitted");
+      expect((await getEntry(local.db, entry.id, t2)).provenance).toBe("verified");
       expect(disputed.differences).toEqual([
         {
           direction: "text->image",

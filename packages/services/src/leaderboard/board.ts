@@ -77,7 +77,10 @@ export interface VerificationSummary {
   runId: string;
   /** Queries whose rank differs (ids, at most 100 per cell), and the metric deltas (server - entry). */
   differences: { direction: Direction; level: number; queries: string[]; deltas: Record<string, number> }[];
+  /** The provenance the entry was created with (before any verification). */
   previous: Provenance;
+  /** Earlier verifications of the entry, oldest first: when, and what they found. */
+  earlier?: { at: string; outcome: "verified" | "disputed" }[];
 }
 
 type EntryRow = Awaited<ReturnType<LeaderboardDb["prisma"]["leaderboardEntry"]["findFirstOrThrow"]>>;
@@ -118,7 +121,10 @@ function boardInfo(row: BoardRow, entries: number): BoardInfo {
 
 function provenanceAt(row: EntryRow, asOf: Date | null): Provenance {
   if (asOf !== null && row.checkedAt !== null && row.checkedAt > asOf && row.checkJson !== null) {
-    return (JSON.parse(row.checkJson) as VerificationSummary).previous;
+    // As of then: the last verification before asOf, else what the entry was created with.
+    const summary = JSON.parse(row.checkJson) as VerificationSummary;
+    const before = (summary.earlier ?? []).filter((c) => new Date(c.at) <= asOf).at(-1);
+    return before?.outcome ?? summary.previous;
   }
   return row.provenance as Provenance;
 }

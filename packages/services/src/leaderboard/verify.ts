@@ -170,13 +170,17 @@ export async function finishVerification(
       differences.push({ direction: mine.direction as Direction, level: mine.level, ...diff });
   }
   const outcome = differences.length === 0 ? "verified" : "disputed";
+  // A view pinned before this check shows what the entry was then: the verifications before it are kept.
+  const last = row.checkJson === null ? null : (JSON.parse(row.checkJson) as VerificationSummary);
   const summary: VerificationSummary = {
     outcome,
     runId: bench.runId,
     differences,
-    previous: (row.checkJson === null
-      ? row.provenance
-      : (JSON.parse(row.checkJson) as VerificationSummary).previous) as Provenance,
+    previous: (last?.previous ?? row.provenance) as Provenance,
+    earlier:
+      last === null || row.checkedAt === null
+        ? []
+        : [...(last.earlier ?? []), { at: row.checkedAt.toISOString(), outcome: last.outcome }],
   };
   await db.prisma.leaderboardEntry.update({
     where: { id: entryId },
