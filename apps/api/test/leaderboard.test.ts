@@ -195,6 +195,7 @@ describe("the leaderboard over HTTP", () => {
       ["recall@5", 0, "TEXT_TO_IMAGE"],
       ["medianRank", 0.5, "TEXT_TO_IMAGE"],
       ["meanRank", 0, "IMAGE_TO_TEXT"],
+      ["auc:mrr", null, "IMAGE_TO_TEXT"],
     ] as const) {
       const rows = await gql(ROWS, { sort: { metric, level, direction } });
       expect(rows.body.errors).toBeUndefined();
@@ -209,11 +210,13 @@ describe("the leaderboard over HTTP", () => {
       const entries = [];
       for (const n of nodes) {
         const e = await gql(
-          `query($id: ID!, $d: Direction!, $level: Float!) { leaderboardEntry(id: $id) { entryId ranks(direction: $d, level: $level) } }`,
-          { id: n.entry.id, d: direction, level },
+          `query($id: ID!, $d: Direction!) { leaderboardEntry(id: $id) { entryId
+            clean: ranks(direction: $d, level: 0) half: ranks(direction: $d, level: 0.5) } }`,
+          { id: n.entry.id, d: direction },
         );
         expect(e.body.errors).toBeUndefined();
-        entries.push({ id: e.body.data.leaderboardEntry.entryId, ranks: e.body.data.leaderboardEntry.ranks });
+        const { entryId, clean, half } = e.body.data.leaderboardEntry;
+        entries.push({ id: entryId, ranks: level === 0.5 ? half : clean, ranksByLevel: [clean, half] });
       }
       const dir = direction === "IMAGE_TO_TEXT" ? "image->text" : "text->image";
       const expected = independentRanking(
@@ -222,9 +225,10 @@ describe("the leaderboard over HTTP", () => {
         {
           metric,
           seed: board.seed,
-          label: `${board.key}:${dir}:${level}:${metric}`,
+          label: `${board.key}:${dir}:${level ?? "all"}:${metric}`,
           samples: board.bootstrapSamples,
           confidence: board.confidence,
+          levels: board.levels,
         },
       );
       expect(

@@ -225,24 +225,37 @@ describe.each([
         ["recall@10", 0, "text->image"],
         ["medianRank", 0.5, "text->image"],
         ["meanRank", 0.5, "image->text"],
+        ["auc:mrr", null, "image->text"],
+        ["auc:recall@1", null, "text->image"],
       ] as const) {
         const sorted = await leaderboardView(local.db, { metric, level, direction });
+        const ranksAt = (e: (typeof stored)[number], at: number) =>
+          (JSON.parse(e.recordJson).results as { level: number; direction: string; ranks: number[] }[]).find(
+            (r) => r.level === at && r.direction === direction,
+          )!.ranks;
         const oracle = independentRanking(
           stored.map((e) => ({
             id: e.id,
-            ranks: (
-              JSON.parse(e.recordJson).results as { level: number; direction: string; ranks: number[] }[]
-            ).find((r) => r.level === level && r.direction === direction)!.ranks,
+            ranks: ranksAt(e, level ?? 0),
+            ranksByLevel: [ranksAt(e, 0), ranksAt(e, 0.5)],
           })),
           queriesOf[direction]!.map((q) => q.group),
           {
             metric,
             seed: 1,
-            label: `${board.id}:${direction}:${level}:${metric}`,
+            label: `${board.id}:${direction}:${level ?? "all"}:${metric}`,
             samples: 50,
             confidence: 0.95,
+            levels: [0, 0.5],
           },
         );
+        if (level === null) {
+          // the AUC's value is the entry's stored robustness summary
+          for (const r of sorted.rows)
+            expect(r.value).toBe(
+              r.entry.summaries.find((s) => s.direction === direction && s.metric === metric.slice(4))!.auc,
+            );
+        }
         expect(
           sorted.rows.map((r) => [r.entry.id, r.rankLabel, r.tieGroup]),
           `${metric} at ${level}, ${direction}`,

@@ -106,7 +106,12 @@ export function registerLeaderboardCommands(program: Command): void {
     .command("list")
     .description("every board with its entries, ranked")
     .option("--board <key>", "one board (its 16-digit key)")
-    .addOption(new Option("--metric <name>", "sort metric").default("recall@1"))
+    .addOption(
+      new Option(
+        "--metric <name>",
+        "sort metric: recall@K, mrr, medianRank, meanRank, or auc:<metric> (over the levels)",
+      ).default("recall@1"),
+    )
     .addOption(new Option("--direction <d>", "direction").choices([...DIRECTIONS]).default("image->text"))
     .option("--level <p>", "level (default: the board's clean level)")
     .addOption(new Option("--provenance <p>", "only this provenance").choices([...PROVENANCES]))

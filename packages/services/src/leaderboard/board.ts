@@ -15,7 +15,7 @@ import {
 } from "@cxr/eval";
 import { checkClaims, checkSafeName, checkSubmission, readSubmission } from "./check.ts";
 import { LeaderboardError } from "./errors.ts";
-import { rankWithUncertainty } from "./ranking.ts";
+import { AUC_PREFIX, rankWithUncertainty } from "./ranking.ts";
 
 /** Boards, append-only entries, provenance and the filtered, ranked view (README.md, "Leaderboard"). */
 
@@ -528,7 +528,10 @@ export interface ViewQuery {
   provenance?: Provenance[] | null;
   license?: string | null;
   inDomain?: boolean | null;
-  /** Sort metric (default recall@1) at `level` (default the board's lowest: clean). */
+  /**
+   * Sort metric (default recall@1) at `level` (default the board's lowest: clean), or `auc:<metric>`
+   * (the robustness AUC over every level; `level` is not used). Ranks and tie groups are those of it.
+   */
   metric?: string | null;
   level?: number | null;
   /** Pin the view to a time: entries created after it, and later supersessions and checks, do not show. */
@@ -587,13 +590,15 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
     const p = info.protocol;
     if (query.textField && p.textField !== query.textField) continue;
     if (query.corruption && p.corruption.family !== query.corruption) continue;
-    if (!metricNames(p.recallAt).includes(metric))
+    const auc = metric.startsWith(AUC_PREFIX);
+    const base = auc ? metric.slice(AUC_PREFIX.length) : metric;
+    if (!metricNames(p.recallAt).includes(base))
       throw new LeaderboardError(
         "INVALID_ARGUMENT",
-        `metric must be one of ${metricNames(p.recallAt).join(", ")}`,
+        `metric must be one of ${metricNames(p.recallAt).join(", ")}, or auc:<one of them> (robustness AUC over the levels)`,
       );
     const level = query.level ?? p.levels[0]!;
-    if (!p.levels.includes(level))
+    if (!auc && !p.levels.includes(level))
       throw new LeaderboardError(
         "INVALID_ARGUMENT",
         `level ${level} is not one of board ${b.id}'s levels (${p.levels.join(", ")})`,
@@ -608,9 +613,14 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
     const ranked = rankWithUncertainty(
       measured.map((e) => {
         const rec = JSON.parse(e.recordJson) as { results: ResultRecord[] };
-        const cell = rec.results.find((r) => r.direction === direction && r.level === level);
-        if (cell === undefined) throw new Error(`entry ${e.id} has no ${direction} result at level ${level}`);
-        return { id: e.id, ranks: cell.ranks };
+        const ranksAt = (at: number) => {
+          const cell = rec.results.find((r) => r.direction === direction && r.level === at);
+          if (cell === undefined) throw new Error(`entry ${e.id} has no ${direction} result at level ${at}`);
+          return cell.ranks;
+        };
+        return auc
+          ? { id: e.id, ranks: ranksAt(p.levels[0]!), ranksByLevel: p.levels.map(ranksAt) }
+          : { id: e.id, ranks: ranksAt(level) };
       }),
       {
         metric,
@@ -619,7 +629,9 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
         samples: p.bootstrap.samples,
         confidence: p.bootstrap.confidence,
         seed: p.seed,
-        label: `${b.id}:${direction}:${level}:${metric}`,
+        // an AUC spans every level: its stream is named "all"
+        label: `${b.id}:${direction}:${auc ? "all" : level}:${metric}`,
+        levels: p.levels,
       },
     );
     const rankOf = new Map(ranked.map((r, i) => [r.id, { ...r, order: i }]));
@@ -634,13 +646,17 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
       if (query.inDomain !== null && query.inDomain !== undefined && entry.inDomain !== query.inDomain)
         continue;
       const cell = entry.cells.find((c) => c.direction === direction && c.level === level);
+      const summary = auc
+        ? entry.summaries.find((s) => s.direction === direction && s.metric === base)
+        : undefined;
       const r = rankOf.get(e.id);
       boardRows.push({
         board: info,
         entry,
-        value: cell?.metrics[metric] ?? null,
-        low: cell?.ci[metric]?.low ?? null,
-        high: cell?.ci[metric]?.high ?? null,
+        // an AUC has no stored interval: its uncertainty is in the rank interval
+        value: auc ? (summary?.auc ?? r?.value ?? null) : (cell?.metrics[metric] ?? null),
+        low: auc ? null : (cell?.ci[metric]?.low ?? null),
+        high: auc ? null : (cell?.ci[metric]?.high ?? null),
         rankLow: r?.rankLow ?? null,
         rankHigh: r?.rankHigh ?? null,
         rankLabel: r?.rankLabel ?? null,

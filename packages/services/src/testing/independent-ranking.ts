@@ -38,12 +38,45 @@ export function plainMetric(metric: string, ranks: readonly number[]): number {
   throw new Error(`no such metric ${metric}`);
 }
 
+/**
+ * `auc:<metric>`: each entry gives `ranksByLevel` (its ranks at each of `options.levels`); the value
+ * is the trapezoidal area under the metric over the levels divided by their span.
+ */
 export function independentRanking(
-  entries: readonly { id: string; ranks: readonly number[] }[],
+  entries: readonly { id: string; ranks: readonly number[]; ranksByLevel?: readonly (readonly number[])[] }[],
   groups: readonly string[],
-  options: { metric: string; seed: number; label: string; samples: number; confidence: number },
+  options: {
+    metric: string;
+    seed: number;
+    label: string;
+    samples: number;
+    confidence: number;
+    levels?: readonly number[];
+  },
 ): IndependentRank[] {
-  const lowerIsBetter = options.metric === "meanRank" || options.metric === "medianRank";
+  const auc = options.metric.startsWith("auc:");
+  const base = auc ? options.metric.slice(4) : options.metric;
+  const levels = options.levels ?? [];
+  const statistic = (e: (typeof entries)[number], queries: readonly number[]) => {
+    if (!auc)
+      return plainMetric(
+        base,
+        queries.map((q) => e.ranks[q]!),
+      );
+    const values = levels.map((_, k) =>
+      plainMetric(
+        base,
+        queries.map((q) => e.ranksByLevel![k]![q]!),
+      ),
+    );
+    if (levels.length === 1) return values[0]!;
+    let area = 0;
+    for (let k = 1; k < levels.length; k++)
+      area += (levels[k]! - levels[k - 1]!) * (values[k]! + values[k - 1]!) * 0.5;
+    return area / (levels.at(-1)! - levels[0]!);
+  };
+  const all = groups.map((_, q) => q);
+  const lowerIsBetter = base === "meanRank" || base === "medianRank";
   const studies = [...new Set(groups)].sort(byCodeUnit);
   const members = new Map(studies.map((s) => [s, [] as number[]]));
   groups.forEach((g, q) => {
@@ -56,12 +89,7 @@ export function independentRanking(
     for (let i = 0; i < studies.length; i++)
       drawn.push(...members.get(studies[rng.nextBelow(studies.length)]!)!);
     entries.forEach((e, i) => {
-      replicates[i]!.push(
-        plainMetric(
-          options.metric,
-          drawn.map((q) => e.ranks[q]!),
-        ),
-      );
+      replicates[i]!.push(statistic(e, drawn));
     });
   }
   const type7 = (xs: number[], p: number) => {
@@ -76,7 +104,7 @@ export function independentRanking(
       replicates[i]!.map((v, b) => (lowerIsBetter ? -1 : 1) * (v - replicates[j]![b]!)),
       alpha,
     ) > 0;
-  const values = entries.map((e) => plainMetric(options.metric, e.ranks));
+  const values = entries.map((e) => statistic(e, all));
   const order = entries
     .map((_, i) => i)
     .sort(

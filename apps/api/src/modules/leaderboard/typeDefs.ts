@@ -145,7 +145,7 @@ export const leaderboardTypeDefs = /* GraphQL */ `
   }
 
   input LeaderboardSort {
-    "recall@K, mrr, medianRank or meanRank (default recall@1)."
+    "recall@K, mrr, medianRank or meanRank (default recall@1), or auc:<one of them> (the robustness AUC over every level; level is then not used). Rank intervals and tie groups are those of this metric."
     metric: String
     "Default: the board's lowest level (clean)."
     level: Float
