@@ -122,6 +122,9 @@ const LEADERBOARD: Record<LeaderboardErrorCode, ErrorKind> = {
   INVALID_ARGUMENT: "invalid",
   RUN_NOT_PUBLISHABLE: "conflict",
   NOT_VERIFIABLE: "unavailable",
+  NO_BUNDLE: "unavailable",
+  NO_DATASET: "unavailable",
+  FINGERPRINT_MISMATCH: "conflict",
 };
 const JOB: Record<JobErrorCode, ErrorKind> = {
   UNKNOWN_JOB: "not-found",

@@ -9,4 +9,9 @@ export {
 export { isLeaderboardError, LeaderboardError, type LeaderboardErrorCode } from "./errors.ts";
 export { exportView, neutraliseCell } from "./export.ts";
 export { type RankedEntry, type RankedInput, type RankingOptions, rankWithUncertainty } from "./ranking.ts";
-export { verifyEntry } from "./verify.ts";
+export {
+  finishVerification,
+  planVerification,
+  type VerificationPlan,
+  verifyEntry,
+} from "./verify.ts";

@@ -1,5 +1,6 @@
 import {
   type BoardInfo,
+  boardQueries,
   DEFAULT_SUBMISSION_BYTES,
   type Direction,
   type EntryInfo,
@@ -12,7 +13,6 @@ import {
   listBoards,
   type Provenance,
   submitRecordFile,
-  verifyEntry,
 } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
@@ -31,6 +31,9 @@ export function requireScope(
   const p = ctx.principal;
   return { subject: p.kind === "token" ? `token:${p.tokenId}` : p.kind };
 }
+
+/** Why a verification cannot run here: answered as VerificationRefused (an unknown entry stays NOT_FOUND). */
+const VERIFY_REFUSALS: string[] = ["NO_BUNDLE", "NO_DATASET", "FINGERPRINT_MISMATCH", "NOT_VERIFIABLE"];
 
 const DIRECTION_IN: Record<string, Direction> = {
   IMAGE_TO_TEXT: "image->text",
@@ -191,11 +194,26 @@ export const leaderboardResolvers = {
     verifyEntry: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
       requireScope(ctx, "admin");
       const id = idOf("LeaderboardEntry", args.id);
-      await mapped(verifyEntry(ctx.services.db, ctx.services.config, id));
-      return { ...(await mapped(getEntry(ctx.services.db, id))), asOf: null };
+      try {
+        // prepare (typed refusals, nothing written) + enqueue on the server's runner; returns at once
+        const job = await ctx.services.services.jobs.start("verify", { entryId: id });
+        return { __typename: "Job", ...job };
+      } catch (error) {
+        if (isLeaderboardError(error) && VERIFY_REFUSALS.includes(error.code))
+          return {
+            __typename: "VerificationRefused",
+            reason: error.code,
+            field: error.field,
+            message: error.message,
+          };
+        throw toGraphQLError(error);
+      }
     },
   },
   SubmitRunResult: {
+    __resolveType: (r: { __typename: string }) => r.__typename,
+  },
+  VerifyEntryResult: {
     __resolveType: (r: { __typename: string }) => r.__typename,
   },
   LeaderboardBoard: {
@@ -212,6 +230,10 @@ export const leaderboardResolvers = {
     confidence: (b: BoardInfo) => b.protocol.bootstrap.confidence,
     protocolJson: (b: BoardInfo) => JSON.stringify(b.protocol),
     entryCount: (b: BoardInfo) => b.entries,
+    queries: async (b: BoardInfo, args: { direction: string }, ctx: RequestContext) =>
+      (await mapped(boardQueries(ctx.services.db, b.id, DIRECTION_IN[args.direction] ?? "image->text"))).map(
+        (q) => ({ id: q.id, study: q.group }),
+      ),
   },
   LeaderboardEntry: {
     id: (e: EntryParent) => toGlobalId("LeaderboardEntry", e.id),
