@@ -16,7 +16,9 @@ export type IndexModality =
 export type JobKind =
   | 'BENCH'
   | 'INDEX'
-  | 'INGEST';
+  | 'INGEST'
+  /** A leaderboard entry's verification by re-run (verifyEntry). */
+  | 'VERIFY';
 
 export type JobStatus =
   | 'CANCELLED'
@@ -45,7 +47,7 @@ export type LeaderboardSort = {
   direction?: Direction | null | undefined;
   /** Default: the board's lowest level (clean). */
   level?: number | null | undefined;
-  /** recall@K, mrr, medianRank or meanRank (default recall@1). */
+  /** recall@K, mrr, medianRank or meanRank (default recall@1), or auc:<one of them> (the robustness AUC over every level; level is then not used). Rank intervals and tie groups are those of this metric. */
   metric?: string | null | undefined;
 };
 
