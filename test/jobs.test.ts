@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { writeTinyBundle } from "@cxr/encoders/testing";
-import { addModel } from "@cxr/services";
+import { addModel, synthesizeDataset } from "@cxr/services";
 import { seedDataset } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cxr, repoRoot } from "./support/cli.ts";
@@ -14,7 +14,8 @@ import { cxr, repoRoot } from "./support/cli.ts";
 /**
  * `cxr jobs` and Ctrl-C, as a user meets them: `cxr index` interrupted with SIGINT exits 130 and
  * leaves its job interrupted; the same command resumes the same job; `cxr jobs list|show|cancel`;
- * a cancel from another process stops a running `cxr index` at its next safe point.
+ * a cancel from another process stops a running `cxr index` at its next safe point; `cxr ingest`
+ * runs as an ingest job whose row shows its progress and outcome, and resumes after a kill -9.
  */
 
 const work = mkdtempSync(path.join(tmpdir(), "cxr-jobs-cli-"));
@@ -144,5 +145,52 @@ describe("cxr jobs", () => {
     const shown = json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env));
     expect(shown).toMatchObject({ status: "cancelled", cancelRequested: true });
     expect(shown.progress!.done).toBeLessThan(shown.progress!.total);
+  }, 600_000);
+
+  it("cxr ingest runs as a job: killed with -9 mid-way, the same command resumes the same job and its row ends completed", async () => {
+    const source = path.join(work, "synth");
+    await synthesizeDataset({ out: source, studies: 60, seed: "jobs", size: 32 });
+    const args = ["ingest", "manifest", source, "--name", "synth-job"];
+    const { child, exit } = spawnCxr(args);
+    // Freeze the child between looks until some studies are written and some are left.
+    let jobId: string | undefined;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error("cxr ingest ended before it could be killed");
+      child.kill("SIGSTOP");
+      const dataset = await db.prisma.dataset.findUnique({ where: { name: "synth-job" } });
+      const studies = dataset ? await db.prisma.study.count({ where: { datasetId: dataset.id } }) : 0;
+      if (studies > 0 && studies < 50) {
+        jobId = (await db.prisma.job.findFirst({ where: { kind: "ingest", status: "running" } }))?.id;
+        if (jobId !== undefined) break;
+      }
+      child.kill("SIGCONT");
+      await sleep(15);
+    }
+    child.kill("SIGKILL");
+    await exit;
+    // The process died: its row still says running, and the same command resumes that job.
+    expect(json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env))).toMatchObject({
+      kind: "ingest",
+      status: "running",
+      attempts: 1,
+    });
+    const summary = json<{ status: string; added: number; existing: number; studies: number }>(
+      cxr([...args, "--json"], env),
+    );
+    expect(summary).toMatchObject({ status: "ready", studies: 60 });
+    expect(summary.existing).toBeGreaterThan(0);
+    expect(summary.added + summary.existing).toBe(60);
+    const shown = json<JobJson & { result: { studies: number } }>(
+      cxr(["jobs", "show", jobId, "--json"], env),
+    );
+    expect(shown).toMatchObject({
+      kind: "ingest",
+      status: "completed",
+      attempts: 2,
+      result: { studies: 60 },
+    });
+    expect(shown.progress).toMatchObject({ unit: "studies", done: 60, total: 60 });
+    const listed = json<{ jobs: JobJson[] }>(cxr(["jobs", "list", "--kind", "ingest", "--json"], env));
+    expect(listed.jobs.map((j) => j.id)).toEqual([jobId]);
   }, 600_000);
 });
