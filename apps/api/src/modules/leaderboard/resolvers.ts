@@ -17,7 +17,7 @@ import {
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { idOf, toGlobalId } from "../../ids.ts";
-import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
+import { afterOf, listPage, pageSize, type RequestContext } from "../../request.ts";
 
 /**
  * Who is acting, for the submission record. The scope itself is checked before any resolver runs
@@ -116,21 +116,8 @@ export const leaderboardResolvers = {
         ...r,
         entry: { ...r.entry, asOf: args.asOf ? new Date(view.asOf) : null },
       }));
-      let start = 0;
-      if (after !== undefined) {
-        start = rows.findIndex((r) => r.entry.id === after) + 1;
-        if (start === 0)
-          throw new GraphQLError("after names no row of this view", {
-            extensions: { code: "BAD_USER_INPUT", reason: "INVALID_CURSOR" },
-          });
-      }
       return {
-        ...connection(
-          rows.slice(start, start + first),
-          (r) => r.entry.id,
-          start + first < rows.length,
-          rows.length,
-        ),
+        ...listPage(rows, (r) => r.entry.id, first, after, "after names no row of this view"),
         asOf: view.asOf,
         metric: view.metric,
         direction: directionOut(view.direction),
@@ -151,9 +138,7 @@ export const leaderboardResolvers = {
         orderBy: [{ createdAt: "desc" }, { id: "asc" }],
         select: { id: true, submitter: true, contentHash: true, createdAt: true },
       });
-      let start = 0;
-      if (after !== undefined) start = all.findIndex((s) => s.id === after) + 1;
-      return connection(all.slice(start, start + first), (s) => s.id, start + first < all.length, all.length);
+      return listPage(all, (s) => s.id, first, after, "after names no submission");
     },
   },
   Mutation: {
