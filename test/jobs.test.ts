@@ -147,49 +147,72 @@ describe("cxr jobs", () => {
     expect(shown.progress!.done).toBeLessThan(shown.progress!.total);
   }, 600_000);
 
-  it("cxr ingest runs as a job: killed with -9 mid-way, the same command resumes the same job and its row ends completed", async () => {
+  it("cxr ingest runs as a job: Ctrl-C leaves it interrupted, a kill -9 leaves it running, and the same command resumes the same job to completed", async () => {
     const source = path.join(work, "synth");
-    await synthesizeDataset({ out: source, studies: 60, seed: "jobs", size: 32 });
+    await synthesizeDataset({ out: source, studies: 120, seed: "jobs", size: 32 });
     const args = ["ingest", "manifest", source, "--name", "synth-job"];
-    const { child, exit } = spawnCxr(args);
-    // Freeze the child between looks until some studies are written and some are left.
-    let jobId: string | undefined;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error("cxr ingest ended before it could be killed");
-      child.kill("SIGSTOP");
+    const studies = async () => {
       const dataset = await db.prisma.dataset.findUnique({ where: { name: "synth-job" } });
-      const studies = dataset ? await db.prisma.study.count({ where: { datasetId: dataset.id } }) : 0;
-      if (studies > 0 && studies < 50) {
-        jobId = (await db.prisma.job.findFirst({ where: { kind: "ingest", status: "running" } }))?.id;
-        if (jobId !== undefined) break;
+      return dataset ? db.prisma.study.count({ where: { datasetId: dataset.id } }) : 0;
+    };
+    /** Freezes the child between looks until it has written more than `after` studies and left some. */
+    const midIngest = async (child: ChildProcess, after: number): Promise<string> => {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error("cxr ingest ended before it could be stopped");
+        child.kill("SIGSTOP");
+        const written = await studies();
+        if (written > after && written < 100) {
+          const job = await db.prisma.job.findFirst({ where: { kind: "ingest", status: "running" } });
+          if (job !== null) return job.id;
+        }
+        child.kill("SIGCONT");
+        await sleep(15);
       }
-      child.kill("SIGCONT");
-      await sleep(15);
-    }
-    child.kill("SIGKILL");
-    await exit;
-    // The process died: its row still says running, and the same command resumes that job.
+    };
+
+    // Ctrl-C: stops after the studies in flight, exit 130, the job interrupted, the dataset unfinished.
+    const first = spawnCxr(args);
+    const jobId = await midIngest(first.child, 0);
+    first.child.kill("SIGCONT");
+    first.child.kill("SIGINT");
+    const stopped = await first.exit;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`interrupted: job ${jobId} is resumable`);
     expect(json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env))).toMatchObject({
       kind: "ingest",
-      status: "running",
+      status: "interrupted",
       attempts: 1,
     });
+    expect((await db.prisma.dataset.findUniqueOrThrow({ where: { name: "synth-job" } })).status).toBe(
+      "ingesting",
+    );
+
+    // kill -9 during the resumed run: the row still says running, as the process died.
+    const second = spawnCxr(args);
+    expect(await midIngest(second.child, await studies())).toBe(jobId);
+    second.child.kill("SIGKILL");
+    await second.exit;
+    expect(json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env))).toMatchObject({
+      status: "running",
+      attempts: 2,
+    });
+
     const summary = json<{ status: string; added: number; existing: number; studies: number }>(
       cxr([...args, "--json"], env),
     );
-    expect(summary).toMatchObject({ status: "ready", studies: 60 });
+    expect(summary).toMatchObject({ status: "ready", studies: 120 });
     expect(summary.existing).toBeGreaterThan(0);
-    expect(summary.added + summary.existing).toBe(60);
+    expect(summary.added + summary.existing).toBe(120);
     const shown = json<JobJson & { result: { studies: number } }>(
       cxr(["jobs", "show", jobId, "--json"], env),
     );
     expect(shown).toMatchObject({
       kind: "ingest",
       status: "completed",
-      attempts: 2,
-      result: { studies: 60 },
+      attempts: 3,
+      result: { studies: 120 },
     });
-    expect(shown.progress).toMatchObject({ unit: "studies", done: 60, total: 60 });
+    expect(shown.progress).toMatchObject({ unit: "studies", done: 120, total: 120 });
     const listed = json<{ jobs: JobJson[] }>(cxr(["jobs", "list", "--kind", "ingest", "--json"], env));
     expect(listed.jobs.map((j) => j.id)).toEqual([jobId]);
   }, 600_000);
