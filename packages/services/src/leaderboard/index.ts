@@ -9,4 +9,10 @@ export {
 export { isLeaderboardError, LeaderboardError, type LeaderboardErrorCode } from "./errors.ts";
 export { exportView, neutraliseCell } from "./export.ts";
 export { type RankedEntry, type RankedInput, type RankingOptions, rankWithUncertainty } from "./ranking.ts";
+export {
+  getSubmission,
+  listSubmissions,
+  type SubmissionSummary,
+  submissionEntryIds,
+} from "./submissions.ts";
 export { verifyEntry } from "./verify.ts";

@@ -10,7 +10,9 @@ import {
   isLeaderboardError,
   leaderboardView,
   listBoards,
+  listSubmissions,
   type Provenance,
+  submissionEntryIds,
   submitRecordFile,
   verifyEntry,
 } from "@cxr/services";
@@ -134,10 +136,7 @@ export const leaderboardResolvers = {
     ) => {
       const first = pageSize(args.first, ctx.limits);
       const after = afterOf(args.after);
-      const all = await ctx.services.db.prisma.submission.findMany({
-        orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-        select: { id: true, submitter: true, contentHash: true, createdAt: true },
-      });
+      const all = await mapped(listSubmissions(ctx.services.db));
       return listPage(all, (s) => s.id, first, after, "after names no submission");
     },
   },
@@ -242,12 +241,9 @@ export const leaderboardResolvers = {
     submissionId: (s: { id: string }) => s.id,
     createdAt: (s: { createdAt: Date }) => s.createdAt.toISOString(),
     entries: async (s: { id: string }, _: unknown, ctx: RequestContext) => {
-      const rows = await ctx.services.db.prisma.leaderboardEntry.findMany({
-        where: { submissionId: s.id },
-        select: { id: true },
-      });
+      const ids = await mapped(submissionEntryIds(ctx.services.db, s.id));
       return Promise.all(
-        rows.map(async (r) => ({ ...(await mapped(getEntry(ctx.services.db, r.id))), asOf: null })),
+        ids.map(async (id) => ({ ...(await mapped(getEntry(ctx.services.db, id))), asOf: null })),
       );
     },
   },
