@@ -119,6 +119,7 @@ const LEADERBOARD: Record<LeaderboardErrorCode, ErrorKind> = {
   UNSAFE_TEXT: "invalid",
   UNKNOWN_BOARD: "not-found",
   UNKNOWN_ENTRY: "not-found",
+  UNKNOWN_SUBMISSION: "not-found",
   INVALID_ARGUMENT: "invalid",
   RUN_NOT_PUBLISHABLE: "conflict",
   NOT_VERIFIABLE: "unavailable",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type BenchOptions, type BenchResult, checkBenchRequest, runBench } from "../bench/run.ts";
 import type { Services } from "../context/open.ts";
-import { type IngestRequest, ingestDataset } from "../datasets/datasets.ts";
+import { checkIngestRequest, type IngestRequest, ingestDataset } from "../datasets/datasets.ts";
 import {
   checkIndexRequest,
   type IndexDatasetOptions,
@@ -197,7 +197,7 @@ export const benchJob: JobDefinition<BenchJobParameters, BenchResult> = {
 };
 
 /** `cxr ingest` as a job (resumable: a second run adds what is missing). */
-export type IngestJobParameters = Omit<IngestRequest, "onProgress">;
+export type IngestJobParameters = Omit<IngestRequest, "onProgress" | "signal">;
 
 const INGEST_KEYS = ["adapter", "root", "name", "split", "textOnly", "imagesDir", "reportsDir"] as const;
 
@@ -209,20 +209,24 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
     if (typeof parameters.adapter !== "string" || typeof parameters.root !== "string") {
       throw new JobError("INVALID_ARGUMENT", "an ingest job needs an adapter and a root");
     }
-    return parameters;
+    // An unknown adapter or a missing source is refused here, before any row is written; the
+    // resolved root and the default name make the same request from another folder the same job.
+    return checkIngestRequest(parameters);
   },
   writers: (p) => [`ingest:${p.name ?? p.root}`],
   async execute({ services, parameters, signal, progress, event }) {
     signal.throwIfAborted();
-    return ingestDataset(services, {
+    const summary = await ingestDataset(services, {
       ...parameters,
+      signal,
       onProgress: (p) => {
         event(p);
         void progress({ phase: "ingest", done: p.processed, total: p.total ?? null });
-        // Ingest is resumable study by study: stopping at a progress report loses nothing.
-        signal.throwIfAborted();
       },
     });
+    // Stopped after the study in flight: the dataset stays "ingesting" and the job resumable.
+    signal.throwIfAborted();
+    return summary;
   },
   summarize: (r) => r,
 };

@@ -28,6 +28,7 @@ export type LeaderboardErrorCode =
   | "UNSAFE_TEXT"
   | "UNKNOWN_BOARD"
   | "UNKNOWN_ENTRY"
+  | "UNKNOWN_SUBMISSION"
   | "INVALID_ARGUMENT"
   /** The run to publish is not finished, or its record file is missing or differs from the database. */
   | "RUN_NOT_PUBLISHABLE"
@@ -53,6 +54,7 @@ const KIND: Record<LeaderboardErrorCode, ErrorKind> = {
   UNSAFE_TEXT: "invalid",
   UNKNOWN_BOARD: "not-found",
   UNKNOWN_ENTRY: "not-found",
+  UNKNOWN_SUBMISSION: "not-found",
   INVALID_ARGUMENT: "invalid",
   RUN_NOT_PUBLISHABLE: "conflict",
   NOT_VERIFIABLE: "unavailable",

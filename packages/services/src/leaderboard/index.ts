@@ -10,6 +10,12 @@ export { isLeaderboardError, LeaderboardError, type LeaderboardErrorCode } from 
 export { exportView, neutraliseCell } from "./export.ts";
 export { type RankedEntry, type RankedInput, type RankingOptions, rankWithUncertainty } from "./ranking.ts";
 export {
+  getSubmission,
+  listSubmissions,
+  type SubmissionSummary,
+  submissionEntryIds,
+} from "./submissions.ts";
+export {
   finishVerification,
   planVerification,
   type VerificationPlan,

@@ -11,13 +11,15 @@ import {
   isLeaderboardError,
   leaderboardView,
   listBoards,
+  listSubmissions,
   type Provenance,
+  submissionEntryIds,
   submitRecordFile,
 } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { idOf, toGlobalId } from "../../ids.ts";
-import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
+import { afterOf, listPage, pageSize, type RequestContext } from "../../request.ts";
 
 /**
  * Who is acting, for the submission record. The scope itself is checked before any resolver runs
@@ -119,21 +121,8 @@ export const leaderboardResolvers = {
         ...r,
         entry: { ...r.entry, asOf: args.asOf ? new Date(view.asOf) : null },
       }));
-      let start = 0;
-      if (after !== undefined) {
-        start = rows.findIndex((r) => r.entry.id === after) + 1;
-        if (start === 0)
-          throw new GraphQLError("after names no row of this view", {
-            extensions: { code: "BAD_USER_INPUT", reason: "INVALID_CURSOR" },
-          });
-      }
       return {
-        ...connection(
-          rows.slice(start, start + first),
-          (r) => r.entry.id,
-          start + first < rows.length,
-          rows.length,
-        ),
+        ...listPage(rows, (r) => r.entry.id, first, after, "after names no row of this view"),
         asOf: view.asOf,
         metric: view.metric,
         direction: directionOut(view.direction),
@@ -150,13 +139,8 @@ export const leaderboardResolvers = {
     ) => {
       const first = pageSize(args.first, ctx.limits);
       const after = afterOf(args.after);
-      const all = await ctx.services.db.prisma.submission.findMany({
-        orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-        select: { id: true, submitter: true, contentHash: true, createdAt: true },
-      });
-      let start = 0;
-      if (after !== undefined) start = all.findIndex((s) => s.id === after) + 1;
-      return connection(all.slice(start, start + first), (s) => s.id, start + first < all.length, all.length);
+      const all = await mapped(listSubmissions(ctx.services.db));
+      return listPage(all, (s) => s.id, first, after, "after names no submission");
     },
   },
   Mutation: {
@@ -279,12 +263,9 @@ export const leaderboardResolvers = {
     submissionId: (s: { id: string }) => s.id,
     createdAt: (s: { createdAt: Date }) => s.createdAt.toISOString(),
     entries: async (s: { id: string }, _: unknown, ctx: RequestContext) => {
-      const rows = await ctx.services.db.prisma.leaderboardEntry.findMany({
-        where: { submissionId: s.id },
-        select: { id: true },
-      });
+      const ids = await mapped(submissionEntryIds(ctx.services.db, s.id));
       return Promise.all(
-        rows.map(async (r) => ({ ...(await mapped(getEntry(ctx.services.db, r.id))), asOf: null })),
+        ids.map(async (id) => ({ ...(await mapped(getEntry(ctx.services.db, id))), asOf: null })),
       );
     },
   },
