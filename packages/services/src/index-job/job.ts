@@ -137,7 +137,7 @@ export interface IndexDatasetOptions {
 
 /** Most item failures kept in the job's `error` text. */
 const MAX_RECORDED_FAILURES = 200;
-const OPEN_STATUSES = ["pending", "running", "failed"];
+export const OPEN_STATUSES = ["pending", "running", "failed"];
 
 /** What an index request names, checked: the modalities, the batch size, the model and the dataset rows. */
 export interface CheckedIndexRequest {
@@ -205,7 +205,7 @@ function parseModality(modality: string): Modality[] {
   );
 }
 
-async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<Dataset> {
+export async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<Dataset> {
   const row = await db.prisma.dataset.findUnique({ where: { name } });
   if (row === null) {
     throw new IndexSearchError(
@@ -224,14 +224,26 @@ async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<
   return row;
 }
 
-async function indexModality(
+/** An index job of one modality, opened (found or created, its collection ensured, marked running). */
+export interface OpenedModality {
+  job: IndexJob;
+  resumed: boolean;
+  rebuildReason: string | null;
+  /** processed + failed when this run started. */
+  resumedAt: number;
+}
+
+/**
+ * Finds the open IndexJob of (model, dataset, modality) or, when the live index is stale, creates
+ * one writing a new collection version; returns the live index's result when it is up to date.
+ * Shared by the in-process path and the queue's plan step.
+ */
+export async function openModality(
   options: IndexDatasetOptions,
   model: Model,
   dataset: Dataset,
   modality: Modality,
-  batchSize: number,
-  getEncoder: () => Promise<ModelEncoder>,
-): Promise<ModalityIndexResult> {
+): Promise<ModalityIndexResult | OpenedModality> {
   const { db, store } = options;
   const alias = collectionAlias(model.id, modality);
   const ref: DatasetRef = { id: dataset.id, name: dataset.name };
@@ -272,8 +284,7 @@ async function indexModality(
     });
   }
 
-  const collection = job.collection;
-  await store.ensureCollection(collection, {
+  await store.ensureCollection(job.collection, {
     dimension: model.dimension,
     distance: "cosine",
     indexedFields: [...INDEXED_FIELDS],
@@ -289,20 +300,46 @@ async function indexModality(
       ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
     },
   });
-  const resumedAt = job.processed + job.failed;
-  const progress = (phase: IndexPhase, j: IndexJob) =>
+  return { job, resumed, rebuildReason, resumedAt: job.processed + job.failed };
+}
+
+export function modalityProgress(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  resumedAt: number,
+) {
+  return (phase: IndexPhase, j: IndexJob) =>
     options.onProgress?.({
       model: model.id,
       dataset: dataset.name,
       modality,
       jobId: j.id,
-      collection,
+      collection: j.collection,
       phase,
       total: j.total,
       processed: j.processed,
       failed: j.failed,
       resumedAt,
     });
+}
+
+async function indexModality(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  batchSize: number,
+  getEncoder: () => Promise<ModelEncoder>,
+): Promise<ModalityIndexResult> {
+  const { db, store } = options;
+  const ref: DatasetRef = { id: dataset.id, name: dataset.name };
+  const opened = await openModality(options, model, dataset, modality);
+  if (!("job" in opened)) return opened;
+  let { job } = opened;
+  const collection = job.collection;
+  const progress = modalityProgress(options, model, dataset, modality, opened.resumedAt);
 
   const failures: ItemFailure[] = [];
   // The next batch is read and encoded while the current one is written and recorded.
@@ -334,13 +371,7 @@ async function indexModality(
             ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
           },
         });
-        if (recorded.count !== 1) {
-          throw new IndexSearchError(
-            "JOB_CONFLICT",
-            `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
-            { model: model.id, dataset: dataset.name, modality, jobId: job.id },
-          );
-        }
+        if (recorded.count !== 1) throw conflictError(job, model, dataset, modality);
         job = await db.prisma.indexJob.findUniqueOrThrow({ where: { id: job.id } });
         await progress("encoding", job);
         if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
@@ -349,78 +380,124 @@ async function indexModality(
       // Never leave an encode running on a session that is about to be released.
       await next?.catch(() => undefined);
     }
-
-    await progress("carrying", job);
-    let previous: string | null;
-    let carried: { copied: number; leftBehind: string[] };
-    for (;;) {
-      previous = await store.resolveAlias(alias);
-      carried = await carryOtherDatasets(store, collection, previous, dataset.name, model.fingerprint);
-      // Another job swapped the alias meanwhile: carry over from its version instead.
-      if ((await store.resolveAlias(alias)) === previous) break;
-    }
-    await progress("swapping", job);
-    await store.setAlias(alias, collection);
-    job = await db.prisma.indexJob.update({
-      where: { id: job.id },
-      data: { status: "completed", finishedAt: new Date() },
-    });
-    await progress("done", job);
-
-    const unfinished = await db.prisma.indexJob.findMany({
-      where: { modelId: model.id, modality, status: { in: OPEN_STATUSES } },
-      select: { collection: true },
-    });
-    const dropped = await dropUnusedVersions(store, alias, [
-      collection,
-      previous === collection ? null : previous,
-      ...unfinished.map((j) => j.collection),
-    ]);
-    return {
-      modality,
-      status: "completed",
-      jobId: job.id,
-      alias,
-      collection,
-      previousCollection: previous === collection ? null : previous,
-      resumed,
-      total: job.total,
-      processed: job.processed,
-      failed: job.failed,
-      points: await store.count(collection, datasetFilter(dataset.name)),
-      collectionPoints: await store.count(collection),
-      carried: carried.copied,
-      leftBehind: carried.leftBehind,
-      dropped,
-      failures,
-      rebuildReason,
-    };
+    return await completeModality(options, model, dataset, modality, opened, job, failures);
   } catch (error) {
-    const aborted = options.signal?.aborted === true;
-    const conflict = error instanceof IndexSearchError && error.code === "JOB_CONFLICT";
-    // An abort leaves the job "running" (resumable as is), and so does a conflict (the other
-    // process is running it); any other failure is recorded.
-    if (!aborted && !conflict) {
-      await db.prisma.indexJob
-        .update({
-          where: { id: job.id },
-          data: {
-            status: "failed",
-            error: [`job failed: ${firstLine(error)}`, withoutJobFailure(job.error)]
-              .filter(Boolean)
-              .join("\n"),
-          },
-        })
-        .catch(() => undefined);
-    }
-    if (error instanceof IndexSearchError || aborted) throw error;
-    throw new IndexSearchError(
-      "JOB_FAILED",
-      `indexing ${dataset.name} ${modality} with ${model.id} failed (job ${job.id}, resumable): ${firstLine(error)}`,
-      { model: model.id, dataset: dataset.name, modality, jobId: job.id },
-      { cause: error },
-    );
+    throw await recordModalityFailure(options, model, dataset, modality, job, error);
   }
+}
+
+export function conflictError(job: IndexJob, model: Model, dataset: Dataset, modality: Modality) {
+  return new IndexSearchError(
+    "JOB_CONFLICT",
+    `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
+    { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+  );
+}
+
+/**
+ * Records a failure of an index job of one modality (not an abort, not a conflict: those leave it
+ * running and resumable) and returns the error to throw: typed, resumable.
+ */
+export async function recordModalityFailure(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  job: IndexJob,
+  error: unknown,
+): Promise<unknown> {
+  const { db } = options;
+  const aborted = options.signal?.aborted === true;
+  const conflict = error instanceof IndexSearchError && error.code === "JOB_CONFLICT";
+  // An abort leaves the job "running" (resumable as is), and so does a conflict (the other
+  // process is running it); any other failure is recorded.
+  if (!aborted && !conflict) {
+    const current = await db.prisma.indexJob.findUnique({ where: { id: job.id } }).catch(() => null);
+    await db.prisma.indexJob
+      .update({
+        where: { id: job.id },
+        data: {
+          status: "failed",
+          error: [`job failed: ${firstLine(error)}`, withoutJobFailure(current?.error ?? job.error)]
+            .filter(Boolean)
+            .join("\n"),
+        },
+      })
+      .catch(() => undefined);
+  }
+  if (error instanceof IndexSearchError || aborted) return error;
+  return new IndexSearchError(
+    "JOB_FAILED",
+    `indexing ${dataset.name} ${modality} with ${model.id} failed (job ${job.id}, resumable): ${firstLine(error)}`,
+    { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+    { cause: error },
+  );
+}
+
+/**
+ * The end of an index job of one modality, once every item is written: carries other datasets'
+ * points over from the live version, swaps the alias, marks the IndexJob completed, drops versions
+ * nothing uses. Idempotent up to the swap (a resumed job runs it again).
+ */
+export async function completeModality(
+  options: IndexDatasetOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  opened: OpenedModality,
+  current: IndexJob,
+  failures: ItemFailure[],
+): Promise<ModalityIndexResult> {
+  const { db, store } = options;
+  const alias = collectionAlias(model.id, modality);
+  const collection = current.collection;
+  const progress = modalityProgress(options, model, dataset, modality, opened.resumedAt);
+  let job = current;
+  await progress("carrying", job);
+  let previous: string | null;
+  let carried: { copied: number; leftBehind: string[] };
+  for (;;) {
+    previous = await store.resolveAlias(alias);
+    carried = await carryOtherDatasets(store, collection, previous, dataset.name, model.fingerprint);
+    // Another job swapped the alias meanwhile: carry over from its version instead.
+    if ((await store.resolveAlias(alias)) === previous) break;
+  }
+  await progress("swapping", job);
+  await store.setAlias(alias, collection);
+  job = await db.prisma.indexJob.update({
+    where: { id: job.id },
+    data: { status: "completed", finishedAt: new Date() },
+  });
+  await progress("done", job);
+
+  const unfinished = await db.prisma.indexJob.findMany({
+    where: { modelId: model.id, modality, status: { in: OPEN_STATUSES } },
+    select: { collection: true },
+  });
+  const dropped = await dropUnusedVersions(store, alias, [
+    collection,
+    previous === collection ? null : previous,
+    ...unfinished.map((j) => j.collection),
+  ]);
+  return {
+    modality,
+    status: "completed",
+    jobId: job.id,
+    alias,
+    collection,
+    previousCollection: previous === collection ? null : previous,
+    resumed: opened.resumed,
+    total: job.total,
+    processed: job.processed,
+    failed: job.failed,
+    points: await store.count(collection, datasetFilter(dataset.name)),
+    collectionPoints: await store.count(collection),
+    carried: carried.copied,
+    leftBehind: carried.leftBehind,
+    dropped,
+    failures,
+    rebuildReason: opened.rebuildReason,
+  };
 }
 
 /** The completed, still-live index of this dataset, or why it must be (re)built. */
@@ -480,27 +557,31 @@ async function liveIndex(
   };
 }
 
-interface EncodedBatch {
+export interface EncodedBatch {
   points: { points: Point[]; lastId: string } | null;
   failed: ItemFailure[];
 }
 
-/** Reads the next page after `cursor`, encodes it; null points when there is nothing left. */
-async function encodeBatch(
-  options: IndexDatasetOptions,
+/**
+ * Reads the next page after `cursor` (up to `upTo` inclusive when given: a shard's end), encodes it;
+ * null points when there is nothing left.
+ */
+export async function encodeBatch(
+  options: Pick<IndexDatasetOptions, "db" | "textField">,
   model: Model,
   dataset: DatasetRef,
   modality: Modality,
   cursor: string | null,
   batchSize: number,
   getEncoder: () => Promise<ModelEncoder>,
+  upTo: string | null = null,
 ): Promise<EncodedBatch> {
   const { db } = options;
   const failed: ItemFailure[] = [];
   let items: IndexItem[];
   let results: Array<EncodeResult | { ok: false; reason: string }>;
   if (modality === "images") {
-    const page = await pageImages(db, dataset, cursor, batchSize);
+    const page = await pageImages(db, dataset, cursor, batchSize, upTo);
     if (page.length === 0) return { points: null, failed };
     const files = await Promise.all(page.map((item) => readImageFile(item.path)));
     const readable: Array<{ bytes: Uint8Array; name: string }> = [];
@@ -512,7 +593,7 @@ async function encodeBatch(
     results = files.map((f) => (f.ok ? encoded[next++]! : f));
     items = page;
   } else {
-    const page = await pageReports(db, dataset, cursor, batchSize, options.textField ?? "impression");
+    const page = await pageReports(db, dataset, cursor, batchSize, options.textField ?? "impression", upTo);
     if (page.length === 0) return { points: null, failed };
     const texts = page.filter((item) => item.text !== "");
     const encoded =
@@ -554,7 +635,7 @@ function failureReason(result: { ok: false; reason: string } | { ok: false; erro
 }
 
 /** The job's `error` text: one line per failed item ("<item>: <reason>"), capped. */
-function appendFailures(previous: string | null, failed: ItemFailure[]): string {
+export function appendFailures(previous: string | null, failed: ItemFailure[]): string {
   const rest = withoutJobFailure(previous);
   const lines = rest === null ? [] : rest.split("\n");
   let more = 0;
@@ -572,7 +653,7 @@ function appendFailures(previous: string | null, failed: ItemFailure[]): string 
 }
 
 /** The job's `error` text without its "job failed: ..." first line (kept: the item failure lines). */
-function withoutJobFailure(text: string | null): string | null {
+export function withoutJobFailure(text: string | null): string | null {
   if (text === null) return null;
   const rest = text.startsWith("job failed:") ? text.split("\n").slice(1).join("\n") : text;
   return rest === "" ? null : rest;

@@ -7,3 +7,4 @@ export { writeTinyBundle } from "@cxr/encoders/testing";
 export { cellPermutation } from "@cxr/eval";
 export * from "./hub-fixture.ts";
 export * from "./index-fixture.ts";
+export * from "./workers-fixture.ts";

@@ -1,0 +1,253 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadConfig } from "@cxr/config";
+import { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
+import { writeTinyBundle } from "@cxr/encoders/testing";
+import { pointId, type VectorStore } from "@cxr/store";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  addModel,
+  getJob,
+  type IndexResult,
+  indexDataset,
+  openServices,
+  reportKey,
+  retryJob,
+  type Services,
+} from "../src/index.ts";
+import { poll, seedTextDataset, spawnWorker, type WorkerProcess } from "../src/testing/index.ts";
+
+/**
+ * The queue runner end to end, with the real Redis (127.0.0.1:6379) and real `cxr worker`
+ * processes: an index job fanned out into shards over 3 workers, workers SIGKILLed mid-job (their
+ * shards are retried after BullMQ's stalled-job check), and the outcome compared with a
+ * single-process run. Each test uses its own queue prefix and removes its Redis keys.
+ */
+
+const REDIS_URL = process.env.CXR_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** Items of the big job; CXR_TEST_WORKER_ITEMS overrides (the issue asks 3000). */
+const ITEMS = Number(process.env.CXR_TEST_WORKER_ITEMS ?? 3000);
+const KILLS = 5;
+
+const work = mkdtempSync(path.join(tmpdir(), "cxr-workers-"));
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function dropKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+interface Setup {
+  env: Record<string, string>;
+  services: Services;
+  workers: WorkerProcess[];
+  spawn(args?: string[]): WorkerProcess;
+}
+
+async function setup(dialect: "sqlite" | "postgresql", name: string, items: number): Promise<Setup> {
+  const temp: TempDatabase = await tempDatabase(dialect);
+  cleanups.push(() => temp.drop());
+  const dir = path.join(work, name);
+  const prefix = `cxrtest-${randomBytes(5).toString("hex")}`;
+  cleanups.push(() => dropKeys(prefix));
+  const env: Record<string, string> = {
+    CXR_DATA_DIR: dir,
+    DATABASE_URL: temp.config.database.url,
+    REDIS_URL,
+    CXR_QUEUE_PREFIX: prefix,
+    CXR_EXECUTION_PROVIDERS: "cpu",
+    CXR_CPU_THREADS: "1",
+    CXR_SHARD_SIZE: "100",
+    // A killed worker's shard goes back to the queue within seconds (defaults: 30 s).
+    CXR_QUEUE_LOCK_MS: "4000",
+    CXR_QUEUE_STALLED_MS: "2000",
+    CXR_QUEUE_MAX_STALLED: "20",
+    CXR_JOB_ATTEMPTS: "10",
+    CXR_JOB_BACKOFF_MS: "200",
+  };
+  const services = openServices(loadConfig(env, work));
+  cleanups.push(() => services.close());
+  const db = await services.database();
+  const bundle = path.join(work, `${name}-tiny`);
+  await writeTinyBundle(bundle, { id: "tiny" });
+  await addModel(db, services.config, bundle);
+  await seedTextDataset(db, { name: "big", studies: items, dir });
+  const workers: WorkerProcess[] = [];
+  cleanups.push(async () => {
+    for (const w of workers) w.kill();
+    await Promise.all(workers.map((w) => w.exited));
+  });
+  return {
+    env,
+    services,
+    workers,
+    spawn(args = ["--queues", "index"]) {
+      const w = spawnWorker(env, args);
+      workers.push(w);
+      return w;
+    },
+  };
+}
+
+async function vectors(store: VectorStore, collection: string): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  let cursor: string | null = null;
+  do {
+    const page = await store.scroll(collection, { cursor, limit: 1000, withVector: true });
+    for (const p of page.points) {
+      expect(out.has(p.id)).toBe(false);
+      out.set(p.id, Array.from(p.vector!));
+    }
+    cursor = page.next;
+  } while (cursor !== null);
+  return out;
+}
+
+const pgUp = await postgresAvailable();
+
+describe.each([
+  { dialect: "sqlite" as const, run: true, items: ITEMS, kills: KILLS },
+  // The same topology on PostgreSQL, smaller (the big run is the SQLite one's).
+  { dialect: "postgresql" as const, run: pgUp, items: 600, kills: 1 },
+])("the queue runner on $dialect", ({ dialect, run, items, kills }) => {
+  it.runIf(run)(
+    `an index job of ${items} items in shards over 3 workers, ${kills} SIGKILLed mid-job: points = items, none lost or duplicated, vectors equal to one process's`,
+    async () => {
+      const s = await setup(dialect, `big-${dialect}`, items);
+      const started = await s.services.jobs.start("index", {
+        modelId: "tiny",
+        datasetName: "big",
+        modality: "reports",
+        batchSize: 10,
+      });
+      expect(started.status).toBe("queued");
+      for (let i = 0; i < 3; i++) s.spawn();
+      const { prisma } = await s.services.database();
+      const handled = async () => {
+        const sum = await prisma.indexShard.aggregate({ _sum: { processed: true, failed: true } });
+        return (sum._sum.processed ?? 0) + (sum._sum.failed ?? 0);
+      };
+
+      let killed = 0;
+      let mark = 0;
+      while (killed < kills) {
+        // A random moment while shards are being written: a random number of items after the last kill.
+        const step = 20 + Math.floor(Math.random() * (items / (kills + 2)));
+        const at = await poll(
+          async () => {
+            const job = await getJob(s.services, started.id);
+            if (job.status !== "running" && job.status !== "queued") return -1;
+            const done = await handled();
+            return done >= mark + step ? done : undefined;
+          },
+          { timeoutMs: 120_000, what: "shard progress" },
+        );
+        if (at < 0) break;
+        const alive = s.workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+        const victim = alive[Math.floor(Math.random() * alive.length)]!;
+        victim.kill();
+        await victim.exited;
+        killed++;
+        mark = at;
+        s.spawn();
+      }
+      const done = await poll(
+        async () => {
+          const job = await getJob(s.services, started.id);
+          return ["completed", "failed", "cancelled"].includes(job.status) ? job : undefined;
+        },
+        { timeoutMs: 240_000, what: "the job to finish" },
+      );
+      expect(done.error).toBeNull();
+      expect(done.status).toBe("completed");
+      // Every kill happened before the end (the job did not finish under the test's feet).
+      expect(killed).toBe(kills);
+
+      const summary = done.result as {
+        results: Array<{ collection: string; processed: number; points: number }>;
+      };
+      expect(summary.results[0]).toMatchObject({ processed: items, points: items });
+      const store = s.services.store();
+      const fanned = await vectors(store, summary.results[0]!.collection);
+      expect(fanned.size).toBe(items);
+      // Exactly the items' deterministic ids: none lost, none extra.
+      const studies = await prisma.study.findMany({ select: { externalId: true } });
+      expect(new Set(fanned.keys())).toEqual(
+        new Set(studies.map((st) => pointId(reportKey("big", st.externalId)))),
+      );
+      const indexJob = await prisma.indexJob.findFirstOrThrow({ where: { jobId: started.id } });
+      expect(indexJob).toMatchObject({ status: "completed", processed: items, failed: 0, total: items });
+      expect(await prisma.indexShard.count()).toBe(0);
+
+      // The same index built by one process (a new version): the same vectors, bit for bit.
+      const single: IndexResult = await indexDataset({
+        db: await s.services.database(),
+        store,
+        config: s.services.config,
+        modelId: "tiny",
+        datasetName: "big",
+        modality: "reports",
+        batchSize: 10,
+        reindex: true,
+      });
+      const reference = await vectors(store, single.results[0]!.collection);
+      expect(reference.size).toBe(items);
+      for (const [id, vector] of reference) expect(fanned.get(id)).toEqual(vector);
+    },
+    420_000,
+  );
+});
+
+describe("the queue runner's failures", () => {
+  it("an encoder that cannot load fails the job loudly with the reason (never completed); retry after the fix completes it", async () => {
+    const s = await setup("sqlite", "broken", 120);
+    const { prisma } = await s.services.database();
+    const model = await prisma.model.findUniqueOrThrow({ where: { id: "tiny" } });
+    // The bundle moves away: the model cannot be loaded.
+    await prisma.model.update({ where: { id: "tiny" }, data: { bundlePath: path.join(work, "nowhere") } });
+    const job = await s.services.jobs.start("index", {
+      modelId: "tiny",
+      datasetName: "big",
+      modality: "reports",
+      batchSize: 10,
+    });
+    s.spawn();
+    const failed = await poll(
+      async () => {
+        const j = await getJob(s.services, job.id);
+        return ["completed", "failed"].includes(j.status) ? j : undefined;
+      },
+      { timeoutMs: 120_000, what: "the job to fail" },
+    );
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/cannot be loaded/);
+    expect(await prisma.indexShard.count({ where: { status: "completed" } })).toBe(0);
+
+    await prisma.model.update({ where: { id: "tiny" }, data: { bundlePath: model.bundlePath } });
+    await retryJob(s.services, job.id);
+    const completed = await s.services.jobs.wait(job.id);
+    expect(completed).toMatchObject({ status: "completed", error: null });
+    expect(completed.result).toMatchObject({ results: [{ processed: 120, points: 120 }] });
+    // A job that is not failed cannot be retried.
+    await expect(retryJob(s.services, job.id)).rejects.toMatchObject({
+      code: "JOB_NOT_FAILED",
+      kind: "conflict",
+    });
+  }, 240_000);
+});
