@@ -124,7 +124,7 @@ const pgUp = await postgresAvailable();
 describe.each([
   { dialect: "sqlite" as const, run: true, items: ITEMS, kills: KILLS },
   // The same topology on PostgreSQL, smaller (the big run is the SQLite one's).
-  { dialect: "postgresql" as const, run: pgUp, items: 600, kills: 1 },
+  { dialect: "postgresql" as const, run: pgUp, items: 400, kills: 1 },
 ])("the queue runner on $dialect", ({ dialect, run, items, kills }) => {
   it.runIf(run)(
     `an index job of ${items} items in shards over 3 workers, ${kills} SIGKILLed mid-job: points = items, none lost or duplicated, vectors equal to one process's`,

@@ -93,8 +93,11 @@ export async function startWorkers(services: Services, options: WorkerOptions = 
       void (async () => {
         // Failed for good (not waiting for a retry): the row says so, whoever failed it.
         if ((await job.getState()) !== "failed") return;
+        // Only the execution this failure belongs to: a retry since (queued, or running again with a
+        // later start) is left alone.
+        const failedAt = new Date(job.finishedOn ?? Date.now());
         await prisma.job.updateMany({
-          where: { id: job.data.jobId, status: { notIn: ["completed", "cancelled", "failed"] } },
+          where: { id: job.data.jobId, status: "running", startedAt: { lte: failedAt } },
           data: { status: "failed", error: firstLine(error), finishedAt: new Date() },
         });
       })().catch(() => undefined);
