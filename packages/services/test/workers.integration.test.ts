@@ -1,5 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "@cxr/config";
@@ -14,6 +16,7 @@ import {
   type IndexResult,
   indexDataset,
   openServices,
+  queueReachable,
   reportKey,
   retryJob,
   type Services,
@@ -60,16 +63,21 @@ interface Setup {
   spawn(args?: string[]): WorkerProcess;
 }
 
-async function setup(dialect: "sqlite" | "postgresql", name: string, items: number): Promise<Setup> {
+async function setup(
+  dialect: "sqlite" | "postgresql",
+  name: string,
+  items: number,
+  redisUrl = REDIS_URL,
+): Promise<Setup> {
   const temp: TempDatabase = await tempDatabase(dialect);
   cleanups.push(() => temp.drop());
   const dir = path.join(work, name);
   const prefix = `cxrtest-${randomBytes(5).toString("hex")}`;
-  cleanups.push(() => dropKeys(prefix));
+  if (redisUrl === REDIS_URL) cleanups.push(() => dropKeys(prefix));
   const env: Record<string, string> = {
     CXR_DATA_DIR: dir,
     DATABASE_URL: temp.config.database.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     CXR_QUEUE_PREFIX: prefix,
     CXR_EXECUTION_PROVIDERS: "cpu",
     CXR_CPU_THREADS: "1",
@@ -250,4 +258,113 @@ describe("the queue runner's failures", () => {
       kind: "conflict",
     });
   }, 240_000);
+});
+
+/** A Redis of this test's own (the shared one on 6379 is never stopped), persisted so a restart keeps the queues. */
+async function privateRedis(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  const dir = mkdtempSync(path.join(work, "redis-"));
+  let child: ChildProcess | undefined;
+  const url = `redis://127.0.0.1:${port}`;
+  const ping = async () => {
+    const client = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      return (await client.ping()) === "PONG" ? true : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      client.disconnect();
+    }
+  };
+  const handle = {
+    url,
+    async start() {
+      child = spawn(
+        "redis-server",
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--dir",
+          dir,
+          "--appendonly",
+          "yes",
+          "--appendfsync",
+          "always",
+          "--save",
+          "",
+        ],
+        { stdio: "ignore" },
+      );
+      await poll(ping, { timeoutMs: 30_000, what: "the private redis-server" });
+    },
+    async stop() {
+      if (child === undefined || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child!.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  cleanups.push(() => handle.stop());
+  return handle;
+}
+
+describe("the queue runner with Redis stopped mid-job", () => {
+  it("starting a job fails with a typed unavailable error and the queue reports it; the running job resumes when Redis is back, nothing lost", async () => {
+    const redis = await privateRedis();
+    await redis.start();
+    const items = 400;
+    const s = await setup("sqlite", "redis-down", items, redis.url);
+    const { prisma } = await s.services.database();
+    const job = await s.services.jobs.start("index", {
+      modelId: "tiny",
+      datasetName: "big",
+      modality: "reports",
+      batchSize: 10,
+    });
+    s.spawn();
+    s.spawn();
+    await poll(
+      async () => {
+        const sum = await prisma.indexShard.aggregate({ _sum: { processed: true } });
+        return (sum._sum.processed ?? 0) >= 50 ? true : undefined;
+      },
+      { timeoutMs: 120_000, what: "the first shards" },
+    );
+    expect(await queueReachable(s.services)).toBeNull();
+
+    await redis.stop();
+    // The queue's health names the problem; a new start is refused with a typed error, writing no schedule.
+    expect(await queueReachable(s.services)).toEqual(expect.any(String));
+    const refused = await s.services.jobs
+      .start("index", { modelId: "tiny", datasetName: "big", modality: "images", batchSize: 10 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refused).toMatchObject({ kind: "unavailable", code: "QUEUE_UNAVAILABLE" });
+    // The workers stay up, waiting for Redis.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    for (const w of s.workers) expect(w.child.exitCode).toBeNull();
+
+    await redis.start();
+    const done = await poll(
+      async () => {
+        const j = await getJob(s.services, job.id);
+        return ["completed", "failed", "cancelled"].includes(j.status) ? j : undefined;
+      },
+      { timeoutMs: 240_000, what: "the job to finish after Redis came back" },
+    );
+    expect(done).toMatchObject({ status: "completed", error: null });
+    expect(done.result).toMatchObject({ results: [{ processed: items, points: items }] });
+    expect(await queueReachable(s.services)).toBeNull();
+  }, 420_000);
 });
