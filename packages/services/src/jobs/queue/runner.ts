@@ -6,6 +6,9 @@ import { getJob, prepareJob, requestCancel } from "../jobs.ts";
 import type { Job, JobKind, JobRunner } from "../types.ts";
 import { connection, finishId, jobOptions, planId, QUEUE_KINDS, type QueueJobData } from "./names.ts";
 
+/** How long a call to Redis may take before the queue counts as unreachable. */
+const REDIS_WAIT_MS = 5000;
+
 /** Statuses after which `wait` returns: nothing runs the job any more (until a retry or a new start). */
 const SETTLED = ["completed", "failed", "cancelled", "interrupted"];
 
@@ -41,8 +44,15 @@ export class BullmqJobRunner implements JobRunner {
   }
 
   async #redis<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await run();
+      // A Redis never reached makes BullMQ wait for its connection: give up after a while instead.
+      return await Promise.race([
+        run(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_WAIT_MS / 1000} s`)), REDIS_WAIT_MS);
+        }),
+      ]);
     } catch (error) {
       throw new JobError(
         "QUEUE_UNAVAILABLE",
@@ -50,6 +60,8 @@ export class BullmqJobRunner implements JobRunner {
         {},
         { cause: error },
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -105,7 +117,7 @@ export class BullmqJobRunner implements JobRunner {
   /** Redis reachable (for /readyz): null when it is, else why not. */
   async ping(): Promise<string | null> {
     try {
-      await this.queue("index").count();
+      await this.#redis("answer", () => this.queue("index").count());
       return null;
     } catch (error) {
       return firstLine(error);
@@ -115,7 +127,15 @@ export class BullmqJobRunner implements JobRunner {
   /** Producers only: the jobs run in the workers and go on without this process. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined)));
+    await Promise.all(
+      [...this.#queues.values()].map((q) =>
+        // A queue that never reached Redis is disconnected rather than waited for.
+        Promise.race([
+          q.close().catch(() => undefined),
+          new Promise((resolve) => setTimeout(resolve, REDIS_WAIT_MS).unref()),
+        ]).then(() => q.disconnect().catch(() => undefined)),
+      ),
+    );
     this.#queues.clear();
   }
 }
