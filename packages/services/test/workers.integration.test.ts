@@ -7,6 +7,7 @@ import path from "node:path";
 import { loadConfig } from "@cxr/config";
 import { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
 import { writeTinyBundle } from "@cxr/encoders/testing";
+import type { ResultRecord } from "@cxr/eval";
 import { pointId, type VectorStore } from "@cxr/store";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,13 +16,15 @@ import {
   getJob,
   type IndexResult,
   indexDataset,
+  loadBenchRun,
   openServices,
   queueReachable,
   reportKey,
   retryJob,
+  runBench,
   type Services,
 } from "../src/index.ts";
-import { poll, seedTextDataset, spawnWorker, type WorkerProcess } from "../src/testing/index.ts";
+import { poll, seedDataset, seedTextDataset, spawnWorker, type WorkerProcess } from "../src/testing/index.ts";
 
 /**
  * The queue runner end to end, with the real Redis (127.0.0.1:6379) and real `cxr worker`
@@ -366,5 +369,61 @@ describe("the queue runner with Redis stopped mid-job", () => {
     expect(done).toMatchObject({ status: "completed", error: null });
     expect(done.result).toMatchObject({ results: [{ processed: items, points: items }] });
     expect(await queueReachable(s.services)).toBeNull();
+  }, 420_000);
+});
+
+describe("a benchmark fanned out over workers", () => {
+  it("cells over 3 workers, one SIGKILLed: every number identical to a single-process run", async () => {
+    const s = await setup("sqlite", "bench", 1);
+    const db = await s.services.database();
+    const bundle = path.join(work, "bench-tiny-b");
+    await writeTinyBundle(bundle, { id: "tiny-b" });
+    await addModel(db, s.services.config, bundle);
+    await seedDataset(db, { dir: path.join(work, "bench-set"), name: "set", studies: 20, side: 24 });
+    await db.prisma.split.updateMany({ data: { fingerprint: "f".repeat(64) } });
+    const parameters = {
+      models: ["tiny", "tiny-b"],
+      dataset: "set",
+      split: "train",
+      levels: [0, 0.25, 0.5, 0.75],
+      seed: 3,
+      grid: 4,
+      bootstrapSamples: 50,
+      cache: false,
+    };
+    const job = await s.services.jobs.start("bench", parameters);
+    for (let i = 0; i < 3; i++) s.spawn(["--queues", "bench"]);
+    // One worker killed once the first cells are stored.
+    await poll(async () => ((await db.prisma.benchmarkResult.count()) >= 2 ? true : undefined), {
+      timeoutMs: 120_000,
+      what: "the first cell",
+    });
+    const victim = s.workers[Math.floor(Math.random() * 3)]!;
+    victim.kill();
+    await victim.exited;
+    const done = await poll(
+      async () => {
+        const j = await getJob(s.services, job.id);
+        return ["completed", "failed", "cancelled"].includes(j.status) ? j : undefined;
+      },
+      { timeoutMs: 240_000, what: "the benchmark to finish" },
+    );
+    expect(done).toMatchObject({ status: "completed", error: null });
+    const { runId } = done.result as { runId: string };
+    const fanned = await loadBenchRun(db, runId);
+    expect(fanned.run.status).toBe("completed");
+    expect(fanned.results).toHaveLength(2 * 4 * 2);
+
+    // The same benchmark in one process (a new run: the first is completed).
+    const single = await runBench({ ...parameters, db, config: s.services.config });
+    expect(single.runId).not.toBe(runId);
+    const numbers = (r: ResultRecord) => ({
+      cell: `${r.modelId} ${r.level} ${r.direction}`,
+      metrics: r.metrics,
+      ci: r.ci,
+      ranks: r.ranks,
+    });
+    expect(fanned.results.map(numbers)).toEqual(single.record.results.map(numbers));
+    expect(fanned.summaries).toEqual(single.record.summaries);
   }, 420_000);
 });

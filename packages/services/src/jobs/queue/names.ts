@@ -8,9 +8,11 @@ import { JOB_KINDS, type JobKind } from "../types.ts";
  * job carries (ids only: the row is the state).
  *
  *   queue job            BullMQ id                      what it does
- *   plan   (any kind)    <jobId>                        index: plans shards and adds the flow; other kinds: executes the job
+ *   plan   (any kind)    <jobId>                        index, bench: plans the flow and adds it; ingest: executes the job
  *   shard  (index)       <jobId>.shard.<IndexShard.id>  encodes and upserts one shard's items
  *   finish (index)       <jobId>.finish                 the flow's parent: sums the shards, carry-over, alias swap
+ *   cell   (bench)       <jobId>.cell.<model>.<level>   computes and stores one (model, level) cell
+ *   finish (bench)       <jobId>.finish                 the flow's parent: writes the files from the stored cells
  */
 
 export const QUEUE_KINDS: readonly JobKind[] = JOB_KINDS;
@@ -18,11 +20,14 @@ export const QUEUE_KINDS: readonly JobKind[] = JOB_KINDS;
 export type QueueJobData =
   | { step: "plan"; jobId: string }
   | { step: "shard"; jobId: string; shardId: string; indexJobIds: string[] }
+  | { step: "cell"; jobId: string; cells: Array<{ modelId: string; level: number }>; total: number }
   | { step: "finish"; jobId: string; indexJobIds: string[] };
 
 export const planId = (jobId: string) => jobId;
 export const shardId = (jobId: string, shard: string) => `${jobId}.shard.${shard}`;
 export const finishId = (jobId: string) => `${jobId}.finish`;
+export const cellId = (jobId: string, modelId: string, level: number) =>
+  `${jobId}.cell.${modelId.replace(/[^A-Za-z0-9_-]/g, "_")}.${level}`;
 
 /** The connection every BullMQ object of this process opens (its own ioredis client). */
 export function connection(config: Config, options: { worker: boolean }): ConnectionOptions {

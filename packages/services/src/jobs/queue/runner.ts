@@ -50,7 +50,10 @@ export class BullmqJobRunner implements JobRunner {
       return await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer in ${REDIS_WAIT_MS / 1000} s`)), REDIS_WAIT_MS);
+          timer = setTimeout(
+            () => reject(new Error(`no answer in ${REDIS_WAIT_MS / 1000} s`)),
+            REDIS_WAIT_MS,
+          );
         }),
       ]);
     } catch (error) {

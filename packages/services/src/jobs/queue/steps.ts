@@ -4,14 +4,15 @@ import type { ModelModel as Model } from "@cxr/db";
 import type { ModelEncoder } from "@cxr/encoders";
 import type { FlowProducer, Queue } from "bullmq";
 import { UnrecoverableError } from "bullmq";
+import { runBench } from "../../bench/run.ts";
 import type { Services } from "../../context/open.ts";
 import { ServiceError } from "../../errors/service-error.ts";
 import { openEncoder } from "../../index-job/model.ts";
 import { finishIndexShards, planIndexShards, runIndexShard, shardProgress } from "../../index-job/shards.ts";
-import { type IndexJobParameters, indexJob } from "../definitions.ts";
+import { type BenchJobParameters, benchJob, type IndexJobParameters, indexJob } from "../definitions.ts";
 import { executeJob, getJob } from "../jobs.ts";
 import type { JobProgress } from "../types.ts";
-import { finishId, jobOptions, type QueueJobData, shardId } from "./names.ts";
+import { cellId, finishId, jobOptions, type QueueJobData, shardId } from "./names.ts";
 
 /**
  * What a queue job does, run by the sandboxed processor (processor.ts) in a child process of
@@ -89,6 +90,7 @@ async function writeProgress(
   services: Services,
   jobId: string,
   step: { phase: string; done: number; total: number | null },
+  kind: "index" | "bench" = "index",
 ): Promise<boolean> {
   const { prisma } = await services.database();
   const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
@@ -96,11 +98,11 @@ async function writeProgress(
   const rate = elapsed > 0.5 && step.done > 0 ? step.done / elapsed : null;
   const envelope: JobProgress = {
     jobId,
-    kind: "index",
+    kind,
     phase: step.phase,
     done: step.done,
     total: step.total,
-    unit: indexJob.unit,
+    unit: kind === "index" ? indexJob.unit : benchJob.unit,
     rate,
     eta: rate !== null && step.total !== null ? Math.max(0, (step.total - step.done) / rate) : null,
   };
@@ -138,8 +140,10 @@ export async function runStep(services: Services, job: StepJob, tools: StepTools
   if (row.status === "completed") return row.result;
   if (row.status === "cancelled") throw new UnrecoverableError(`job ${row.id} was cancelled`);
 
+  if (row.kind === "bench")
+    return benchStep(services, row.id, row.parameters as BenchJobParameters, data, tools);
   if (row.kind !== "index") {
-    // bench and ingest: one execution (they resume from their own rows), as in-process.
+    // ingest: one execution (it resumes from its own rows), as in-process.
     return (await executeJob(services, row.id)).job.result;
   }
   const parameters = row.parameters as IndexJobParameters;
@@ -157,18 +161,9 @@ export async function runStep(services: Services, job: StepJob, tools: StepTools
 
     const queue = tools.queue("index");
     const parentId = finishId(row.id);
-    const existing = await queue.getJob(parentId);
-    if (existing !== undefined) {
-      const state = await existing.getState();
-      // A flow already under way (this plan delivered twice): leave it.
-      if (!["completed", "failed", "unknown"].includes(state)) return { shards: shards.length };
-      await queue.remove(parentId, { removeChildren: true });
-    }
-    for (const s of shards) {
-      // A shard job left failed or completed by an earlier flow (its shard row decides what is left).
-      const old = await queue.getJob(shardId(row.id, s.id));
-      if (old !== undefined && ["completed", "failed"].includes(await old.getState())) await old.remove();
-    }
+    // Shard jobs left failed or completed by an earlier flow go (their shard rows decide what is left).
+    const ids = shards.map((s) => shardId(row.id, s.id));
+    if ((await clearFlow(queue, parentId, ids)) === "under-way") return { shards: shards.length };
     const options_ = jobOptions(services.config);
     await tools.flows().add({
       name: "finish",
@@ -209,8 +204,97 @@ export async function runStep(services: Services, job: StepJob, tools: StepTools
     return { shard: shard.index, processed: shard.processed, failed: shard.failed };
   }
 
+  if (data.step !== "finish") throw new UnrecoverableError(`an index job has no ${data.step} step`);
   // finish: every shard completed (BullMQ runs the parent only then).
   return finish(services, row.id, parameters);
+}
+
+/** Removes a finished earlier flow of this job (a retry), or says one is under way. */
+async function clearFlow(queue: Queue, parentId: string, childIds: string[]): Promise<"under-way" | "clear"> {
+  const existing = await queue.getJob(parentId);
+  if (existing !== undefined) {
+    const state = await existing.getState();
+    // A flow already under way (this plan delivered twice): leave it.
+    if (!["completed", "failed", "unknown"].includes(state)) return "under-way";
+    await queue.remove(parentId, { removeChildren: true });
+  }
+  for (const id of childIds) {
+    const old = await queue.getJob(id);
+    if (old !== undefined && ["completed", "failed"].includes(await old.getState())) await old.remove();
+  }
+  return "clear";
+}
+
+/**
+ * The benchmark fanned out: the plan finds or creates the run (its queries stored), then one child
+ * per (model, level) cell computes and stores it (the resume store: a stored cell is skipped); the
+ * parent runs the benchmark once more with every cell stored, which writes the files and summaries
+ * from them, so the numbers are those of a single-process run.
+ */
+async function benchStep(
+  services: Services,
+  jobId: string,
+  parameters: BenchJobParameters,
+  data: QueueJobData,
+  tools: StepTools,
+): Promise<unknown> {
+  const { prisma } = await services.database();
+  const base = { ...parameters, db: await services.database(), config: services.config, jobId };
+  const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
+  if (data.step !== "finish" && row.cancelRequested) await cancelled(services, jobId);
+  if (data.step === "plan") {
+    await markRunning(services, jobId);
+    const planned = await runBench({ ...base, cells: [] });
+    const cells = parameters.models.flatMap((modelId) =>
+      planned.record.run.protocol.levels.map((level) => ({ modelId, level })),
+    );
+    const stored = await prisma.benchmarkResult.count({ where: { runId: planned.runId } });
+    await writeProgress(
+      services,
+      jobId,
+      { phase: "planned", done: Math.floor(stored / 2), total: cells.length },
+      "bench",
+    );
+    const queue = tools.queue("bench");
+    const ids = cells.map((c) => cellId(jobId, c.modelId, c.level));
+    if ((await clearFlow(queue, finishId(jobId), ids)) === "under-way") return { cells: cells.length };
+    const options = jobOptions(services.config);
+    await tools.flows().add({
+      name: "finish",
+      queueName: "bench",
+      data: { step: "finish", jobId, indexJobIds: [] } satisfies QueueJobData,
+      opts: { ...options, jobId: finishId(jobId) },
+      children: cells.map((c, i) => ({
+        name: "cell",
+        queueName: "bench",
+        data: { step: "cell", jobId, cells: [c], total: cells.length } satisfies QueueJobData,
+        opts: { ...options, jobId: ids[i]!, failParentOnFailure: true },
+      })),
+    });
+    return { cells: cells.length };
+  }
+  if (data.step === "cell") {
+    const result = await runBench({ ...base, cells: data.cells });
+    const stored = await prisma.benchmarkResult.count({ where: { runId: result.runId } });
+    const cancel = await writeProgress(
+      services,
+      jobId,
+      { phase: "cells", done: Math.floor(stored / 2), total: data.total },
+      "bench",
+    );
+    if (cancel) await cancelled(services, jobId);
+    return { runId: result.runId, cells: data.cells.length };
+  }
+  if (data.step !== "finish") throw new UnrecoverableError(`a bench job has no ${data.step} step`);
+  const result = await runBench(base);
+  const summary = benchJob.summarize(result);
+  const cells = result.record.results.length / 2;
+  await writeProgress(services, jobId, { phase: "done", done: cells, total: cells }, "bench");
+  await prisma.job.updateMany({
+    where: { id: jobId, status: { notIn: ["cancelled"] } },
+    data: { status: "completed", finishedAt: new Date(), error: null, resultJson: JSON.stringify(summary) },
+  });
+  return summary;
 }
 
 async function finish(services: Services, jobId: string, parameters: IndexJobParameters) {
