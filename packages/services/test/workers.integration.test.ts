@@ -24,7 +24,14 @@ import {
   runBench,
   type Services,
 } from "../src/index.ts";
-import { poll, seedDataset, seedTextDataset, spawnWorker, type WorkerProcess } from "../src/testing/index.ts";
+import {
+  dropQueueKeys,
+  poll,
+  seedDataset,
+  seedTextDataset,
+  spawnWorker,
+  type WorkerProcess,
+} from "../src/testing/index.ts";
 
 /**
  * The queue runner end to end, with the real Redis (127.0.0.1:6379) and real `cxr worker`
@@ -45,20 +52,6 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function dropKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
-
 interface Setup {
   env: Record<string, string>;
   services: Services;
@@ -76,7 +69,7 @@ async function setup(
   cleanups.push(() => temp.drop());
   const dir = path.join(work, name);
   const prefix = `cxrtest-${randomBytes(5).toString("hex")}`;
-  if (redisUrl === REDIS_URL) cleanups.push(() => dropKeys(prefix));
+  if (redisUrl === REDIS_URL) cleanups.push(() => dropQueueKeys(REDIS_URL, prefix));
   const env: Record<string, string> = {
     CXR_DATA_DIR: dir,
     DATABASE_URL: temp.config.database.url,
