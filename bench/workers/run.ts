@@ -7,8 +7,9 @@
  *
  * The job: index the images of a seeded dataset (1 or 2 images per study) with the demo model,
  * `reindex` each time so every run encodes every item. Runs, in this order: in-process, queue with 1,
- * 2 and 3 workers, queue with 1 worker again, in-process again (the repeated pairs show the drift of
- * a shared machine). CPU threads are split between the workers so that workers x threads = cores
+ * 2 and 3 workers, queue with 1 worker again, 1 worker with 1 thread (a diagnostic: the threads'
+ * effect apart from the workers'), in-process again (the repeated pairs show the drift of a shared
+ * machine). CPU threads are split between the workers so that workers x threads = cores
  * (at least 1 thread each: 3 workers on 2 cores still oversubscribe, said in the output). Workers
  * are started and warmed up before the clock starts (a small index job of another dataset, one
  * shard per worker: each worker's sandboxed child process is started and has the model loaded, as
@@ -103,8 +104,8 @@ try {
   };
 
   /** Queue: `n` workers started and ready, then the job started through the BullMQ runner. */
-  const queued = async (n: number) => {
-    const threads = Math.max(1, Math.floor(cores / n));
+  const queued = async (n: number, fixedThreads?: number) => {
+    const threads = fixedThreads ?? Math.max(1, Math.floor(cores / n));
     for (let i = 0; i < n; i++) {
       workers.push(spawnWorker({ ...env, CXR_CPU_THREADS: String(threads) }, ["--queues", "index"]));
     }
@@ -149,6 +150,11 @@ try {
       `  queue, ${n} worker${n > 1 ? "s" : ""} x ${threads} thread${threads > 1 ? "s" : ""}: ${seconds.toFixed(1)} s, ${(items / seconds).toFixed(1)} images/s${n * threads > cores ? " (oversubscribed)" : ""}`,
     );
   }
+  // Diagnostic: one worker with one thread, to tell the threads' effect from the workers'.
+  const single = await queued(1, 1);
+  console.log(
+    `  queue, 1 worker x 1 thread (diagnostic): ${single.seconds.toFixed(1)} s, ${(items / single.seconds).toFixed(1)} images/s`,
+  );
   const a2 = await inProcess();
   console.log(`  in-process again: ${a2.toFixed(1)} s`);
 
@@ -157,6 +163,7 @@ try {
   const one = mean(q[1]!);
   console.log("\nthroughput ratios (vs 1 worker, same run):");
   for (const n of [1, 2, 3]) console.log(`  ${n} worker(s): ${(one / mean(q[n]!)).toFixed(2)}x`);
+  console.log(`  2 workers x 1 thread vs 1 worker x 1 thread: ${(single.seconds / mean(q[2]!)).toFixed(2)}x`);
   console.log(
     `queue overhead, 1 worker vs in-process on the same job: ${(((one - base) / base) * 100).toFixed(1)}% (goal <= 10%)`,
   );
