@@ -313,6 +313,35 @@ async function privateRedis(): Promise<{ url: string; start(): Promise<void>; st
   return handle;
 }
 
+describe("cancelling a job on the queues", () => {
+  it("a cancel of a running job returns at once with cancelRequested; the worker stops at its next batch", async () => {
+    const s = await setup("sqlite", "cancel", 600);
+    const { prisma } = await s.services.database();
+    const job = await s.services.jobs.start("index", {
+      modelId: "tiny",
+      datasetName: "big",
+      modality: "reports",
+      batchSize: 5,
+    });
+    s.spawn();
+    await poll(
+      async () => {
+        const sum = await prisma.indexShard.aggregate({ _sum: { processed: true } });
+        return (sum._sum.processed ?? 0) >= 20 ? true : undefined;
+      },
+      { timeoutMs: 120_000, what: "the first batches" },
+    );
+    const asked = await s.services.jobs.cancel(job.id);
+    expect(asked.cancelRequested).toBe(true);
+    const cancelled = await s.services.jobs.wait(job.id);
+    expect(cancelled).toMatchObject({ status: "cancelled", error: "cancelled on request" });
+    const sum = await prisma.indexShard.aggregate({ _sum: { processed: true } });
+    expect(sum._sum.processed).toBeLessThan(600);
+    // A cancelled job is final: cancelling again is JOB_FINISHED.
+    await expect(s.services.jobs.cancel(job.id)).rejects.toMatchObject({ code: "JOB_FINISHED" });
+  }, 240_000);
+});
+
 describe("the queue runner with Redis stopped mid-job", () => {
   it("starting a job fails with a typed unavailable error and the queue reports it; the running job resumes when Redis is back, nothing lost", async () => {
     const redis = await privateRedis();

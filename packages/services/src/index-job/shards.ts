@@ -113,39 +113,45 @@ export async function runIndexShard(
   const modality = job.modality as Modality;
   const batchSize = options.batchSize ?? options.config.encodeBatchSize;
   const encoder = () => getEncoder(model, batchSize);
-  for (;;) {
+  // The next batch is read and encoded while the current one is written and recorded (as in-process).
+  const encodeAfter = (cursor: string | null) => {
+    const pending = encodeBatch(options, model, dataset, modality, cursor, batchSize, encoder, shard.upTo);
+    pending.catch(() => undefined);
+    return pending;
+  };
+  let next: ReturnType<typeof encodeAfter> | undefined;
+  try {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
-    const from = shard.cursor ?? shard.after;
-    const { points, failed } = await encodeBatch(
-      options,
-      model,
-      dataset,
-      modality,
-      from,
-      batchSize,
-      encoder,
-      shard.upTo,
-    );
-    if (points === null) break;
-    if (points.points.length > 0) await store.upsert(job.collection, points.points);
-    const recorded = await db.prisma.indexShard.updateMany({
-      where: { id: shard.id, cursor: shard.cursor },
-      data: {
-        cursor: points.lastId,
-        processed: { increment: points.points.length },
-        failed: { increment: failed.length },
-        ...(failed.length > 0 ? { error: appendFailures(shard.error, failed) } : {}),
-      },
-    });
-    if (recorded.count !== 1) {
-      throw new IndexSearchError(
-        "JOB_CONFLICT",
-        `shard ${shard.index} of index job ${job.id} is being run by another delivery: its cursor moved`,
-        { model: model.id, dataset: dataset.name, modality, jobId: job.id },
-      );
+    next = encodeAfter(shard.cursor ?? shard.after);
+    for (;;) {
+      const { points, failed } = await next;
+      next = undefined;
+      if (points === null) break;
+      next = encodeAfter(points.lastId);
+      if (points.points.length > 0) await store.upsert(job.collection, points.points);
+      const recorded = await db.prisma.indexShard.updateMany({
+        where: { id: shard.id, cursor: shard.cursor },
+        data: {
+          cursor: points.lastId,
+          processed: { increment: points.points.length },
+          failed: { increment: failed.length },
+          ...(failed.length > 0 ? { error: appendFailures(shard.error, failed) } : {}),
+        },
+      });
+      if (recorded.count !== 1) {
+        throw new IndexSearchError(
+          "JOB_CONFLICT",
+          `shard ${shard.index} of index job ${job.id} is being run by another delivery: its cursor moved`,
+          { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+        );
+      }
+      shard = await db.prisma.indexShard.findUniqueOrThrow({ where: { id: shard.id } });
+      await onBatch?.({ shard, handled: points.points.length + failed.length });
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
     }
-    shard = await db.prisma.indexShard.findUniqueOrThrow({ where: { id: shard.id } });
-    await onBatch?.({ shard, handled: points.points.length + failed.length });
+  } finally {
+    // Never leave an encode running on an encoder that may be closed next.
+    await next?.catch(() => undefined);
   }
   return db.prisma.indexShard.update({ where: { id: shard.id }, data: { status: "completed" } });
 }
