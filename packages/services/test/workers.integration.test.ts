@@ -13,6 +13,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   addModel,
+  type BullmqJobRunner,
   getJob,
   type IndexResult,
   indexDataset,
@@ -219,7 +220,7 @@ describe.each([
 });
 
 describe("the queue runner's failures", () => {
-  it("an encoder that cannot load fails the job loudly with the reason (never completed); retry after the fix completes it", async () => {
+  it("an encoder that cannot load fails the job loudly with the reason (never completed); retry after the fix completes it; --global-concurrency caps the queue", async () => {
     const s = await setup("sqlite", "broken", 120);
     const { prisma } = await s.services.database();
     const model = await prisma.model.findUniqueOrThrow({ where: { id: "tiny" } });
@@ -231,7 +232,13 @@ describe("the queue runner's failures", () => {
       modality: "reports",
       batchSize: 10,
     });
-    s.spawn();
+    // This worker also caps the index queue at one job at a time across every worker (one per GPU).
+    s.spawn(["--queues", "index", "--global-concurrency", "1"]);
+    const queue = (s.services.jobs as BullmqJobRunner).queue("index");
+    await poll(async () => ((await queue.getGlobalConcurrency()) === 1 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "the global concurrency",
+    });
     const failed = await poll(
       async () => {
         const j = await getJob(s.services, job.id);
