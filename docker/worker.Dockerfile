@@ -1,4 +1,4 @@
-# A job worker (`cxr worker`, arrives with the BullMQ runner), built from the workspace.
+# A job worker (`cxr worker`: BullMQ queues on Redis, sandboxed processors), built from the workspace.
 # Context: the repository root.
 #   CPU: docker build -f docker/worker.Dockerfile -t cxr-worker .
 #   GPU: docker build -f docker/worker.Dockerfile --target gpu --build-arg ONNXRUNTIME_CUDA=v12 -t cxr-worker-gpu .

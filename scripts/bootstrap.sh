@@ -27,7 +27,8 @@ if [ "${1:-}" = "--python" ]; then
   # Debian's PyTorch stack (no PyPI needed): export tests, demo-model training, benchmarks;
   # docker-compose (1.29, Debian's) validates docker/compose.yaml in the tests (no Docker engine needed);
   # Debian's Chromium, which the web UI's browser tests drive (playwright-core never downloads one).
-  want="python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-faiss libopenblas0-pthread docker-compose chromium"
+  # redis-server: the queue tests start a private one (a Redis stopped mid-job); the shared one runs on 6379.
+  want="python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-faiss libopenblas0-pthread docker-compose chromium redis-server"
   missing=""
   for p in $want; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ] && command -v apt-get >/dev/null; then

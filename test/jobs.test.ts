@@ -216,4 +216,16 @@ describe("cxr jobs", () => {
     const listed = json<{ jobs: JobJson[] }>(cxr(["jobs", "list", "--kind", "ingest", "--json"], env));
     expect(listed.jobs.map((j) => j.id)).toEqual([jobId]);
   }, 600_000);
+
+  it("cxr jobs retry refuses a job that is not failed (exit 2); cxr worker without REDIS_URL exits 2 naming it", async () => {
+    const job = await db.prisma.job.findFirstOrThrow({ where: { status: "cancelled" } });
+    const refused = cxr(["jobs", "retry", job.id], env);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("only a failed job can be retried");
+    const unknown = cxr(["jobs", "retry", "missing"], env);
+    expect(unknown.status).toBe(2);
+    const worker = cxr(["worker"], env);
+    expect(worker.status).toBe(2);
+    expect(worker.stderr).toContain("REDIS_URL");
+  }, 120_000);
 });

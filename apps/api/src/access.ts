@@ -31,6 +31,7 @@ export const FIELD_ACCESS: Record<string, TokenScope | "public"> = {
   "Mutation.startIndex": "run",
   "Mutation.startBenchmark": "run",
   "Mutation.cancelJob": "run",
+  "Mutation.retryJob": "run",
   "Mutation.submitRun": "submit",
   "Mutation.verifyEntry": "admin",
 };

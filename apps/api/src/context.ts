@@ -6,6 +6,7 @@ import {
   type EncoderCache,
   listModels,
   openServices,
+  queueReachable,
   type Services,
   type UploadLimits,
   UploadStore,
@@ -31,7 +32,7 @@ export interface ApiServices {
   encoders: EncoderCache;
   uploads: UploadStore;
   /** Whether the database and the vector store answer and every model's bundle is in place (for /readyz). */
-  ready(): Promise<{ database: boolean; vectorStore: boolean; encoders: boolean }>;
+  ready(): Promise<{ database: boolean; vectorStore: boolean; encoders: boolean; queue: boolean | null }>;
   close(): Promise<void>;
 }
 
@@ -58,7 +59,7 @@ export async function openApiServices(
     encoders: services.encoders,
     uploads,
     async ready() {
-      const [database, vectorStore, encoders] = await Promise.all([
+      const [database, vectorStore, encoders, queue] = await Promise.all([
         listModels(db).then(
           () => true,
           () => false,
@@ -71,8 +72,10 @@ export async function openApiServices(
           (b) => b.ok,
           () => false,
         ),
+        // null: no queue configured (jobs run in this server); else whether Redis answers.
+        queueReachable(services).then((reason) => (reason === undefined ? null : reason === null)),
       ]);
-      return { database, vectorStore, encoders };
+      return { database, vectorStore, encoders, queue };
     },
     close: () => services.close(),
   };

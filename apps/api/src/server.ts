@@ -147,7 +147,7 @@ export async function createApiServer(
   });
   app.get("/readyz", async (_req, res) => {
     const checks = await services.ready();
-    const ok = checks.database && checks.vectorStore && checks.encoders;
+    const ok = checks.database && checks.vectorStore && checks.encoders && checks.queue !== false;
     res.status(ok ? 200 : 503).json({ ok, ...checks });
   });
   app.get("/metrics", async (_req, res) => {

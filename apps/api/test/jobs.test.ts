@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Config, loadConfig } from "@cxr/config";
@@ -159,5 +160,65 @@ describe("jobs over the API", () => {
     const result = JSON.parse(done.result).results[0];
     expect(result).toMatchObject({ resumed: true, status: "completed" });
     expect(result.processed + result.failed).toBe(result.total);
+  });
+
+  it("retryJob schedules a failed job again (it resumes); CONFLICT for a job that is not failed", async () => {
+    // The registered copy of the bundle is away: the job fails loudly with the reason.
+    const bundle = path.join(config.modelsDir, "tiny");
+    renameSync(bundle, `${bundle}-away`);
+    let failed: any;
+    try {
+      const started = await startIndex({
+        model: "tiny",
+        dataset: "small",
+        modality: "REPORTS",
+        batchSize: 2,
+      });
+      failed = await until(started.id, (j) => j.status === "FAILED").catch(async () => job(started.id));
+    } finally {
+      renameSync(`${bundle}-away`, bundle);
+    }
+    expect(failed).toMatchObject({ status: "FAILED", attempts: 1 });
+    expect(failed.error).toMatch(/cannot be loaded/);
+    const retried = await gql(`mutation($id: ID!) { retryJob(id: $id) { ${JOB} } }`, { id: failed.id });
+    expect(retried.errors).toBeUndefined();
+    const done = await until(failed.id, (j) => j.status === "COMPLETED");
+    expect(done).toMatchObject({ attempts: 2, error: null });
+    const again = await gql(`mutation($id: ID!) { retryJob(id: $id) { id } }`, { id: failed.id });
+    expect(again.errors![0].extensions.code).toBe("CONFLICT");
+    // No queue configured: readiness says so (null), and is not held against the server.
+    const ready = await (await fetch(`${server!.url}/readyz`)).json();
+    expect(ready).toMatchObject({ ok: true, queue: null });
+  });
+
+  it("with REDIS_URL unreachable: /readyz is 503 naming the queue, and a start is UNAVAILABLE with nothing scheduled", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const queued = await startApiServer(
+      await openApiServices({ ...config, redisUrl: `redis://127.0.0.1:${port}` }),
+      { port: 0 },
+    );
+    try {
+      const res = await fetch(`${queued.url}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ ok: false, database: true, queue: false });
+      const body: any = await (
+        await fetch(`${queued.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            query: `mutation { startIndex(input: { model: "tiny", dataset: "small", modality: IMAGES }) { id } }`,
+          }),
+        })
+      ).json();
+      expect(body.errors[0].extensions.code).toBe("UNAVAILABLE");
+      expect(body.errors[0].message).toMatch(/queue/);
+    } finally {
+      await queued.close();
+    }
   });
 });

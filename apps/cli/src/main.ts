@@ -14,6 +14,7 @@ import { registerModelCommands } from "./commands/models.ts";
 import { registerParityCommand } from "./commands/parity.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerTokenCommands } from "./commands/tokens.ts";
+import { registerWorkerCommand } from "./commands/worker.ts";
 import { config } from "./context.ts";
 import { EXIT, failureText } from "./errors.ts";
 import { interruptJob } from "./foreground.ts";
@@ -42,6 +43,7 @@ registerServeCommand(program);
 registerJobCommands(program);
 registerMigrateStoreCommand(program);
 registerTokenCommands(program);
+registerWorkerCommand(program);
 
 /** One clear line per failure; the stack's frames only with --verbose. */
 function fail(error: unknown): number {

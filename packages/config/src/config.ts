@@ -31,6 +31,10 @@ export interface Config {
   qdrantApiKey: string | undefined;
   /** How Qdrant collections are laid out and written/read (used only when qdrantUrl is set). */
   qdrant: QdrantSettings;
+  /** Unset: jobs run in the process that asked (the in-process runner). Set: BullMQ queues on this Redis. */
+  redisUrl: string | undefined;
+  /** How the BullMQ runner and `cxr worker` use the queues (used only when redisUrl is set). */
+  queue: QueueSettings;
   /** Preferred execution providers, in order; intersected with what ONNX Runtime offers here. */
   executionProviders: ExecutionProvider[];
   /** Intra-op threads for CPU inference; 0 lets ONNX Runtime decide. */
@@ -44,6 +48,23 @@ export interface Config {
   hfEndpoint: string | undefined;
   /** A mirror of the Open-i collections folder for `cxr datasets pull iu-xray`; unset: Open-i itself. */
   iuXrayBaseUrl: string | undefined;
+}
+
+export interface QueueSettings {
+  /** Prefix of every Redis key of the queues (CXR_QUEUE_PREFIX, default "cxr"). */
+  prefix: string;
+  /** Items per shard of a fanned-out index job (CXR_SHARD_SIZE, default 500). */
+  shardSize: number;
+  /** Deliveries of a queue job before it fails for good (CXR_JOB_ATTEMPTS, default 5). */
+  attempts: number;
+  /** First retry delay, doubled each retry (CXR_JOB_BACKOFF_MS, default 5000). */
+  backoffMs: number;
+  /** A worker's lock on a job, renewed at half this (CXR_QUEUE_LOCK_MS, default 30000). */
+  lockMs: number;
+  /** How often workers look for stalled jobs (a dead worker's) (CXR_QUEUE_STALLED_MS, default 30000). */
+  stalledMs: number;
+  /** Stalls a job survives before it fails (CXR_QUEUE_MAX_STALLED, default 5). */
+  maxStalled: number;
 }
 
 /** Read consistency of a Qdrant search: a replica count, or one of Qdrant's named levels. */
@@ -176,6 +197,21 @@ function parseUrl(env: Env, name: string): string | undefined {
   return raw === undefined ? undefined : parseHttpUrl(name, raw);
 }
 
+function parseRedisUrl(env: Env): string | undefined {
+  const raw = nonEmpty(env, "REDIS_URL");
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error();
+  } catch {
+    throw new ConfigError(
+      "REDIS_URL",
+      `expected a redis:// URL such as redis://127.0.0.1:6379, got "${raw}"`,
+    );
+  }
+  return raw;
+}
+
 /** Reads and validates the configuration once; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const dataDir = path.resolve(cwd, nonEmpty(env, "CXR_DATA_DIR") ?? "data");
@@ -191,6 +227,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     qdrantUrl: parseUrl(env, "QDRANT_URL"),
     qdrantApiKey: nonEmpty(env, "QDRANT_API_KEY"),
     qdrant: parseQdrant(env),
+    redisUrl: parseRedisUrl(env),
+    queue: {
+      prefix: nonEmpty(env, "CXR_QUEUE_PREFIX") ?? "cxr",
+      shardSize: integer(env, "CXR_SHARD_SIZE", 500, 1, 1_000_000),
+      attempts: integer(env, "CXR_JOB_ATTEMPTS", 5, 1, 1000),
+      backoffMs: integer(env, "CXR_JOB_BACKOFF_MS", 5000, 0, 3_600_000),
+      lockMs: integer(env, "CXR_QUEUE_LOCK_MS", 30_000, 1000, 3_600_000),
+      stalledMs: integer(env, "CXR_QUEUE_STALLED_MS", 30_000, 500, 3_600_000),
+      maxStalled: integer(env, "CXR_QUEUE_MAX_STALLED", 5, 0, 1000),
+    },
     executionProviders: parseProviders(env),
     cpuThreads: integer(env, "CXR_CPU_THREADS", 0, 0, 1024),
     encodeBatchSize: integer(env, "CXR_BATCH_SIZE", 16, 1, 4096),

@@ -116,6 +116,13 @@ export interface RunBenchmarkInput {
   /** Reference for the corruption error (default "clip" when present; null for none). */
   referenceModel?: string | null;
   now?: () => Date;
+  /**
+   * Compute only these (model, level) cells (the others are another process's: a fanned-out run),
+   * saving each to `resumeStore` as usual. The record returned then holds the results of the cells
+   * known here (stored or computed) and no summaries; the full record comes from a run without
+   * `cells` once every cell is stored.
+   */
+  cells?: ReadonlyArray<{ modelId: string; level: number }>;
 }
 
 interface Prepared {
@@ -315,7 +322,12 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
       }
     }
   }
-  const pendingModels = (level: number) => input.models.filter((m) => !results.has(cell(m.id, level)));
+  const wanted =
+    input.cells === undefined ? undefined : new Set(input.cells.map((c) => cell(c.modelId, c.level)));
+  const pendingModels = (level: number) =>
+    input.models.filter(
+      (m) => !results.has(cell(m.id, level)) && (wanted === undefined || wanted.has(cell(m.id, level))),
+    );
   const levelsToRun = protocol.levels.filter((l) => pendingModels(l).length > 0);
 
   // Created only once nothing can throw before the try that closes it (a failing resume load would leak it).
@@ -544,7 +556,11 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
 
   const ordered: ResultRecord[] = [];
   for (const m of input.models)
-    for (const level of protocol.levels) ordered.push(...results.get(cell(m.id, level))!);
+    for (const level of protocol.levels) {
+      const found = results.get(cell(m.id, level));
+      if (found === undefined && wanted === undefined) throw new Error(`cell ${m.id} level ${level} missing`);
+      ordered.push(...(found ?? []));
+    }
   const run: RunRecord = {
     kind: "run",
     format: RUN_FORMAT,
@@ -566,6 +582,6 @@ export async function runBenchmark(input: RunBenchmarkInput): Promise<RecordFile
     format: FILE_FORMAT,
     run,
     results: ordered,
-    summaries: summarizeResults(ordered, input.referenceModel),
+    summaries: wanted === undefined ? summarizeResults(ordered, input.referenceModel) : [],
   };
 }

@@ -132,6 +132,8 @@ const JOB: Record<JobErrorCode, ErrorKind> = {
   INVALID_ARGUMENT: "invalid",
   JOB_FINISHED: "conflict",
   JOB_CANCELLED: "failed",
+  JOB_NOT_FAILED: "conflict",
+  QUEUE_UNAVAILABLE: "unavailable",
 };
 // Encoder errors are wrapped by the services; one that escapes unwrapped is a failure nobody
 // expected (CLI exit 1 with the --verbose hint), whatever its code.

@@ -1,10 +1,10 @@
-import { getJob, JOB_KINDS, JOB_STATUSES, type Job, listJobs, requestCancel } from "@cxr/services";
+import { getJob, JOB_KINDS, JOB_STATUSES, type Job, listJobs, requestCancel, retryJob } from "@cxr/services";
 import { type Command, Option } from "commander";
 import { output, withServices } from "../context.ts";
 import { CliError } from "../errors.ts";
 
 /**
- * `cxr jobs list|show <id>|cancel <id>`: the Job rows every long command (index, bench) and the API
+ * `cxr jobs list|show <id>|cancel <id>|retry <id>`: the Job rows every long command (index, bench) and the API
  * write. A cancel of a job running in another process sets its `cancelRequested`; that process
  * stops at its next safe point. Unknown id -> exit 2; a finished job cannot be cancelled -> exit 2.
  */
@@ -97,6 +97,25 @@ export function registerJobCommands(program: Command): void {
         job.status === "cancelled"
           ? `job ${job.id} cancelled`
           : `job ${job.id}: cancel requested; the process running it stops at its next safe point`,
+      );
+    });
+
+  jobs
+    .command("retry <id>")
+    .description(
+      "schedule a failed job again: on the queues with REDIS_URL (a worker takes it), else run here; it resumes where it stopped",
+    )
+    .option("--json", "print as JSON")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const job = await withServices(async (services) => {
+        const retried = await retryJob(services, id);
+        // Without a queue the job runs in this process: wait for it, as `cxr index` would.
+        return services.config.redisUrl === undefined ? services.jobs.wait(id) : retried;
+      });
+      output(opts.json, job, () =>
+        job.status === "queued"
+          ? `job ${job.id} queued again (attempts so far: ${job.attempts})`
+          : describeJob(job),
       );
     });
 }

@@ -134,6 +134,13 @@ export interface BenchOptions extends BenchProtocolOptions {
   signal?: AbortSignal;
   /** The Job row (kind "bench") running this benchmark: recorded in the run's `jobId`. */
   jobId?: string;
+  /**
+   * A fanned-out run (the queue runner): compute and store only these (model, level) cells, under a
+   * lock of their own so that other processes compute other cells of the same run at the same time.
+   * No file is written and the run is not completed: a run without `cells`, once every cell is
+   * stored, writes the files from the stored cells. `[]` only finds or creates the run.
+   */
+  cells?: Array<{ modelId: string; level: number }>;
 }
 
 export interface BenchFiles {
@@ -499,6 +506,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         protocol.corpus.split,
         split.fingerprint,
         ...models.map((m) => `${m.id}\u0000${m.fingerprint}`).sort(),
+        ...(options.cells === undefined
+          ? []
+          : ["cells", ...options.cells.map((c) => `${c.modelId}@${c.level}`)]),
       ].join("\n"),
     ),
     `this benchmark (${options.dataset}/${protocol.corpus.split}, ${options.models.join(",")})`,
@@ -693,11 +703,8 @@ async function runLocked(
       runId: run.id,
       hardware: accelerator ? { accelerator } : {},
       ...(options.referenceModel === undefined ? {} : { referenceModel: options.referenceModel }),
+      ...(options.cells === undefined ? {} : { cells: options.cells }),
     });
-    // The run began when its first process did.
-    record.run.startedAt = run.startedAt.toISOString();
-
-    emit({ phase: "write", outDir });
     const files: BenchFiles = {
       json: path.join(outDir, "run.json"),
       csv: path.join(outDir, "results.csv"),
@@ -705,6 +712,12 @@ async function runLocked(
       summariesCsv: path.join(outDir, "summaries.csv"),
       report: path.join(outDir, "report.html"),
     };
+    // Some cells of a fanned-out run: stored; the files come with the run that has them all.
+    if (options.cells !== undefined) return { runId: run.id, resumed, resumedCells, outDir, files, record };
+    // The run began when its first process did.
+    record.run.startedAt = run.startedAt.toISOString();
+
+    emit({ phase: "write", outDir });
     await writeRecordFile(files.json, record);
     await writeCsv(files.csv, resultsCsv(record.results));
     await writeCsv(files.ranksCsv, ranksCsv(record.run, record.results));

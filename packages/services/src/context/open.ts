@@ -2,6 +2,7 @@ import type { Config } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { openVectorStore, type VectorStore } from "@cxr/store";
 import { EncoderCache } from "../index-job/model.ts";
+import { BullmqJobRunner } from "../jobs/queue/runner.ts";
 import { InProcessJobRunner } from "../jobs/runner.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import type { BatchingOptions } from "../search/batcher.ts";
@@ -30,8 +31,8 @@ export interface Services {
   readonly encoders: EncoderCache;
   readonly logger: Logger;
   /**
-   * The job runner (in-process: background executions in this process, one writer per key),
-   * created by the first use; `close()` interrupts its running jobs, leaving them resumable.
+   * The job runner, created by the first use: in-process (background executions in this process,
+   * one writer per key) or, with REDIS_URL, the BullMQ runner (`cxr worker` processes execute); `close()` interrupts its running jobs, leaving them resumable.
    */
   readonly jobs: JobRunner;
   /** Closes what was opened (encoders, store, database); a second call does nothing. */
@@ -54,7 +55,7 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
   let database: Promise<Database> | undefined;
   let store: VectorStore | undefined;
   let closing: Promise<void> | undefined;
-  let jobs: InProcessJobRunner | undefined;
+  let jobs: InProcessJobRunner | BullmqJobRunner | undefined;
   const encoders = new EncoderCache(config, {
     ...(options.perModelConcurrency === undefined
       ? {}
@@ -70,7 +71,9 @@ export function openServices(config: Config, options: OpenServicesOptions = {}):
     logger: options.logger ?? silentLogger,
     get jobs() {
       closed();
-      jobs ??= new InProcessJobRunner(services);
+      // REDIS_URL set: BullMQ queues, executed by `cxr worker` processes; else in this process.
+      jobs ??=
+        config.redisUrl === undefined ? new InProcessJobRunner(services) : new BullmqJobRunner(services);
       return jobs;
     },
     encoders,

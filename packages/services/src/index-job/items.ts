@@ -95,15 +95,34 @@ export function countItems(db: ItemsDb, dataset: DatasetRef, modality: Modality)
     : db.prisma.report.count({ where: { study: { datasetId: dataset.id } } });
 }
 
-/** Items with id > `after` (all when null), ascending by id, at most `limit`. */
+/** The id condition of a page: id > after (when given) and id <= upTo (when given: a shard's end). */
+function idRange(after: string | null, upTo: string | null) {
+  if (after === null && upTo === null) return {};
+  return {
+    id: { ...(after === null ? {} : { gt: after }), ...(upTo === null ? {} : { lte: upTo }) },
+  };
+}
+
+/** Every item id of a dataset and modality in the stable order (ids only: a shard plan). */
+export async function itemIds(db: ItemsDb, dataset: DatasetRef, modality: Modality, after: string | null) {
+  const where = { study: { datasetId: dataset.id }, ...idRange(after, null) };
+  const rows =
+    modality === "images"
+      ? await db.prisma.image.findMany({ where, orderBy: { id: "asc" }, select: { id: true } })
+      : await db.prisma.report.findMany({ where, orderBy: { id: "asc" }, select: { id: true } });
+  return rows.map((r) => r.id);
+}
+
+/** Items with id > `after` (all when null) and <= `upTo` (when given), ascending by id, at most `limit`. */
 export async function pageImages(
   db: ItemsDb,
   dataset: DatasetRef,
   after: string | null,
   limit: number,
+  upTo: string | null = null,
 ): Promise<ImageItem[]> {
   const rows = await db.prisma.image.findMany({
-    where: { study: { datasetId: dataset.id }, ...(after === null ? {} : { id: { gt: after } }) },
+    where: { study: { datasetId: dataset.id }, ...idRange(after, upTo) },
     orderBy: { id: "asc" },
     take: limit,
     include: { study: { select: { id: true, externalId: true, split: { select: { name: true } } } } },
@@ -135,9 +154,10 @@ export async function pageReports(
   after: string | null,
   limit: number,
   field: ReportTextField = "impression",
+  upTo: string | null = null,
 ): Promise<ReportItem[]> {
   const rows = await db.prisma.report.findMany({
-    where: { study: { datasetId: dataset.id }, ...(after === null ? {} : { id: { gt: after } }) },
+    where: { study: { datasetId: dataset.id }, ...idRange(after, upTo) },
     orderBy: { id: "asc" },
     take: limit,
     include: { study: { select: { id: true, externalId: true, split: { select: { name: true } } } } },

@@ -27,7 +27,7 @@ import {
   readImageFile,
 } from "./items.ts";
 import { findModel, firstLine, openEncoder } from "./model.ts";
-import { type IndexRepository, prismaIndexRepository } from "./repository.ts";
+import { type IndexRepository, OPEN_INDEX_STATUSES, prismaIndexRepository } from "./repository.ts";
 
 /**
  * `indexDataset`: encodes one dataset's images and/or reports with one model into the model's
@@ -137,6 +137,18 @@ export interface IndexDatasetOptions {
 
 /** Most item failures kept in the job's `error` text. */
 const MAX_RECORDED_FAILURES = 200;
+/** IndexJob statuses a new run resumes instead of starting a new version. */
+export const OPEN_STATUSES = OPEN_INDEX_STATUSES;
+
+/** What the steps of one modality need of the index options (the unit tier passes just these). */
+export type ModalityOptions = Pick<
+  IndexDatasetOptions,
+  "db" | "store" | "reindex" | "textField" | "onProgress" | "signal" | "jobId" | "repository"
+>;
+
+function repositoryOf(options: Pick<IndexDatasetOptions, "db" | "repository">): IndexRepository {
+  return options.repository ?? prismaIndexRepository(options.db);
+}
 
 /** What an index request names, checked: the modalities, the batch size, the model and the dataset rows. */
 export interface CheckedIndexRequest {
@@ -204,7 +216,7 @@ function parseModality(modality: string): Modality[] {
   );
 }
 
-async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<Dataset> {
+export async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<Dataset> {
   const row = await db.prisma.dataset.findUnique({ where: { name } });
   if (row === null) {
     throw new IndexSearchError(
@@ -223,25 +235,28 @@ async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<
   return row;
 }
 
+/** An index job of one modality, opened (found or created, its collection ensured, marked running). */
+export interface OpenedModality {
+  job: IndexJob;
+  resumed: boolean;
+  rebuildReason: string | null;
+  /** processed + failed when this run started. */
+  resumedAt: number;
+}
+
 /**
- * One modality, as a recipe: find the open job or decide whether the live index is still good
- * (`liveIndex`) and create a new version's job; mark it running; encode and record batch after batch
- * from its cursor (`encodeBatch`, `recordBatch`); carry the other datasets' points over; swap the
- * alias; complete; drop unused versions. The IndexJob row is the resume state throughout.
+ * Finds the open IndexJob of (model, dataset, modality) or, when the live index is stale, creates
+ * one writing a new collection version; returns the live index's result when it is up to date.
+ * Shared by the in-process path and the queue's plan step.
  */
-export async function indexModality(
-  options: Pick<
-    IndexDatasetOptions,
-    "db" | "store" | "reindex" | "textField" | "onProgress" | "signal" | "jobId" | "repository"
-  >,
+export async function openModality(
+  options: ModalityOptions,
   model: Model,
   dataset: Dataset,
   modality: Modality,
-  batchSize: number,
-  getEncoder: () => Promise<ModelEncoder>,
-): Promise<ModalityIndexResult> {
+): Promise<ModalityIndexResult | OpenedModality> {
   const { store } = options;
-  const repo = options.repository ?? prismaIndexRepository(options.db);
+  const repo = repositoryOf(options);
   const alias = collectionAlias(model.id, modality);
   const ref: DatasetRef = { id: dataset.id, name: dataset.name };
   const target = { modelId: model.id, datasetId: dataset.id, modality };
@@ -267,8 +282,7 @@ export async function indexModality(
     });
   }
 
-  const collection = job.collection;
-  await store.ensureCollection(collection, {
+  await store.ensureCollection(job.collection, {
     dimension: model.dimension,
     distance: "cosine",
     indexedFields: [...INDEXED_FIELDS],
@@ -278,26 +292,60 @@ export async function indexModality(
     error: withoutJobFailure(job.error),
     ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
   });
-  const resumedAt = job.processed + job.failed;
-  const progress = (phase: IndexPhase, j: IndexJob) =>
+  return { job, resumed, rebuildReason, resumedAt: job.processed + job.failed };
+}
+
+export function modalityProgress(
+  options: ModalityOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  resumedAt: number,
+) {
+  return (phase: IndexPhase, j: IndexJob) =>
     options.onProgress?.({
       model: model.id,
       dataset: dataset.name,
       modality,
       jobId: j.id,
-      collection,
+      collection: j.collection,
       phase,
       total: j.total,
       processed: j.processed,
       failed: j.failed,
       resumedAt,
     });
+}
+
+/**
+ * One modality, as a recipe: open its job (`openModality`: resume the open one, or decide whether
+ * the live index is still good and create a new version's job); encode and record batch after batch
+ * from its cursor (`encodeBatch`, the repository's `recordBatch`); then `completeModality` (carry the
+ * other datasets' points over, swap the alias, complete, drop unused versions). The IndexJob row is
+ * the resume state throughout. The queue's shards run the same steps (shards.ts).
+ */
+export async function indexModality(
+  options: ModalityOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  batchSize: number,
+  getEncoder: () => Promise<ModelEncoder>,
+): Promise<ModalityIndexResult> {
+  const { store } = options;
+  const repo = repositoryOf(options);
+  const ref: DatasetRef = { id: dataset.id, name: dataset.name };
+  const opened = await openModality(options, model, dataset, modality);
+  if (!("job" in opened)) return opened;
+  let { job } = opened;
+  const collection = job.collection;
+  const progress = modalityProgress(options, model, dataset, modality, opened.resumedAt);
 
   const failures: ItemFailure[] = [];
   // The next batch is read and encoded while the current one is written and recorded.
   let next: Promise<EncodedBatch> | undefined;
   const encodeAfter = (cursor: string | null) => {
-    const pending = encodeBatch(repo, options, model, ref, modality, cursor, batchSize, getEncoder);
+    const pending = encodeBatch(options, model, ref, modality, cursor, batchSize, getEncoder);
     pending.catch(() => undefined);
     return pending;
   };
@@ -320,13 +368,7 @@ export async function indexModality(
           failed: failed.length,
           ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
         });
-        if (recorded === null) {
-          throw new IndexSearchError(
-            "JOB_CONFLICT",
-            `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
-            { model: model.id, dataset: dataset.name, modality, jobId: job.id },
-          );
-        }
+        if (recorded === null) throw conflictError(job, model, dataset, modality);
         job = recorded;
         await progress("encoding", job);
         if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
@@ -335,66 +377,116 @@ export async function indexModality(
       // Never leave an encode running on a session that is about to be released.
       await next?.catch(() => undefined);
     }
-
-    await progress("carrying", job);
-    let previous: string | null;
-    let carried: { copied: number; leftBehind: string[] };
-    for (;;) {
-      previous = await store.resolveAlias(alias);
-      carried = await carryOtherDatasets(store, collection, previous, dataset.name, model.fingerprint);
-      // Another job swapped the alias meanwhile: carry over from its version instead.
-      if ((await store.resolveAlias(alias)) === previous) break;
-    }
-    await progress("swapping", job);
-    await store.setAlias(alias, collection);
-    job = await repo.completeJob(job.id);
-    await progress("done", job);
-
-    const dropped = await dropUnusedVersions(store, alias, [
-      collection,
-      previous === collection ? null : previous,
-      ...(await repo.jobCollections(model.id, modality, true)),
-    ]);
-    return {
-      modality,
-      status: "completed",
-      jobId: job.id,
-      alias,
-      collection,
-      previousCollection: previous === collection ? null : previous,
-      resumed,
-      total: job.total,
-      processed: job.processed,
-      failed: job.failed,
-      points: await store.count(collection, datasetFilter(dataset.name)),
-      collectionPoints: await store.count(collection),
-      carried: carried.copied,
-      leftBehind: carried.leftBehind,
-      dropped,
-      failures,
-      rebuildReason,
-    };
+    return await completeModality(options, model, dataset, modality, opened, job, failures);
   } catch (error) {
-    const aborted = options.signal?.aborted === true;
-    const conflict = error instanceof IndexSearchError && error.code === "JOB_CONFLICT";
-    // An abort leaves the job "running" (resumable as is), and so does a conflict (the other
-    // process is running it); any other failure is recorded.
-    if (!aborted && !conflict) {
-      await repo
-        .failJob(
-          job.id,
-          [`job failed: ${firstLine(error)}`, withoutJobFailure(job.error)].filter(Boolean).join("\n"),
-        )
-        .catch(() => undefined);
-    }
-    if (error instanceof IndexSearchError || aborted) throw error;
-    throw new IndexSearchError(
-      "JOB_FAILED",
-      `indexing ${dataset.name} ${modality} with ${model.id} failed (job ${job.id}, resumable): ${firstLine(error)}`,
-      { model: model.id, dataset: dataset.name, modality, jobId: job.id },
-      { cause: error },
-    );
+    throw await recordModalityFailure(options, model, dataset, modality, job, error);
   }
+}
+
+export function conflictError(job: IndexJob, model: Model, dataset: Dataset, modality: Modality) {
+  return new IndexSearchError(
+    "JOB_CONFLICT",
+    `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
+    { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+  );
+}
+
+/**
+ * Records a failure of an index job of one modality (not an abort, not a conflict: those leave it
+ * running and resumable) and returns the error to throw: typed, resumable.
+ */
+export async function recordModalityFailure(
+  options: ModalityOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  job: IndexJob,
+  error: unknown,
+): Promise<unknown> {
+  const repo = repositoryOf(options);
+  const aborted = options.signal?.aborted === true;
+  const conflict = error instanceof IndexSearchError && error.code === "JOB_CONFLICT";
+  // An abort leaves the job "running" (resumable as is), and so does a conflict (the other
+  // process is running it); any other failure is recorded.
+  if (!aborted && !conflict) {
+    // The row's own error text (a shard may have appended failures since `job` was read).
+    const current = await repo.findJob(job.id).catch(() => null);
+    await repo
+      .failJob(
+        job.id,
+        [`job failed: ${firstLine(error)}`, withoutJobFailure(current?.error ?? job.error)]
+          .filter(Boolean)
+          .join("\n"),
+      )
+      .catch(() => undefined);
+  }
+  if (error instanceof IndexSearchError || aborted) return error;
+  return new IndexSearchError(
+    "JOB_FAILED",
+    `indexing ${dataset.name} ${modality} with ${model.id} failed (job ${job.id}, resumable): ${firstLine(error)}`,
+    { model: model.id, dataset: dataset.name, modality, jobId: job.id },
+    { cause: error },
+  );
+}
+
+/**
+ * The end of an index job of one modality, once every item is written: carries other datasets'
+ * points over from the live version, swaps the alias, marks the IndexJob completed, drops versions
+ * nothing uses. Idempotent up to the swap (a resumed job runs it again).
+ */
+export async function completeModality(
+  options: ModalityOptions,
+  model: Model,
+  dataset: Dataset,
+  modality: Modality,
+  opened: OpenedModality,
+  current: IndexJob,
+  failures: ItemFailure[],
+): Promise<ModalityIndexResult> {
+  const { store } = options;
+  const repo = repositoryOf(options);
+  const alias = collectionAlias(model.id, modality);
+  const collection = current.collection;
+  const progress = modalityProgress(options, model, dataset, modality, opened.resumedAt);
+  let job = current;
+  await progress("carrying", job);
+  let previous: string | null;
+  let carried: { copied: number; leftBehind: string[] };
+  for (;;) {
+    previous = await store.resolveAlias(alias);
+    carried = await carryOtherDatasets(store, collection, previous, dataset.name, model.fingerprint);
+    // Another job swapped the alias meanwhile: carry over from its version instead.
+    if ((await store.resolveAlias(alias)) === previous) break;
+  }
+  await progress("swapping", job);
+  await store.setAlias(alias, collection);
+  job = await repo.completeJob(job.id);
+  await progress("done", job);
+
+  const dropped = await dropUnusedVersions(store, alias, [
+    collection,
+    previous === collection ? null : previous,
+    ...(await repo.jobCollections(model.id, modality, true)),
+  ]);
+  return {
+    modality,
+    status: "completed",
+    jobId: job.id,
+    alias,
+    collection,
+    previousCollection: previous === collection ? null : previous,
+    resumed: opened.resumed,
+    total: job.total,
+    processed: job.processed,
+    failed: job.failed,
+    points: await store.count(collection, datasetFilter(dataset.name)),
+    collectionPoints: await store.count(collection),
+    carried: carried.copied,
+    leftBehind: carried.leftBehind,
+    dropped,
+    failures,
+    rebuildReason: opened.rebuildReason,
+  };
 }
 
 /** The completed, still-live index of this dataset, or why it must be (re)built. */
@@ -451,27 +543,31 @@ async function liveIndex(
   };
 }
 
-interface EncodedBatch {
+export interface EncodedBatch {
   points: { points: Point[]; lastId: string } | null;
   failed: ItemFailure[];
 }
 
-/** Reads the next page after `cursor`, encodes it; null points when there is nothing left. */
-async function encodeBatch(
-  repo: IndexRepository,
-  options: Pick<IndexDatasetOptions, "textField">,
+/**
+ * Reads the next page after `cursor` (up to `upTo` inclusive when given: a shard's end), encodes it;
+ * null points when there is nothing left.
+ */
+export async function encodeBatch(
+  options: Pick<IndexDatasetOptions, "db" | "textField" | "repository">,
   model: Model,
   dataset: DatasetRef,
   modality: Modality,
   cursor: string | null,
   batchSize: number,
   getEncoder: () => Promise<ModelEncoder>,
+  upTo: string | null = null,
 ): Promise<EncodedBatch> {
+  const repo = repositoryOf(options);
   const failed: ItemFailure[] = [];
   let items: IndexItem[];
   let results: Array<EncodeResult | { ok: false; reason: string }>;
   if (modality === "images") {
-    const page = await repo.pageImages(dataset, cursor, batchSize);
+    const page = await repo.pageImages(dataset, cursor, batchSize, upTo);
     if (page.length === 0) return { points: null, failed };
     const files = await Promise.all(page.map((item) => readImageFile(item.path)));
     const readable: Array<{ bytes: Uint8Array; name: string }> = [];
@@ -483,7 +579,7 @@ async function encodeBatch(
     results = files.map((f) => (f.ok ? encoded[next++]! : f));
     items = page;
   } else {
-    const page = await repo.pageReports(dataset, cursor, batchSize, options.textField ?? "impression");
+    const page = await repo.pageReports(dataset, cursor, batchSize, options.textField ?? "impression", upTo);
     if (page.length === 0) return { points: null, failed };
     const texts = page.filter((item) => item.text !== "");
     const encoded =
@@ -525,7 +621,7 @@ function failureReason(result: { ok: false; reason: string } | { ok: false; erro
 }
 
 /** The job's `error` text: one line per failed item ("<item>: <reason>"), capped. */
-function appendFailures(previous: string | null, failed: ItemFailure[]): string {
+export function appendFailures(previous: string | null, failed: ItemFailure[]): string {
   const rest = withoutJobFailure(previous);
   const lines = rest === null ? [] : rest.split("\n");
   let more = 0;
@@ -543,7 +639,7 @@ function appendFailures(previous: string | null, failed: ItemFailure[]): string 
 }
 
 /** The job's `error` text without its "job failed: ..." first line (kept: the item failure lines). */
-function withoutJobFailure(text: string | null): string | null {
+export function withoutJobFailure(text: string | null): string | null {
   if (text === null) return null;
   const rest = text.startsWith("job failed:") ? text.split("\n").slice(1).join("\n") : text;
   return rest === "" ? null : rest;

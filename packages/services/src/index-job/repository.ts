@@ -48,6 +48,8 @@ export const OPEN_INDEX_STATUSES = ["pending", "running", "failed"];
 export interface IndexRepository {
   /** The newest open (pending, running or failed) job of the target, or null. */
   openJob(target: IndexTarget): Promise<IndexJob | null>;
+  /** One job by id, or null. */
+  findJob(id: string): Promise<IndexJob | null>;
   /** The last completed job of the target, or null. */
   lastCompleted(target: IndexTarget): Promise<IndexJob | null>;
   /** Collections of the model's jobs for the modality (every dataset); only open ones when asked. */
@@ -63,13 +65,22 @@ export interface IndexRepository {
   completeJob(id: string): Promise<IndexJob>;
   failJob(id: string, error: string): Promise<void>;
   countItems(dataset: DatasetRef, modality: Modality): Promise<number>;
-  /** Items with id > `after` (all when null), ascending by id, at most `limit`. */
-  pageImages(dataset: DatasetRef, after: string | null, limit: number): Promise<ImageItem[]>;
+  /**
+   * Items with id > `after` (all when null) and <= `upTo` (no bound when null: a queue shard's
+   * end), ascending by id, at most `limit`.
+   */
+  pageImages(
+    dataset: DatasetRef,
+    after: string | null,
+    limit: number,
+    upTo?: string | null,
+  ): Promise<ImageItem[]>;
   pageReports(
     dataset: DatasetRef,
     after: string | null,
     limit: number,
     field: ReportTextField,
+    upTo?: string | null,
   ): Promise<ReportItem[]>;
 }
 
@@ -82,6 +93,7 @@ export function prismaIndexRepository(db: Pick<Database, "prisma">): IndexReposi
         where: { ...target, status: { in: OPEN_INDEX_STATUSES } },
         orderBy: { startedAt: "desc" },
       }),
+    findJob: (id) => prisma.indexJob.findUnique({ where: { id } }),
     lastCompleted: (target) =>
       prisma.indexJob.findFirst({
         where: { ...target, status: "completed" },
@@ -128,7 +140,8 @@ export function prismaIndexRepository(db: Pick<Database, "prisma">): IndexReposi
       await prisma.indexJob.update({ where: { id }, data: { status: "failed", error } });
     },
     countItems: (dataset, modality) => countItems(db, dataset, modality),
-    pageImages: (dataset, after, limit) => pageImages(db, dataset, after, limit),
-    pageReports: (dataset, after, limit, field) => pageReports(db, dataset, after, limit, field),
+    pageImages: (dataset, after, limit, upTo) => pageImages(db, dataset, after, limit, upTo ?? null),
+    pageReports: (dataset, after, limit, field, upTo) =>
+      pageReports(db, dataset, after, limit, field, upTo ?? null),
   };
 }

@@ -8,13 +8,19 @@ export type JobErrorCode =
   /** The job is finished (completed, failed for good, cancelled): nothing to cancel. */
   | "JOB_FINISHED"
   /** The job was cancelled while it ran. */
-  | "JOB_CANCELLED";
+  | "JOB_CANCELLED"
+  /** Only a failed job can be retried. */
+  | "JOB_NOT_FAILED"
+  /** The queue (Redis, REDIS_URL) cannot be reached: nothing was scheduled. */
+  | "QUEUE_UNAVAILABLE";
 
 const KIND: Record<JobErrorCode, ErrorKind> = {
   UNKNOWN_JOB: "not-found",
   INVALID_ARGUMENT: "invalid",
   JOB_FINISHED: "conflict",
   JOB_CANCELLED: "failed",
+  JOB_NOT_FAILED: "conflict",
+  QUEUE_UNAVAILABLE: "unavailable",
 };
 
 export class JobError extends ServiceError {

@@ -21,6 +21,9 @@ export {
   prepareJob,
   requestCancel,
 } from "./jobs.ts";
+export { BullmqJobRunner } from "./queue/runner.ts";
+export { checkQueues, type RunningWorkers, startWorkers, type WorkerOptions } from "./queue/worker.ts";
+export { queueReachable, retryJob } from "./retry.ts";
 export { InProcessJobRunner } from "./runner.ts";
 export {
   type ExecuteOptions,

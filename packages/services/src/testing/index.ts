@@ -9,3 +9,4 @@ export * from "./hub-fixture.ts";
 // The leaderboard's ranks with uncertainty, computed the long way (an oracle for ranking.ts).
 export * from "./independent-ranking.ts";
 export * from "./index-fixture.ts";
+export * from "./workers-fixture.ts";

@@ -119,6 +119,10 @@ export class MemoryIndexRepository implements IndexRepository {
     return this.#update(id, { status: "completed", finishedAt: this.#now() });
   }
 
+  async findJob(id: string) {
+    return this.jobs.find((j) => j.id === id) ?? null;
+  }
+
   async failJob(id: string, error: string) {
     this.#update(id, { status: "failed", error });
   }
@@ -136,9 +140,13 @@ export class MemoryIndexRepository implements IndexRepository {
     after: string | null,
     limit: number,
     field: Parameters<IndexRepository["pageReports"]>[3],
+    upTo: string | null = null,
   ): Promise<ReportItem[]> {
     return this.reports
-      .filter((r) => r.datasetId === dataset.id && (after === null || r.id > after))
+      .filter(
+        (r) =>
+          r.datasetId === dataset.id && (after === null || r.id > after) && (upTo === null || r.id <= upTo),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .slice(0, limit)
       .map((r) => {

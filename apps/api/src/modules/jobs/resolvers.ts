@@ -1,4 +1,4 @@
-import { getJob, type Job, listJobs } from "@cxr/services";
+import { getJob, type Job, listJobs, retryJob } from "@cxr/services";
 import { toGraphQLError } from "../../errors.ts";
 import { idOf, toGlobalId } from "../../ids.ts";
 import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
@@ -76,6 +76,9 @@ export const jobsResolvers = {
     // at its next safe point (the returned job is still RUNNING with cancelRequested).
     cancelJob: (_: unknown, args: { id: string }, ctx: RequestContext) =>
       call(() => ctx.services.services.jobs.cancel(idOf("Job", args.id))),
+    // A failed job only (CONFLICT otherwise): queued again, it resumes where it stopped.
+    retryJob: (_: unknown, args: { id: string }, ctx: RequestContext) =>
+      call(() => retryJob(ctx.services.services, idOf("Job", args.id))),
   },
   Job: {
     id: (j: Job) => toGlobalId("Job", j.id),

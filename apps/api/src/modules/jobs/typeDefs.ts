@@ -122,5 +122,7 @@ export const jobsTypeDefs = /* GraphQL */ `
     startBenchmark(input: StartBenchmarkInput!): Job!
     "Cancels a job: at once when nothing runs it, else at its next safe point. CONFLICT when it is finished."
     cancelJob(id: ID!): Job!
+    "Schedules a failed job again (it resumes where it stopped); CONFLICT when it is not failed."
+    retryJob(id: ID!): Job!
   }
 `;
