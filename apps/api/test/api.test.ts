@@ -438,6 +438,7 @@ describe.each([
       }),
     });
     expect(variables.status).toBe(413);
+    expect(await variables.json()).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
 
     const batched = await fetch(`${url}/graphql`, {
       method: "POST",

@@ -6,6 +6,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import {
+  TestLeaderboardBoardDocument,
+  TestLeaderboardBoardsDocument,
+  TestLeaderboardEntryDocument,
+  TestLeaderboardRowsDocument,
+  TestLeaderboardSubmissionsDocument,
+  TestSubmitRunDocument,
+  TestVerifyEntryDocument,
+} from "@cxr/api-client/testing";
 import { type Config, loadConfig } from "@cxr/config";
 import { addModel, createToken, openServices, publishRun, runBench } from "@cxr/services";
 import { seedDataset, type TempDatabase, tempDatabase, writeTinyBundle } from "@cxr/services/testing";
@@ -17,6 +26,7 @@ import {
   type StartedApiServer,
   startApiServer,
 } from "../src/index.ts";
+import { failure, testClient } from "./client.ts";
 
 /**
  * The leaderboard over HTTP: a server started here with two published local runs, a run submitted
@@ -76,17 +86,7 @@ describe("the leaderboard over HTTP", () => {
 
   // Once a token exists the server wants one for everything but public reads (apps/api/src/access.ts).
   let bearer: string | undefined;
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
-  };
+  const api = () => testClient(url, bearer === undefined ? {} : { token: bearer });
 
   beforeAll(async () => {
     const local = await dataFolder("server", [
@@ -108,28 +108,21 @@ describe("the leaderboard over HTTP", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const ROWS = `query Rows($filter: LeaderboardFilter, $sort: LeaderboardSort, $asOf: String) {
-    leaderboardEntries(filter: $filter, sort: $sort, asOf: $asOf) {
-      asOf metric totalCount
-      edges { node { rankLabel tieGroup value low high board { key protocolKey }
-        entry { id entryId model provenance license } } } } }`;
+  const ROWS = TestLeaderboardRowsDocument;
 
   it("shows the published board without a token, ranked with intervals", async () => {
-    const { body } = await gql(
-      `{ leaderboardBoards { key dataset split corruption levels entryCount description } }`,
+    const { leaderboardBoards } = await api().request(TestLeaderboardBoardsDocument, {});
+    expect(leaderboardBoards).toHaveLength(1);
+    const board = leaderboardBoards[0]!;
+    expect(board).toMatchObject({ dataset: "set", split: "train", levels: [0, 0.5], entryCount: 2 });
+    const one = await api().request(TestLeaderboardBoardDocument, { key: board.key });
+    expect(one.leaderboardBoard).toEqual({ key: board.key, entryCount: 2 });
+    expect((await failure(api().request(TestLeaderboardBoardDocument, { key: "0".repeat(16) }))).code).toBe(
+      "NOT_FOUND",
     );
-    expect(body.errors).toBeUndefined();
-    expect(body.data.leaderboardBoards).toHaveLength(1);
-    expect(body.data.leaderboardBoards[0]).toMatchObject({
-      dataset: "set",
-      split: "train",
-      levels: [0, 0.5],
-      entryCount: 2,
-    });
-    const rows = await gql(ROWS, { sort: { metric: "mrr" } });
-    expect(rows.body.errors).toBeUndefined();
-    const nodes = rows.body.data.leaderboardEntries.edges.map((e: any) => e.node);
-    expect(nodes.map((n: any) => n.entry.provenance)).toEqual(["VERIFIED", "VERIFIED"]);
+    const rows = await api().request(ROWS, { sort: { metric: "mrr" } });
+    const nodes = rows.leaderboardEntries.edges.map((e) => e.node);
+    expect(nodes.map((n) => n.entry.provenance)).toEqual(["VERIFIED", "VERIFIED"]);
     for (const n of nodes) expect(n.rankLabel).toMatch(/^[12](-2)?$/);
   });
 
@@ -139,13 +132,12 @@ describe("the leaderboard over HTTP", () => {
       await createToken(db, { scopes: "submit", name: "lab" }),
       await createToken(db, { scopes: "read" }),
     ];
-    const SUBMIT_ANY = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) { __typename } }`;
+    const submitRun = async (recordFile: string) =>
+      (await api().request(TestSubmitRunDocument, { input: { recordFile } })).submitRun;
     // no token, then a read-only one: refused before anything is read or written
-    const anonymous = await gql(SUBMIT_ANY, { input: { recordFile: "{}" } });
-    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await failure(submitRun("{}"))).code).toBe("UNAUTHENTICATED");
     bearer = reader.token;
-    const readOnly = await gql(SUBMIT_ANY, { input: { recordFile: "{}" } });
-    expect(readOnly.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect((await failure(submitRun("{}"))).code).toBe("FORBIDDEN");
     expect(await db.prisma.submission.count()).toBe(0);
     bearer = submitter.token;
     const submit = () =>
@@ -178,19 +170,18 @@ describe("the leaderboard over HTTP", () => {
     );
     const file = JSON.parse(text);
     file.results[2].ci.mrr.high = file.results[2].ci.mrr.high * (1 + Number.EPSILON) || Number.MIN_VALUE;
-    const SUBMIT = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) {
-      __typename ... on SubmissionRefused { reason field message } } }`;
-    const tampered = await gql(SUBMIT, { input: { recordFile: JSON.stringify(file) } });
-    expect(tampered.body.data.submitRun).toMatchObject({
+    const SUBMIT = TestSubmitRunDocument.toString();
+    expect(await submitRun(JSON.stringify(file))).toMatchObject({
+      __typename: "SubmissionRefused",
       reason: "CLAIM_MISMATCH",
       field: "results[2].ci.mrr.high",
     });
-    const formula = await gql(SUBMIT, {
-      input: { recordFile: text.replaceAll('"tiny-c"', '"@SUM(A1)"') },
+    expect(await submitRun(text.replaceAll('"tiny-c"', '"@SUM(A1)"'))).toMatchObject({
+      reason: "UNSAFE_TEXT",
     });
-    expect(formula.body.data.submitRun).toMatchObject({ reason: "UNSAFE_TEXT" });
-    const broken = await gql(SUBMIT, { input: { recordFile: "{" } });
-    expect(broken.body.data.submitRun.reason).toBe("MALFORMED_JSON");
+    expect(await submitRun("{")).toMatchObject({ reason: "MALFORMED_JSON" });
+    // the same file through the typed client: a duplicate of what `cxr submit` sent
+    expect(await submitRun(text)).toMatchObject({ __typename: "SubmissionAccepted", duplicate: true });
     // over the submission limit (a server with 50 kB bodies and 100 kB submissions; 100 MB is refused by the service test)
     const small = await createApiServer(services!, {
       limits: { bodyBytes: 50_000, submissionBytes: 100_000 },
@@ -217,38 +208,35 @@ describe("the leaderboard over HTTP", () => {
     } finally {
       await new Promise<void>((resolve) => small.httpServer.close(() => resolve()));
     }
-    const subs = await gql(
-      `{ leaderboardSubmissions { totalCount edges { node { submitter entries { model } } } } }`,
-    );
-    expect(subs.body.data.leaderboardSubmissions.totalCount).toBe(1);
+    const subs = await api().request(TestLeaderboardSubmissionsDocument, {});
+    expect(subs.leaderboardSubmissions.totalCount).toBe(1);
 
     // the same tiny-c bundle in both folders: the submission supersedes the server's own entry
-    const rows = await gql(ROWS, { filter: { provenance: ["SUBMITTED"] } });
-    const submitted = rows.body.data.leaderboardEntries.edges.map((e: any) => e.node.entry);
+    const rows = await api().request(ROWS, { filter: { provenance: ["SUBMITTED"] } });
+    const submitted = rows.leaderboardEntries.edges.map((e) => e.node.entry);
     expect(submitted).toHaveLength(1);
     expect(submitted[0]).toMatchObject({ model: "tiny-c", license: "MIT" });
 
     // verification by re-run on this server (scope admin): the same bundle and split, the same ranks
-    bearer = (await createToken(services!.db, { scopes: "admin" })).token;
-    const verified = await gql(
-      `mutation($id: ID!) { verifyEntry(id: $id) { provenance check { outcome differences { level } } } }`,
-      { id: submitted[0].id },
+    // the submitter may not verify (scope admin)
+    expect((await failure(api().request(TestVerifyEntryDocument, { id: submitted[0]!.id }))).code).toBe(
+      "FORBIDDEN",
     );
-    expect(verified.body.errors).toBeUndefined();
-    expect(verified.body.data.verifyEntry).toMatchObject({
+    bearer = (await createToken(services!.db, { scopes: "admin" })).token;
+    const verified = await api().request(TestVerifyEntryDocument, { id: submitted[0]!.id });
+    expect(verified.verifyEntry).toMatchObject({
       provenance: "VERIFIED",
       check: { outcome: "VERIFIED", differences: [] },
     });
 
-    const detail = await gql(
-      `query($id: ID!) { leaderboardEntry(id: $id) { cells { direction level metrics { name value low high } }
-        drillDown(k: 1) { direction from to fallen { id study } } ranks(direction: IMAGE_TO_TEXT, level: 0) } }`,
-      { id: submitted[0].id },
+    const detail = (await api().request(TestLeaderboardEntryDocument, { id: submitted[0]!.id }))
+      .leaderboardEntry;
+    expect(detail.cells).toHaveLength(4);
+    expect(detail.drillDown).toHaveLength(2);
+    expect(detail.ranks.length).toBeGreaterThan(0);
+    expect((await failure(api().request(TestLeaderboardEntryDocument, { id: "nope" }))).code).toBe(
+      "NOT_FOUND",
     );
-    expect(detail.body.errors).toBeUndefined();
-    expect(detail.body.data.leaderboardEntry.cells).toHaveLength(4);
-    expect(detail.body.data.leaderboardEntry.drillDown).toHaveLength(2);
-    expect(detail.body.data.leaderboardEntry.ranks.length).toBeGreaterThan(0);
   }, 120_000);
 
   it("exports CSV and JSON of a filtered view with permalink and asOf, and the permalink re-opens to the same rows", async () => {
@@ -259,12 +247,12 @@ describe("the leaderboard over HTTP", () => {
     expect(file.rows.length).toBeGreaterThan(0);
     const again = (await (await fetch(file.permalink)).json()) as any;
     expect(again.rows).toEqual(file.rows);
-    const view = await gql(ROWS, {
+    const view = await api().request(ROWS, {
       filter: { provenance: ["VERIFIED"] },
       sort: { metric: "mrr" },
       asOf: file.asOf,
     });
-    expect(view.body.data.leaderboardEntries.edges.map((e: any) => e.node.entry.entryId)).toEqual(
+    expect(view.leaderboardEntries.edges.map((e) => e.node.entry.entryId)).toEqual(
       file.rows.map((r: any[]) => r[file.columns.indexOf("entryId")]),
     );
     const csv = await (await fetch(file.permalink.replace("export.json", "export.csv"))).text();
