@@ -3,9 +3,10 @@ import type { EncodeResult, ImageInput, ModelEncoder, TextInput } from "@cxr/enc
 import { ServiceError } from "../errors/service-error.ts";
 
 /**
- * Dynamic batching of query encodes (as text-embeddings-inference does): a query waits at most
- * `windowMs` for others for the same model and modality, then they run as one forward pass of up
- * to `maxBatch` items. A model with `maxQueue` queries waiting or running refuses more with a
+ * Dynamic batching of query encodes (as text-embeddings-inference does): a query that finds its
+ * model and modality idle (nothing waiting, no pass running) runs at once, alone: a lone request
+ * never pays the window. Otherwise it waits at most `windowMs` for others (or until a pass of its
+ * model finishes), then they run as one forward pass of up to `maxBatch` items. A model with `maxQueue` queries waiting or running refuses more with a
  * typed "overloaded" error instead of queueing forever. Shared by every face through EncoderCache.
  */
 
@@ -100,11 +101,12 @@ export class EncodeBatcher {
     if (queue.load >= this.options.maxQueue) {
       return Promise.reject(new OverloadedError(model.id, 1));
     }
+    const idle = queue.load === 0;
     queue.load++;
     const q = queue;
     return new Promise<EncodeResult>((resolve, reject) => {
       q.waiting.push({ input, resolve, reject });
-      if (q.waiting.length >= this.options.maxBatch || this.options.windowMs === 0) this.flush(q);
+      if (idle || q.waiting.length >= this.options.maxBatch || this.options.windowMs === 0) this.flush(q);
       else q.timer ??= setTimeout(() => this.flush(q), this.options.windowMs);
     });
   }
@@ -145,6 +147,8 @@ export class EncodeBatcher {
       for (const p of batch) p.reject(error);
     } finally {
       queue.load -= batch.length;
+      // the queries that came while this pass ran have waited long enough: run them together now
+      if (queue.waiting.length > 0) this.flush(queue);
     }
   }
 }
