@@ -8,7 +8,7 @@
  * check alone, a text search through Apollo without HTTP (executeOperation), over HTTP, and the
  * service called in-process.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,7 @@ const config = loadConfig({ CXR_DATA_DIR: path.join(work, "data"), CXR_EXECUTION
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   const setup = openServices(config);
-  const db = await setup.database();
+  let db = await setup.database();
   const modelId = (await addModel(db, config, path.resolve(values.bundle))).model.id;
   await seedDataset(db, {
     dir: path.join(work, "set"),
@@ -43,6 +43,7 @@ try {
   await indexDataset({ db, store: setup.store(), config, modelId, datasetName: "set", modality: "both" });
   await setup.close();
   const services = await openApiServices(config);
+  db = services.db;
   const server = await startApiServer(services, {
     port: 0,
     logger: createLogger("warn"),
@@ -68,7 +69,14 @@ try {
     apollo: [],
     http: [],
     local: [],
+    imageApollo: [],
+    imageHttp: [],
+    imageLocal: [],
+    imageLocalSha: [],
   };
+  const image = await db.prisma.image.findFirstOrThrow();
+  const upload = (await services.uploads.save(readFileSync(image.path))).id;
+  const imageVariables = { in: { upload, models: [modelId], target: "REPORTS" } };
   const time = async (name: string, run: () => Promise<unknown>, count: boolean) => {
     const t = process.hrtime.bigint();
     await run();
@@ -109,6 +117,48 @@ try {
           models: [modelId],
           query: { text: variables.in.text },
           target: "images",
+          k: 10,
+        }),
+      count,
+    );
+    await time(
+      "imageApollo",
+      () =>
+        apollo.executeOperation(
+          { query: SEARCH, variables: imageVariables },
+          { contextValue: requestContext(services, limits, "bench", { kind: "open" }) },
+        ),
+      count,
+    );
+    await time("imageHttp", () => post({ query: SEARCH, variables: imageVariables }), count);
+    await time(
+      "imageLocal",
+      async () =>
+        search({
+          db: services.db,
+          store: services.store,
+          config,
+          encoders: services.encoders,
+          models: [modelId],
+          query: { image: await services.uploads.read(upload) },
+          target: "reports",
+          k: 10,
+        }),
+      count,
+    );
+    await time(
+      "imageLocalSha",
+      async () =>
+        search({
+          db: services.db,
+          store: services.store,
+          config,
+          encoders: services.encoders,
+          models: [modelId],
+          query: { image: await services.uploads.read(upload) },
+          imageSha256: upload,
+          trueRank: false,
+          target: "reports",
           k: 10,
         }),
       count,
