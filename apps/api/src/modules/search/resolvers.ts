@@ -26,14 +26,13 @@ interface SearchInput {
 function selects(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
   const seen = new Set<string>();
   const walk = (set: SelectionSetNode | undefined): boolean =>
-    set !== undefined &&
-    set.selections.some((s) => {
+    set?.selections.some((s) => {
       if (s.kind === Kind.FIELD) return names.has(s.name.value) || walk(s.selectionSet);
       if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet);
       if (seen.has(s.name.value)) return false;
       seen.add(s.name.value);
       return walk(info.fragments[s.name.value]?.selectionSet);
-    });
+    }) === true;
   return info.fieldNodes.some((node) => walk(node.selectionSet));
 }
 const TRUE_RANK_FIELDS = new Set(["trueRank", "trueScore"]);
