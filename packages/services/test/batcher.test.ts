@@ -131,8 +131,8 @@ describe("dynamic batching", () => {
       const texts = Array.from({ length: 7 }, (_, i) => `finding number ${i}`);
       const results = await Promise.all(texts.map((text) => services.encoders.encodeText(model, text)));
       expect(results.every((r) => r.ok)).toBe(true);
-      // the first finds the model idle and runs at once; the rest wait and go in passes of 3
-      expect(passes.map((p) => p.size)).toEqual([1, 3, 3]);
+      // all arrive in one turn of the event loop: passes of 3
+      expect(passes.map((p) => p.size)).toEqual([3, 3, 1]);
     });
   });
 
