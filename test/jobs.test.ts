@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { writeTinyBundle } from "@cxr/encoders/testing";
-import { addModel } from "@cxr/services";
+import { addModel, synthesizeDataset } from "@cxr/services";
 import { seedDataset } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cxr, repoRoot } from "./support/cli.ts";
@@ -14,7 +14,8 @@ import { cxr, repoRoot } from "./support/cli.ts";
 /**
  * `cxr jobs` and Ctrl-C, as a user meets them: `cxr index` interrupted with SIGINT exits 130 and
  * leaves its job interrupted; the same command resumes the same job; `cxr jobs list|show|cancel`;
- * a cancel from another process stops a running `cxr index` at its next safe point.
+ * a cancel from another process stops a running `cxr index` at its next safe point; `cxr ingest`
+ * runs as an ingest job whose row shows its progress and outcome, and resumes after a kill -9.
  */
 
 const work = mkdtempSync(path.join(tmpdir(), "cxr-jobs-cli-"));
@@ -144,5 +145,75 @@ describe("cxr jobs", () => {
     const shown = json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env));
     expect(shown).toMatchObject({ status: "cancelled", cancelRequested: true });
     expect(shown.progress!.done).toBeLessThan(shown.progress!.total);
+  }, 600_000);
+
+  it("cxr ingest runs as a job: Ctrl-C leaves it interrupted, a kill -9 leaves it running, and the same command resumes the same job to completed", async () => {
+    const source = path.join(work, "synth");
+    await synthesizeDataset({ out: source, studies: 120, seed: "jobs", size: 32 });
+    const args = ["ingest", "manifest", source, "--name", "synth-job"];
+    const studies = async () => {
+      const dataset = await db.prisma.dataset.findUnique({ where: { name: "synth-job" } });
+      return dataset ? db.prisma.study.count({ where: { datasetId: dataset.id } }) : 0;
+    };
+    /** Freezes the child between looks until it has written more than `after` studies and left some. */
+    const midIngest = async (child: ChildProcess, after: number): Promise<string> => {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error("cxr ingest ended before it could be stopped");
+        child.kill("SIGSTOP");
+        const written = await studies();
+        if (written > after && written < 100) {
+          const job = await db.prisma.job.findFirst({ where: { kind: "ingest", status: "running" } });
+          if (job !== null) return job.id;
+        }
+        child.kill("SIGCONT");
+        await sleep(15);
+      }
+    };
+
+    // Ctrl-C: stops after the studies in flight, exit 130, the job interrupted, the dataset unfinished.
+    const first = spawnCxr(args);
+    const jobId = await midIngest(first.child, 0);
+    first.child.kill("SIGCONT");
+    first.child.kill("SIGINT");
+    const stopped = await first.exit;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`interrupted: job ${jobId} is resumable`);
+    expect(json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env))).toMatchObject({
+      kind: "ingest",
+      status: "interrupted",
+      attempts: 1,
+    });
+    expect((await db.prisma.dataset.findUniqueOrThrow({ where: { name: "synth-job" } })).status).toBe(
+      "ingesting",
+    );
+
+    // kill -9 during the resumed run: the row still says running, as the process died.
+    const second = spawnCxr(args);
+    expect(await midIngest(second.child, await studies())).toBe(jobId);
+    second.child.kill("SIGKILL");
+    await second.exit;
+    expect(json<JobJson>(cxr(["jobs", "show", jobId, "--json"], env))).toMatchObject({
+      status: "running",
+      attempts: 2,
+    });
+
+    const summary = json<{ status: string; added: number; existing: number; studies: number }>(
+      cxr([...args, "--json"], env),
+    );
+    expect(summary).toMatchObject({ status: "ready", studies: 120 });
+    expect(summary.existing).toBeGreaterThan(0);
+    expect(summary.added + summary.existing).toBe(120);
+    const shown = json<JobJson & { result: { studies: number } }>(
+      cxr(["jobs", "show", jobId, "--json"], env),
+    );
+    expect(shown).toMatchObject({
+      kind: "ingest",
+      status: "completed",
+      attempts: 3,
+      result: { studies: 120 },
+    });
+    expect(shown.progress).toMatchObject({ unit: "studies", done: 120, total: 120 });
+    const listed = json<{ jobs: JobJson[] }>(cxr(["jobs", "list", "--kind", "ingest", "--json"], env));
+    expect(listed.jobs.map((j) => j.id)).toEqual([jobId]);
   }, 600_000);
 });

@@ -28,6 +28,9 @@ export interface Metrics {
   encodeSeconds: Histogram<"model" | "modality">;
 }
 
+/** Latency histogram buckets, in seconds (operations and HTTP requests alike). */
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "cxr_api_" });
@@ -37,14 +40,14 @@ export function createMetrics(): Metrics {
       name: "cxr_api_graphql_operation_seconds",
       help: "GraphQL operation latency by operation name and outcome (ok or error)",
       labelNames: ["operation", "outcome"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: LATENCY_BUCKETS_S,
       registers: [registry],
     }),
     httpSeconds: new Histogram({
       name: "cxr_api_http_request_seconds",
       help: "HTTP request latency by route and status",
       labelNames: ["route", "status"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: LATENCY_BUCKETS_S,
       registers: [registry],
     }),
     encodeBatchSize: new Histogram({

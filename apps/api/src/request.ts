@@ -77,3 +77,24 @@ export function connection<T>(
     pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
   };
 }
+
+/**
+ * One page of a list already in order, as a Relay connection: the items after the one `after`
+ * names (its id), at most `first`. An `after` naming no item is INVALID_CURSOR (`missing` says why).
+ */
+export function listPage<T>(
+  all: T[],
+  idOf: (item: T) => string,
+  first: number,
+  after: string | undefined,
+  missing = "after names no item of this list",
+) {
+  let start = 0;
+  if (after !== undefined) {
+    start = all.findIndex((item) => idOf(item) === after) + 1;
+    if (start === 0) {
+      throw new GraphQLError(missing, { extensions: { code: "BAD_USER_INPUT", reason: "INVALID_CURSOR" } });
+    }
+  }
+  return connection(all.slice(start, start + first), idOf, start + first < all.length, all.length);
+}

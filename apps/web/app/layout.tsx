@@ -18,9 +18,11 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </Link>
           <nav aria-label="Main">
             <Link href="/">Search</Link>
+            <Link href="/leaderboard">Leaderboard</Link>
             <Link href="/runs">Runs</Link>
             <Link href="/models">Models</Link>
             <Link href="/datasets">Datasets</Link>
+            <Link href="/jobs">Jobs</Link>
           </nav>
           <span className="muted" style={{ marginLeft: "auto", fontSize: "0.85rem" }}>
             Research tool on synthetic or licensed data. Not for diagnosis.

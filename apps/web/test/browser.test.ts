@@ -17,7 +17,8 @@ const CHROMIUM = process.env.CXR_CHROMIUM ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 const ARTIFACTS = path.join(WEB, "test-artifacts");
 /** Waits for what the page shows; generous because the machine running the suite may be loaded. */
-const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 100 });
+const poll = <T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) =>
+  expect.poll(read, { timeout: 30_000, interval: 100, ...options });
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
@@ -36,7 +37,7 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     testImage = first.path;
     testStudy = "s0004";
     ensureBuild();
-    web = await startWeb(api.url);
+    web = await startWeb(api.url, api.tokens.read);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -219,6 +220,190 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     await poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
     await page.goto(`${web.url}/datasets`);
     await shot(page, "datasets");
+    await page.close();
+  });
+
+  it("pastes an image anywhere on the search page", async () => {
+    const page = await context.newPage();
+    await page.goto(`${web.url}/`);
+    await poll(() => page.locator("#model-tiny").isChecked()).toBe(true);
+    const b64 = readFileSync(testImage).toString("base64");
+    await page.evaluate(async (data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+      window.dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }),
+      );
+    }, b64);
+    await page.waitForURL(/q=upload/);
+    await page.getByTestId("true-rank").waitFor();
+    expect(await page.getByTestId("true-rank").textContent()).toContain(testStudy);
+    await page.close();
+  });
+
+  it("sorts the runs list by keyboard", async () => {
+    const page = await context.newPage();
+    await page.goto(`${web.url}/runs`);
+    await page.getByRole("button", { name: "Sort by status" }).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/sort=status/);
+    expect(
+      await page
+        .locator("th", { has: page.getByRole("button", { name: "Sort by status" }) })
+        .getAttribute("aria-sort"),
+    ).toBe("descending");
+    await page.close();
+  });
+
+  /** The API's own view, for comparing what the page shows. */
+  async function apiRows(variables: Record<string, unknown>) {
+    const res = await fetch(`${api.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: `query($sort: LeaderboardSort, $asOf: String) { leaderboardEntries(sort: $sort, asOf: $asOf) {
+          edges { node { rankLabel tieGroup entry { model } } } } }`,
+        variables,
+      }),
+    });
+    const body = (await res.json()) as {
+      data: {
+        leaderboardEntries: {
+          edges: { node: { rankLabel: string; tieGroup: number; entry: { model: string } } }[];
+        };
+      };
+    };
+    return body.data.leaderboardEntries.edges.map((e) => e.node);
+  }
+
+  const boardRows = (page: Page) =>
+    page.getByTestId("board-row").evaluateAll((rows) =>
+      rows.map((r) => ({
+        rank: r.querySelector('[data-testid="rank"]')?.textContent ?? "",
+        model: r.querySelector('[data-testid="entry-link"]')?.textContent ?? "",
+      })),
+    );
+
+  it("ranks the published board with tie groups, sorts by keyboard, exports CSV, re-opens a pinned permalink, opens an entry", async () => {
+    const page = await context.newPage();
+    await page.goto(`${web.url}/leaderboard`);
+    await page.getByTestId("board").waitFor();
+    // the fixture's run published: its two models are two entries of one board
+    expect(await page.getByTestId("board-row").count()).toBe(2);
+    const recall = page.locator("th", {
+      has: page.getByRole("button", { name: "Sort by recall@1", exact: true }),
+    });
+    expect(await recall.getAttribute("aria-sort")).toBe("descending");
+
+    // sort by MRR with the keyboard only: the header is a real button
+    await page.getByRole("button", { name: "Sort by mrr", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/metric=mrr/);
+    const mrr = page.locator("th", { has: page.getByRole("button", { name: "Sort by mrr", exact: true }) });
+    await poll(() => mrr.getAttribute("aria-sort")).toBe("descending");
+    expect(await recall.getAttribute("aria-sort")).toBeNull();
+    // the ranks and tie groups shown are the API's ("1-2" for entries not significantly different)
+    const shown = await boardRows(page);
+    const expected = await apiRows({ sort: { metric: "mrr" } });
+    expect(shown).toEqual(expected.map((r) => ({ rank: r.rankLabel, model: r.entry.model })));
+    for (const r of shown) expect(r.rank).toMatch(/^[12](-2)?$/);
+    if (expected[0]!.tieGroup === expected[1]!.tieGroup)
+      expect(shown.map((r) => r.rank)).toEqual(["1-2", "1-2"]);
+    await page.locator(".uplot").first().waitFor();
+    await shot(page, "leaderboard");
+    await axe(page, "leaderboard");
+
+    // CSV of the filtered view, with its as-of time and permalink inside
+    const download = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Export CSV" }).click();
+    const csv = readFileSync(await (await download).path(), "utf8");
+    expect(csv).toMatch(/# asOf,/);
+    expect(csv).toContain("# permalink,");
+    expect(csv).toContain("tiny-b");
+
+    // the permalink pins asOf=now; reopened, the same rows
+    await page.getByTestId("permalink").click();
+    await page.waitForURL(/asOf=/);
+    await page.getByTestId("pinned").waitFor();
+    const asOf = new URL(page.url()).searchParams.get("asOf")!;
+    const other = await context.newPage();
+    await other.goto(page.url());
+    await other.getByTestId("board").waitFor();
+    expect(await boardRows(other)).toEqual(shown);
+    expect(await boardRows(other)).toEqual(
+      (await apiRows({ sort: { metric: "mrr" }, asOf })).map((r) => ({
+        rank: r.rankLabel,
+        model: r.entry.model,
+      })),
+    );
+    await other.close();
+
+    // an entry: per-level values with intervals, provenance, the per-query drill-down
+    await page.getByTestId("entry-link").first().click();
+    await page.getByRole("heading", { name: "Per level, with intervals" }).waitFor();
+    expect(await page.getByTestId("cells-IMAGE_TO_TEXT").locator("tbody tr").count()).toBe(3);
+    expect(await page.getByTestId("drilldown").textContent()).toMatch(/level 0 → 0\.3/);
+    expect(await page.locator(".prov-verified").count()).toBe(1);
+    await shot(page, "leaderboard-entry");
+    await axe(page, "leaderboard entry");
+    await page.close();
+  });
+
+  it("submits a run record: a tampered one is refused naming the field, the real one accepted with its entry link", async () => {
+    const page = await context.newPage();
+    await page.goto(`${web.url}/leaderboard/submit`);
+    await page.locator("#api-token").fill(api.tokens.submit);
+    const text = readFileSync(api.recordFile, "utf8");
+    const file = JSON.parse(text);
+    file.results[2].ci.mrr.high = file.results[2].ci.mrr.high * (1 + Number.EPSILON) || Number.MIN_VALUE;
+    await page.locator("#record-file").setInputFiles({
+      name: "run.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(file)),
+    });
+    await poll(() => page.locator("#record-text").inputValue()).toContain('"results"');
+    await page.getByRole("button", { name: "Submit" }).click();
+    await poll(() => page.getByTestId("submit-answer").textContent()).toMatch(
+      /Refused \(CLAIM_MISMATCH\).*first field that differs is results\[2\]\.ci\.mrr\.high/,
+    );
+    await shot(page, "leaderboard-submit-refused");
+    await axe(page, "submit");
+    await page
+      .locator("#record-file")
+      .setInputFiles({ name: "run.json", mimeType: "application/json", buffer: Buffer.from(text) });
+    await page.getByRole("button", { name: "Submit" }).click();
+    await poll(() => page.getByTestId("submit-answer").textContent()).toMatch(/Accepted/);
+    await shot(page, "leaderboard-submit-accepted");
+    await page
+      .getByRole("link", { name: /^Entry / })
+      .first()
+      .click();
+    await page.getByRole("heading", { name: "Per level, with intervals" }).waitFor();
+    expect(await page.locator(".prov-submitted").count()).toBe(1);
+    await page.close();
+  });
+
+  it("starts an index job with a run token typed in the page and shows its progress to completion", async () => {
+    const page = await context.newPage();
+    await page.goto(`${web.url}/jobs`);
+    await poll(() => page.locator("#index-model option").count()).toBe(2);
+    // without a token of scope run: refused in a sentence
+    await page.getByRole("button", { name: "Start index" }).click();
+    await poll(() => page.getByTestId("job-message").textContent()).toMatch(
+      /token with the run scope is needed/,
+    );
+    await page.locator("#api-token").fill(api.tokens.run);
+    await page.locator("#index-model").selectOption("tiny");
+    await page.locator("#index-modality").selectOption("REPORTS");
+    await page.locator("#index-reindex").check();
+    await page.getByRole("button", { name: "Start index" }).click();
+    await poll(() => page.getByTestId("job-message").textContent()).toMatch(/Index started: job \S+ is/);
+    const row = page.getByTestId("jobs").locator("tbody tr").first();
+    await poll(() => row.getByTestId("job-status").textContent(), { timeout: 120_000 }).toMatch(/^completed/);
+    expect(await row.getByTestId("job-progress").textContent()).toMatch(/(\d+) \/ \1 /);
+    await shot(page, "jobs");
+    await axe(page, "jobs");
     await page.close();
   });
 

@@ -4,14 +4,16 @@ import net from "node:net";
 import path from "node:path";
 import { type ApiServices, openApiServices, type StartedApiServer, startApiServer } from "@cxr/api";
 import { loadConfig } from "@cxr/config";
-import { addModel, indexDataset, runBench } from "@cxr/services";
+import { addModel, createToken, indexDataset, publishRun, runBench } from "@cxr/services";
 import { seedDataset, type TempDatabase, tempDatabase, writeTinyBundle } from "@cxr/services/testing";
 
 export const WEB = path.resolve(import.meta.dirname, "..");
 
 /**
  * The real API on a free port: SQLite, two tiny real models that see the image differently, a
- * seeded dataset indexed for both, and one small benchmark run.
+ * seeded dataset indexed for both, one small benchmark run published to the leaderboard (its two
+ * models: two entries of one board), and tokens: once one exists the server is closed, so the web
+ * server gets a `read` token (CXR_API_TOKEN) and the tests type a `run` or `submit` one in the page.
  */
 export async function startApi(work: string) {
   const temp: TempDatabase = await tempDatabase("sqlite");
@@ -39,7 +41,7 @@ export async function startApi(work: string) {
   // seedDataset writes rows, not an ingest: the fingerprints an ingest would leave
   await db.prisma.split.updateMany({ data: { fingerprint: "f".repeat(64) } });
   await db.prisma.dataset.updateMany({ data: { fingerprint: "e".repeat(64), status: "ready" } });
-  await runBench({
+  const bench = await runBench({
     db,
     config,
     models: ["tiny", "tiny-b"],
@@ -52,10 +54,20 @@ export async function startApi(work: string) {
     outDir: path.join(work, "bench"),
     cache: false,
   });
+  await publishRun(db, bench.runId);
+  const tokens = {
+    read: (await createToken(db, { scopes: "read", name: "web" })).token,
+    run: (await createToken(db, { scopes: "run", name: "jobs" })).token,
+    submit: (await createToken(db, { scopes: "submit", name: "lab" })).token,
+  };
   const server: StartedApiServer = await startApiServer(services, { port: 0 });
   return {
     url: server.url,
     seeded,
+    runId: bench.runId,
+    /** The run's record file, as cxr bench wrote it (what cxr submit sends). */
+    recordFile: path.join(work, "bench", "run.json"),
+    tokens,
     async close() {
       await server.close();
       await temp.drop();
@@ -98,7 +110,7 @@ export function ensureBuild() {
 }
 
 /** `next start` on a free port against the given API; resolves when it answers. */
-export async function startWeb(apiUrl: string) {
+export async function startWeb(apiUrl: string, apiToken?: string) {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
@@ -110,7 +122,16 @@ export async function startWeb(apiUrl: string) {
       "--port",
       String(port),
     ],
-    { cwd: WEB, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", CXR_API_URL: apiUrl }, stdio: "pipe" },
+    {
+      cwd: WEB,
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: "1",
+        CXR_API_URL: apiUrl,
+        ...(apiToken ? { CXR_API_TOKEN: apiToken } : {}),
+      },
+      stdio: "pipe",
+    },
   );
   let output = "";
   child.stdout?.on("data", (d) => (output += String(d)));

@@ -14,6 +14,7 @@ export {
   type DatasetInfo,
   EmptyIngestError,
   FINGERPRINT_VERSION,
+  fingerprintDataset,
   fingerprintOf,
   fingerprintVersion,
   type IngestChanges,
@@ -21,6 +22,7 @@ export {
   type IngestProgress,
   type IngestSummary,
   ingest,
+  ingestInto,
   listDatasets,
   refreshFingerprints,
   type SplitSummary,
@@ -29,6 +31,17 @@ export {
   showDataset,
   studyHash,
 } from "./ingest.ts";
+export type {
+  ImageData,
+  IngestRepository,
+  NewStudy,
+  ReportData,
+  StoredDataset,
+  StoredStudy,
+  StudyIdentityRow,
+  StudyUpdate,
+} from "./ingest-repository.ts";
+export { prismaIngestRepository } from "./ingest-repository.ts";
 export { DatasetError, type DatasetErrorCode, type Located, locateInside, resolveInside } from "./io.ts";
 export {
   type ArchiveDownloader,

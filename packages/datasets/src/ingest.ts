@@ -3,6 +3,12 @@ import path from "node:path";
 import { sha256Hex } from "@cxr/config";
 import type { Db } from "@cxr/db";
 import { decodeImage, isImageDecodeError } from "@cxr/encoders";
+import {
+  type ImageData,
+  type IngestRepository,
+  prismaIngestRepository,
+  type ReportData,
+} from "./ingest-repository.ts";
 import { DatasetError } from "./io.ts";
 import type { DatasetSource, SkipEvent, SkipReason, StudyRecord } from "./types.ts";
 import { skip } from "./types.ts";
@@ -175,15 +181,7 @@ export function studyHash(study: StudyIdentity): string {
   );
 }
 
-interface PreparedImage {
-  externalId: string;
-  path: string;
-  view: string | null;
-  sha256: string;
-  width: number;
-  height: number;
-  bytes: number;
-}
+type PreparedImage = ImageData;
 
 type Prepared = { study: StudyRecord; images: PreparedImage[]; skips: SkipEvent[]; reportSha: string };
 
@@ -254,10 +252,6 @@ async function prepare(study: StudyRecord, decodeSlot: ReturnType<typeof limiter
   return { study, images, skips, reportSha: sha256(study.report.fullText) };
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
-}
-
 /** Studies read at once when fingerprints are computed (bounded memory on large datasets). */
 const FINGERPRINT_PAGE = 1000;
 
@@ -266,27 +260,23 @@ export async function refreshFingerprints(
   db: Db,
   datasetId: string,
 ): Promise<{ fingerprint: string; splits: SplitSummary[] }> {
-  const splits = await db.split.findMany({ where: { datasetId }, orderBy: { name: "asc" } });
+  return fingerprintDataset(prismaIngestRepository(db), datasetId);
+}
+
+/** `refreshFingerprints` on any repository. */
+export async function fingerprintDataset(
+  repo: IngestRepository,
+  datasetId: string,
+): Promise<{ fingerprint: string; splits: SplitSummary[] }> {
   const all: string[] = [];
   const summaries: SplitSummary[] = [];
-  for (const split of splits) {
+  for (const split of await repo.splits(datasetId)) {
     const hashes: string[] = [];
     let images = 0;
     let withoutImages = 0;
     let cursor: string | undefined;
     for (;;) {
-      const page = await db.study.findMany({
-        where: { splitId: split.id, ...(cursor === undefined ? {} : { id: { gt: cursor } }) },
-        orderBy: { id: "asc" },
-        take: FINGERPRINT_PAGE,
-        select: {
-          id: true,
-          externalId: true,
-          patientId: true,
-          images: { select: { externalId: true, sha256: true, view: true } },
-          report: { select: { sha256: true, findings: true, impression: true } },
-        },
-      });
+      const page = await repo.studyPage(split.id, cursor, FINGERPRINT_PAGE);
       if (page.length === 0) break;
       for (const study of page) {
         const hash = studyHash(study);
@@ -299,10 +289,7 @@ export async function refreshFingerprints(
       cursor = page.at(-1)!.id;
     }
     const fingerprint = fingerprintOf(hashes);
-    await db.split.update({
-      where: { id: split.id },
-      data: { fingerprint, studyCount: hashes.length, imageCount: images },
-    });
+    await repo.updateSplit(split.id, { fingerprint, studies: hashes.length, images });
     summaries.push({
       name: split.name,
       studies: hashes.length,
@@ -324,211 +311,157 @@ const noChanges = (): IngestChanges => ({
   split: 0,
 });
 
+/** The state of one ingest run: the dataset, what is stored, the counts and skips so far. */
+interface Run {
+  repo: IngestRepository;
+  datasetId: string;
+  /** External ids of the dataset's stored studies. */
+  present: Set<string>;
+  splitIds: Map<string, string>;
+  total: number | undefined;
+  counts: { processed: number; added: number; updated: number; existing: number; skipped: number };
+  changes: IngestChanges;
+  skipped: IngestSummary["skipped"];
+  skippedItems: IngestSummary["skippedItems"];
+  maxListed: number;
+  runStart: number;
+  onProgress: IngestOptions["onProgress"];
+}
+
+/**
+ * Writes a dataset into the database (see the top of this file). The recipe: open the dataset,
+ * load what is stored, read the source study by study (prepare, then add, update or keep each),
+ * fingerprint the splits and record the outcome.
+ */
 export async function ingest(db: Db, source: DatasetSource, options: IngestOptions): Promise<IngestSummary> {
+  return ingestInto(prismaIngestRepository(db), source, options);
+}
+
+/** `ingest` on any repository (the unit tier runs it in memory). */
+export async function ingestInto(
+  repo: IngestRepository,
+  source: DatasetSource,
+  options: IngestOptions,
+): Promise<IngestSummary> {
   const started = Date.now();
   const name = options.name.trim();
   if (name === "") throw new DatasetError("INVALID_ARGUMENT", "a dataset needs a name");
-  const maxListed = options.maxListedSkips ?? 1000;
-  const concurrency = Math.max(1, options.concurrency ?? 8);
-  const decodeSlot = limiter(Math.max(1, options.decodeConcurrency ?? 2));
+  const datasetId = await openDataset(repo, name, source);
+  const run = await startRun(repo, datasetId, source, options);
+  await readSource(run, source, options);
+  const aborted = options.signal?.aborted ?? false;
+  const summary = await summarize(run, name, source, aborted, started);
+  await repo.finishDataset(datasetId, {
+    status: summary.status,
+    fingerprint: summary.fingerprint,
+    summaryJson: JSON.stringify(summary),
+  });
+  if (summary.status === "failed") throw new EmptyIngestError(summary);
+  return summary;
+}
 
-  let dataset = await db.dataset.findUnique({ where: { name } });
+/** Step: the dataset of this name, created or marked "ingesting"; another source under the name is refused. */
+async function openDataset(repo: IngestRepository, name: string, source: DatasetSource): Promise<string> {
+  const dataset = await repo.findDataset(name);
   if (dataset && (dataset.adapter !== source.adapter || dataset.sourcePath !== source.root)) {
     throw new DatasetError(
       "NAME_CONFLICT",
       `dataset "${name}" was ingested from ${dataset.adapter} at ${dataset.sourcePath}; choose another name`,
     );
   }
-  dataset = dataset
-    ? await db.dataset.update({ where: { id: dataset.id }, data: { status: "ingesting" } })
-    : await db.dataset.create({
-        data: { name, adapter: source.adapter, sourcePath: source.root, status: "ingesting" },
-      });
-  const datasetId = dataset.id;
+  return repo.startDataset(name, source.adapter, source.root, dataset);
+}
 
-  const present = new Set<string>();
-  for (const s of await db.study.findMany({ where: { datasetId }, select: { externalId: true } })) {
-    present.add(s.externalId);
+/** Step: what is stored already (study ids, splits), and empty counts. */
+async function startRun(
+  repo: IngestRepository,
+  datasetId: string,
+  source: DatasetSource,
+  options: IngestOptions,
+): Promise<Run> {
+  const present = new Set(await repo.studyExternalIds(datasetId));
+  const splitIds = new Map((await repo.splits(datasetId)).map((s) => [s.name, s.id] as const));
+  return {
+    repo,
+    datasetId,
+    present,
+    splitIds,
+    total: await source.estimateTotal(),
+    counts: { processed: 0, added: 0, updated: 0, existing: 0, skipped: 0 },
+    changes: noChanges(),
+    skipped: { study: 0, image: 0, record: 0, byReason: {} },
+    skippedItems: [],
+    maxListed: options.maxListedSkips ?? 1000,
+    runStart: Date.now(),
+    onProgress: options.onProgress,
+  };
+}
+
+function recordSkip(run: Run, event: SkipEvent): void {
+  run.skipped[event.level]++;
+  run.skipped.byReason[event.reason] = (run.skipped.byReason[event.reason] ?? 0) + 1;
+  if (run.skippedItems.length < run.maxListed) {
+    run.skippedItems.push({
+      level: event.level,
+      item: event.item,
+      reason: event.reason,
+      detail: event.detail,
+    });
   }
-  const splitIds = new Map<string, string>();
-  for (const s of await db.split.findMany({ where: { datasetId } })) splitIds.set(s.name, s.id);
-  const splitId = async (splitName: string): Promise<string> => {
-    let id = splitIds.get(splitName);
-    if (id === undefined) {
-      const split = await db.split.upsert({
-        where: { datasetId_name: { datasetId, name: splitName } },
-        create: { datasetId, name: splitName },
-        update: {},
-      });
-      id = split.id;
-      splitIds.set(splitName, id);
-    }
-    return id;
-  };
+  if (event.level === "study") run.counts.skipped++;
+}
 
-  const total = await source.estimateTotal();
-  const counts = { processed: 0, added: 0, updated: 0, existing: 0, skipped: 0 };
-  const changes = noChanges();
-  const skipped: IngestSummary["skipped"] = { study: 0, image: 0, record: 0, byReason: {} };
-  const skippedItems: IngestSummary["skippedItems"] = [];
-  const runStart = Date.now();
-  const record = (event: SkipEvent) => {
-    skipped[event.level]++;
-    skipped.byReason[event.reason] = (skipped.byReason[event.reason] ?? 0) + 1;
-    if (skippedItems.length < maxListed) {
-      skippedItems.push({ level: event.level, item: event.item, reason: event.reason, detail: event.detail });
-    }
-    if (event.level === "study") counts.skipped++;
-  };
-  const report = () => {
-    if (!options.onProgress) return;
-    const elapsedMs = Date.now() - runStart;
-    const rate = counts.processed / Math.max(1, elapsedMs);
-    const etaMs =
-      total !== undefined && counts.processed > 0
-        ? Math.max(0, (total - counts.processed) / rate)
-        : undefined;
-    options.onProgress({ ...counts, total, elapsedMs, etaMs });
-  };
+function reportProgress(run: Run): void {
+  if (!run.onProgress) return;
+  const { counts, total } = run;
+  const elapsedMs = Date.now() - run.runStart;
+  const rate = counts.processed / Math.max(1, elapsedMs);
+  const etaMs =
+    total !== undefined && counts.processed > 0 ? Math.max(0, (total - counts.processed) / rate) : undefined;
+  run.onProgress({ ...counts, total, elapsedMs, etaMs });
+}
 
-  /** Brings a stored study in line with the source; true when anything changed. */
-  const update = async (prepared: Prepared): Promise<boolean> => {
-    const { study, images } = prepared;
-    const stored = await db.study.findUnique({
-      where: { datasetId_externalId: { datasetId, externalId: study.externalId } },
-      include: { images: true, report: true, split: { select: { name: true } } },
-    });
-    if (stored === null) return false;
-    const labelsJson = study.labels === undefined ? null : JSON.stringify(study.labels);
-    const patientId = study.patientId ?? null;
-    const byId = new Map(stored.images.map((i) => [i.externalId, i]));
-    const fresh = new Set(images.map((i) => i.externalId));
-    const created = images.filter((i) => !byId.has(i.externalId));
-    const removed = stored.images.filter((i) => !fresh.has(i.externalId));
-    const altered = images.flatMap((i) => {
-      const old = byId.get(i.externalId);
-      return old !== undefined &&
-        (old.sha256 !== i.sha256 ||
-          old.view !== i.view ||
-          old.path !== i.path ||
-          old.width !== i.width ||
-          old.height !== i.height ||
-          old.bytes !== i.bytes)
-        ? [{ old, next: i }]
-        : [];
-    });
-    const change = {
-      report: stored.report?.sha256 !== prepared.reportSha,
-      sections:
-        stored.report?.findings !== study.report.findings ||
-        stored.report?.impression !== study.report.impression,
-      views: altered.some(({ old, next }) => old.view !== next.view),
-      images:
-        created.length > 0 ||
-        removed.length > 0 ||
-        altered.some(({ old, next }) => old.sha256 !== next.sha256),
-      labels: stored.labelsJson !== labelsJson,
-      patient: stored.patientId !== patientId,
-      split: stored.split.name !== study.split,
-    };
-    // A moved file (same bytes, new path) is kept up to date without counting as a change of content.
-    if (!Object.values(change).some(Boolean) && altered.length === 0) return false;
-    const reportData = {
-      fullText: study.report.fullText,
-      findings: study.report.findings,
-      impression: study.report.impression,
-      sha256: prepared.reportSha,
-    };
-    await db.study.update({
-      where: { id: stored.id },
-      data: {
-        splitId: await splitId(study.split),
-        patientId,
-        labelsJson,
-        report: { upsert: { create: reportData, update: reportData } },
-        images: {
-          deleteMany: { id: { in: removed.map((i) => i.id) } },
-          create: created,
-          update: altered.map(({ old, next }) => ({ where: { id: old.id }, data: next })),
-        },
-      },
-    });
-    for (const key of Object.keys(change) as (keyof IngestChanges)[]) if (change[key]) changes[key]++;
-    return Object.values(change).some(Boolean);
-  };
+async function splitId(run: Run, splitName: string): Promise<string> {
+  let id = run.splitIds.get(splitName);
+  if (id === undefined) {
+    id = await run.repo.ensureSplit(run.datasetId, splitName);
+    run.splitIds.set(splitName, id);
+  }
+  return id;
+}
 
-  const write = async (prepared: Prepared) => {
-    const { study, images } = prepared;
-    for (const s of prepared.skips) record(s);
-    if (study.images.length > 0 && images.length === 0) {
-      record(
-        skip(
-          "study",
-          study.externalId,
-          "no-images",
-          `none of the study's ${study.images.length} images could be used${present.has(study.externalId) ? "; the stored study is kept as it was" : ""}`,
-        ),
-      );
-      return;
-    }
-    if (present.has(study.externalId)) {
-      if (await update(prepared)) counts.updated++;
-      else counts.existing++;
-      return;
-    }
-    try {
-      await db.study.create({
-        data: {
-          datasetId,
-          splitId: await splitId(study.split),
-          externalId: study.externalId,
-          patientId: study.patientId ?? null,
-          labelsJson: study.labels === undefined ? null : JSON.stringify(study.labels),
-          images: { create: images },
-          report: {
-            create: {
-              fullText: study.report.fullText,
-              findings: study.report.findings,
-              impression: study.report.impression,
-              sha256: prepared.reportSha,
-            },
-          },
-        },
-      });
-      present.add(study.externalId);
-      counts.added++;
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      counts.existing++; // written meanwhile by another run
-    }
-  };
-
+/** Step: every event of the source, in batches prepared in parallel and written in order. */
+async function readSource(run: Run, source: DatasetSource, options: IngestOptions): Promise<void> {
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const decodeSlot = limiter(Math.max(1, options.decodeConcurrency ?? 2));
   let batch: StudyRecord[] = [];
   const flush = async () => {
     const prepared = await Promise.all(batch.map((study) => prepare(study, decodeSlot)));
     batch = [];
     for (const p of prepared) {
-      await write(p);
-      counts.processed++;
-      report();
+      await writeStudy(run, p);
+      run.counts.processed++;
+      reportProgress(run);
     }
   };
-
   const seenThisRun = new Set<string>();
   for await (const event of source.events()) {
     if (options.signal?.aborted) break;
     if (event.type === "skip") {
-      record(event);
+      recordSkip(run, event);
       if (event.level === "study") {
-        counts.processed++;
-        report();
+        run.counts.processed++;
+        reportProgress(run);
       }
       continue;
     }
     const study = event.study;
     if (seenThisRun.has(study.externalId)) {
-      record(skip("study", study.externalId, "duplicate-id", "the source gives this study id twice"));
-      counts.processed++;
+      recordSkip(
+        run,
+        skip("study", study.externalId, "duplicate-id", "the source gives this study id twice"),
+      );
+      run.counts.processed++;
       continue;
     }
     seenThisRun.add(study.externalId);
@@ -536,15 +469,114 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
     if (batch.length >= concurrency) await flush();
   }
   await flush();
+}
 
-  const aborted = options.signal?.aborted ?? false;
-  const { fingerprint, splits } = await refreshFingerprints(db, datasetId);
-  const studies = splits.reduce((n, s) => n + s.studies, 0);
-  const images = splits.reduce((n, s) => n + s.images, 0);
+const reportData = (prepared: Prepared): ReportData => ({
+  fullText: prepared.study.report.fullText,
+  findings: prepared.study.report.findings,
+  impression: prepared.study.report.impression,
+  sha256: prepared.reportSha,
+});
+
+/** Step: one prepared study added, updated or kept (or skipped when none of its images is usable). */
+async function writeStudy(run: Run, prepared: Prepared): Promise<void> {
+  const { study, images } = prepared;
+  for (const s of prepared.skips) recordSkip(run, s);
+  if (study.images.length > 0 && images.length === 0) {
+    recordSkip(
+      run,
+      skip(
+        "study",
+        study.externalId,
+        "no-images",
+        `none of the study's ${study.images.length} images could be used${run.present.has(study.externalId) ? "; the stored study is kept as it was" : ""}`,
+      ),
+    );
+    return;
+  }
+  if (run.present.has(study.externalId)) {
+    if (await updateStudy(run, prepared)) run.counts.updated++;
+    else run.counts.existing++;
+    return;
+  }
+  const created = await run.repo.createStudy(run.datasetId, {
+    splitId: await splitId(run, study.split),
+    externalId: study.externalId,
+    patientId: study.patientId ?? null,
+    labelsJson: study.labels === undefined ? null : JSON.stringify(study.labels),
+    images,
+    report: reportData(prepared),
+  });
+  if (created) {
+    run.present.add(study.externalId);
+    run.counts.added++;
+  } else run.counts.existing++; // written meanwhile by another run
+}
+
+/** Step: brings a stored study in line with the source; true when anything changed. */
+async function updateStudy(run: Run, prepared: Prepared): Promise<boolean> {
+  const { study, images } = prepared;
+  const stored = await run.repo.findStudy(run.datasetId, study.externalId);
+  if (stored === null) return false;
+  const labelsJson = study.labels === undefined ? null : JSON.stringify(study.labels);
+  const patientId = study.patientId ?? null;
+  const byId = new Map(stored.images.map((i) => [i.externalId, i]));
+  const fresh = new Set(images.map((i) => i.externalId));
+  const created = images.filter((i) => !byId.has(i.externalId));
+  const removed = stored.images.filter((i) => !fresh.has(i.externalId));
+  const altered = images.flatMap((i) => {
+    const old = byId.get(i.externalId);
+    return old !== undefined &&
+      (old.sha256 !== i.sha256 ||
+        old.view !== i.view ||
+        old.path !== i.path ||
+        old.width !== i.width ||
+        old.height !== i.height ||
+        old.bytes !== i.bytes)
+      ? [{ old, next: i }]
+      : [];
+  });
+  const change = {
+    report: stored.report?.sha256 !== prepared.reportSha,
+    sections:
+      stored.report?.findings !== study.report.findings ||
+      stored.report?.impression !== study.report.impression,
+    views: altered.some(({ old, next }) => old.view !== next.view),
+    images:
+      created.length > 0 || removed.length > 0 || altered.some(({ old, next }) => old.sha256 !== next.sha256),
+    labels: stored.labelsJson !== labelsJson,
+    patient: stored.patientId !== patientId,
+    split: stored.splitName !== study.split,
+  };
+  // A moved file (same bytes, new path) is kept up to date without counting as a change of content.
+  if (!Object.values(change).some(Boolean) && altered.length === 0) return false;
+  await run.repo.updateStudy(stored.id, {
+    splitId: await splitId(run, study.split),
+    patientId,
+    labelsJson,
+    report: reportData(prepared),
+    removeImages: removed.map((i) => i.id),
+    addImages: created,
+    changeImages: altered.map(({ old, next }) => ({ id: old.id, data: next })),
+  });
+  for (const key of Object.keys(change) as (keyof IngestChanges)[]) if (change[key]) run.changes[key]++;
+  return Object.values(change).some(Boolean);
+}
+
+/** Step: fingerprints and counts of the splits, and the run's summary. */
+async function summarize(
+  run: Run,
+  name: string,
+  source: DatasetSource,
+  aborted: boolean,
+  started: number,
+): Promise<IngestSummary> {
+  const { fingerprint, splits } = await fingerprintDataset(run.repo, run.datasetId);
+  const { counts } = run;
   const usable = counts.added + counts.updated + counts.existing;
   const status: IngestSummary["status"] = aborted ? "ingesting" : usable === 0 ? "failed" : "ready";
-  const summary: IngestSummary = {
-    datasetId,
+  return {
+    datasetId: run.datasetId,
     name,
     adapter: source.adapter,
     sourcePath: source.root,
@@ -553,22 +585,16 @@ export async function ingest(db: Db, source: DatasetSource, options: IngestOptio
     fingerprintVersion: FINGERPRINT_VERSION,
     added: counts.added,
     updated: counts.updated,
-    changes,
+    changes: run.changes,
     existing: counts.existing,
-    skipped,
-    skippedItems,
+    skipped: run.skipped,
+    skippedItems: run.skippedItems,
     splits,
-    studies,
-    images,
+    studies: splits.reduce((n, s) => n + s.studies, 0),
+    images: splits.reduce((n, s) => n + s.images, 0),
     studiesWithoutImages: splits.reduce((n, s) => n + s.studiesWithoutImages, 0),
     elapsedMs: Date.now() - started,
   };
-  await db.dataset.update({
-    where: { id: datasetId },
-    data: { status: summary.status, fingerprint: summary.fingerprint, summaryJson: JSON.stringify(summary) },
-  });
-  if (status === "failed") throw new EmptyIngestError(summary);
-  return summary;
 }
 
 export interface DatasetInfo {

@@ -23,12 +23,9 @@ import { type LoadedBundle, loadBundle, type Manifest } from "../src/bundle/inde
 import { decodeImage } from "../src/image/index.ts";
 import { MODEL_PREPROCESS, runPreprocess } from "../src/preprocess/index.ts";
 import type { PreprocessStep } from "../src/preprocess/steps.ts";
-import {
-  bytesToUnicode,
-  CLIP_PRETOKENIZER_REGEX,
-  clipBpeGzToTokenizerJson,
-} from "../src/tokenizer/clip-bpe.ts";
+import { clipBpeGzToTokenizerJson } from "../src/tokenizer/clip-bpe.ts";
 import { Tokenizer, type TokenizerSettings } from "../src/tokenizer/index.ts";
+import { clipTokenizerJson, wordPieceTokenizerJson } from "../src/tokenizer/tokenizer-json.ts";
 
 const PYTHON = process.env.CXR_PYTHON ?? "/usr/bin/python3";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -95,50 +92,9 @@ interface TokenizerSource {
   config?: unknown;
 }
 
-function special(id: number, content: string) {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-}
-
 /** A byte-level BPE without merges: same pre-tokenizer and specials as CLIP, 514 tokens, EOT last. */
 function tinyClipTokenizerJson(): unknown {
-  const symbols = bytesToUnicode().map(([, ch]) => ch);
-  const list = [...symbols, ...symbols.map((s) => `${s}</w>`), "<|startoftext|>", "<|endoftext|>"];
-  const vocab = Object.fromEntries(list.map((t, i) => [t, i]));
-  const sot = list.length - 2;
-  const eot = list.length - 1;
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [special(sot, "<|startoftext|>"), special(eot, "<|endoftext|>")],
-    normalizer: { type: "Lowercase" },
-    pre_tokenizer: {
-      type: "Sequence",
-      pretokenizers: [
-        { type: "Split", pattern: { Regex: CLIP_PRETOKENIZER_REGEX }, behavior: "Removed", invert: true },
-        { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    },
-    post_processor: {
-      type: "RobertaProcessing",
-      sep: ["<|endoftext|>", eot],
-      cls: ["<|startoftext|>", sot],
-      trim_offsets: false,
-      add_prefix_space: false,
-    },
-    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: "<|endoftext|>",
-      continuing_subword_prefix: "",
-      end_of_word_suffix: "</w>",
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges: [],
-    },
-  };
+  return clipTokenizerJson([], { normalizer: { type: "Lowercase" } });
 }
 
 /** A lower-casing WordPiece over the test texts' words plus single characters. */
@@ -148,42 +104,7 @@ function tinyWordPieceJson(): unknown {
   for (const text of TEXTS)
     for (const w of text.toLowerCase().match(/[a-z]+|[0-9]|[^\sa-z0-9]/g) ?? []) words.add(w);
   const chars = "abcdefghijklmnopqrstuvwxyz0123456789".split("");
-  const list = [...specials, ...words, ...chars, ...chars.map((c) => `##${c}`)];
-  const vocab: Record<string, number> = {};
-  for (const token of list) if (!(token in vocab)) vocab[token] = Object.keys(vocab).length;
-  const cls = { SpecialToken: { id: "[CLS]", type_id: 0 } };
-  const sep = { SpecialToken: { id: "[SEP]", type_id: 0 } };
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: specials.map((s) => special(vocab[s]!, s)),
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [cls, { Sequence: { id: "A", type_id: 0 } }, sep],
-      pair: [cls, { Sequence: { id: "A", type_id: 0 } }, sep, { Sequence: { id: "B", type_id: 1 } }, sep],
-      special_tokens: {
-        "[CLS]": { id: "[CLS]", ids: [vocab["[CLS]"]], tokens: ["[CLS]"] },
-        "[SEP]": { id: "[SEP]", ids: [vocab["[SEP]"]], tokens: ["[SEP]"] },
-      },
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: {
-      type: "WordPiece",
-      unk_token: "[UNK]",
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab,
-    },
-  };
+  return wordPieceTokenizerJson([...specials, ...words, ...chars, ...chars.map((c) => `##${c}`)], specials);
 }
 
 function tokenizerSources(work: string): Record<Family["tokenizer"], TokenizerSource> {

@@ -119,9 +119,13 @@ const LEADERBOARD: Record<LeaderboardErrorCode, ErrorKind> = {
   UNSAFE_TEXT: "invalid",
   UNKNOWN_BOARD: "not-found",
   UNKNOWN_ENTRY: "not-found",
+  UNKNOWN_SUBMISSION: "not-found",
   INVALID_ARGUMENT: "invalid",
   RUN_NOT_PUBLISHABLE: "conflict",
   NOT_VERIFIABLE: "unavailable",
+  NO_BUNDLE: "unavailable",
+  NO_DATASET: "unavailable",
+  FINGERPRINT_MISMATCH: "conflict",
 };
 const JOB: Record<JobErrorCode, ErrorKind> = {
   UNKNOWN_JOB: "not-found",

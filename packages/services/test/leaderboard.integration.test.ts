@@ -6,7 +6,6 @@ import { loadConfig } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { postgresAvailable, type TempDatabase, tempDatabase } from "@cxr/db/testing";
 import { writeTinyBundle } from "@cxr/encoders/testing";
-import { Sfc32 } from "@cxr/eval";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addModel,
@@ -16,13 +15,14 @@ import {
   type LeaderboardError,
   leaderboardView,
   listBoards,
+  planVerification,
   publishRun,
   rankWithUncertainty,
   runBench,
   submitRecordFile,
   verifyEntry,
 } from "../src/index.ts";
-import { seedDataset } from "../src/testing/index.ts";
+import { independentRanking, seedDataset } from "../src/testing/index.ts";
 
 /**
  * The leaderboard on SQLite with real tiny models and real benchmark runs: publishing, ranks with
@@ -91,7 +91,7 @@ async function refusal(promise: Promise<unknown>): Promise<LeaderboardError> {
   return error as LeaderboardError;
 }
 
-/** The same procedure as ranking.ts, written out the long way: explicit resampled lists of ranks. */
+/** The oracle (src/testing/independent-ranking.ts) as "id -> label" for recall@1 at 95%. */
 function independentRanks(
   entries: { id: string; ranks: number[] }[],
   groups: string[],
@@ -99,37 +99,12 @@ function independentRanks(
   seed: number,
   B: number,
 ) {
-  const studies = [...new Set(groups)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const members = new Map(studies.map((s) => [s, [] as number[]]));
-  groups.forEach((g, q) => {
-    members.get(g)!.push(q);
-  });
-  const rng = Sfc32.fromLabel(`${seed}:leaderboard:${label}`);
-  const recall1 = (ranks: number[], qs: number[]) => qs.filter((q) => ranks[q]! <= 1).length / qs.length;
-  const reps = entries.map(() => [] as number[]);
-  for (let b = 0; b < B; b++) {
-    const qs: number[] = [];
-    for (let i = 0; i < studies.length; i++)
-      qs.push(...members.get(studies[rng.nextBelow(studies.length)]!)!);
-    entries.forEach((e, i) => {
-      reps[i]!.push(recall1(e.ranks, qs));
-    });
-  }
-  const type7 = (xs: number[], p: number) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const h = (s.length - 1) * p;
-    const f = Math.floor(h);
-    return s[f]! + (h - f) * (s[Math.min(f + 1, s.length - 1)]! - s[f]!);
-  };
-  const better = (i: number, j: number) =>
-    type7(
-      reps[i]!.map((v, b) => v - reps[j]![b]!),
-      0.025,
-    ) > 0;
-  return entries.map((e, i) => {
-    const low = 1 + entries.filter((_, j) => j !== i && better(j, i)).length;
-    const high = entries.length - entries.filter((_, j) => j !== i && better(i, j)).length;
-    return { id: e.id, label: low === high ? `${low}` : `${low}-${high}` };
+  return independentRanking(entries, groups, {
+    metric: "recall@1",
+    seed,
+    label,
+    samples: B,
+    confidence: 0.95,
   });
 }
 
@@ -162,6 +137,30 @@ it("separates entries whose paired difference is significant and ties the rest, 
   ]);
   expect(got.map((r) => r.rankLabel)).toEqual(["1-2", "1-2", "3"]);
   expect(got.map((r) => r.tieGroup)).toEqual([1, 1, 2]);
+  // whatever the sort metric (higher or lower better), the ranks are those of that metric
+  for (const metric of ["recall@5", "mrr", "medianRank", "meanRank"]) {
+    const ranked = rankWithUncertainty(entries, {
+      metric,
+      recallAt: [1, 5, 10],
+      groups,
+      samples: 400,
+      confidence: 0.95,
+      seed: 7,
+      label: `b:${metric}`,
+    });
+    const oracle = independentRanking(entries, groups, {
+      metric,
+      seed: 7,
+      label: `b:${metric}`,
+      samples: 400,
+      confidence: 0.95,
+    });
+    expect(
+      ranked.map((r) => [r.id, r.rankLabel, r.tieGroup]),
+      metric,
+    ).toEqual(oracle.map((o) => [o.id, o.label, o.tieGroup]));
+    expect(ranked.at(-1)!.id, metric).toBe("weak");
+  }
 });
 
 const pgUp = await postgresAvailable();
@@ -216,6 +215,52 @@ describe.each([
       );
       const got = Object.fromEntries(view.rows.map((r) => [r.entry.id, r.rankLabel]));
       for (const e of expected) expect(got[e.id]).toBe(e.label);
+      // any sort metric at any level and direction: the ranks of that metric, recomputed the long way
+      const queriesOf = JSON.parse(
+        (await local.db.prisma.leaderboardBoard.findUniqueOrThrow({ where: { id: board.id } })).queriesJson,
+      ) as Record<string, { group: string }[]>;
+      for (const [metric, level, direction] of [
+        ["mrr", 0, "image->text"],
+        ["recall@5", 0.5, "image->text"],
+        ["recall@10", 0, "text->image"],
+        ["medianRank", 0.5, "text->image"],
+        ["meanRank", 0.5, "image->text"],
+        ["auc:mrr", null, "image->text"],
+        ["auc:recall@1", null, "text->image"],
+      ] as const) {
+        const sorted = await leaderboardView(local.db, { metric, level, direction });
+        const ranksAt = (e: (typeof stored)[number], at: number) =>
+          (JSON.parse(e.recordJson).results as { level: number; direction: string; ranks: number[] }[]).find(
+            (r) => r.level === at && r.direction === direction,
+          )!.ranks;
+        const oracle = independentRanking(
+          stored.map((e) => ({
+            id: e.id,
+            ranks: ranksAt(e, level ?? 0),
+            ranksByLevel: [ranksAt(e, 0), ranksAt(e, 0.5)],
+          })),
+          queriesOf[direction]!.map((q) => q.group),
+          {
+            metric,
+            seed: 1,
+            label: `${board.id}:${direction}:${level ?? "all"}:${metric}`,
+            samples: 50,
+            confidence: 0.95,
+            levels: [0, 0.5],
+          },
+        );
+        if (level === null) {
+          // the AUC's value is the entry's stored robustness summary
+          for (const r of sorted.rows)
+            expect(r.value).toBe(
+              r.entry.summaries.find((s) => s.direction === direction && s.metric === metric.slice(4))!.auc,
+            );
+        }
+        expect(
+          sorted.rows.map((r) => [r.entry.id, r.rankLabel, r.tieGroup]),
+          `${metric} at ${level}, ${direction}`,
+        ).toEqual(oracle.map((o) => [o.id, o.label, o.tieGroup]));
+      }
       // tiny and tiny-b have the same weights: the same ranks, so they share a tie group
       const byName = Object.fromEntries(view.rows.map((r) => [r.entry.modelName, r]));
       expect(byName.tiny!.tieGroup).toBe(byName["tiny-b"]!.tieGroup);
@@ -330,6 +375,45 @@ describe.each([
       expect((await getEntry(local.db, entry.id)).provenance).toBe("verified");
       // as of before the check, it was still "submitted"
       expect((await getEntry(local.db, entry.id, t)).provenance).toBe("submitted");
+
+      // tampered evidence: two stored ranks changed -> a re-run disputes it, naming those queries
+      const row = await local.db.prisma.leaderboardEntry.findUniqueOrThrow({ where: { id: entry.id } });
+      const record = JSON.parse(row.recordJson);
+      const cell = record.results.find((r: any) => r.direction === "text->image" && r.level === 0.5);
+      for (const q of [1, 2]) cell.ranks[q] = cell.ranks[q] === 1 ? 2 : 1;
+      await local.db.prisma.leaderboardEntry.update({
+        where: { id: entry.id },
+        data: { recordJson: JSON.stringify(record) },
+      });
+      const t2 = new Date();
+      await new Promise((r) => setTimeout(r, 20));
+      const disputed = await verifyEntry(local.db, local.config, entry.id);
+      expect(disputed.outcome).toBe("disputed");
+      expect(disputed.previous).toBe("submitted");
+      // views pinned before either check keep what they showed: submitted, then verified
+      expect((await getEntry(local.db, entry.id, t)).provenance).toBe("submitted");
+      expect((await getEntry(local.db, entry.id, t2)).provenance).toBe("verified");
+      expect(disputed.differences).toEqual([
+        {
+          direction: "text->image",
+          level: 0.5,
+          queries: [record.run.queries["text->image"][1].id, record.run.queries["text->image"][2].id],
+          deltas: expect.any(Object),
+        },
+      ]);
+      expect((await getEntry(local.db, entry.id)).provenance).toBe("disputed");
+
+      // what this server cannot re-run is refused before anything runs
+      const runsBefore = await local.db.prisma.benchmarkRun.count();
+      await local.db.prisma.split.updateMany({ data: { fingerprint: "v2:".padEnd(67, "d") } });
+      try {
+        const changed = await refusal(planVerification(local.db, entry.id));
+        expect([changed.code, changed.field]).toEqual(["FINGERPRINT_MISMATCH", "datasetFingerprint"]);
+      } finally {
+        await local.db.prisma.split.updateMany({ data: { fingerprint: "v2:".padEnd(67, "a") } });
+      }
+      expect((await refusal(planVerification(local.db, "no-such-entry"))).code).toBe("UNKNOWN_ENTRY");
+      expect(await local.db.prisma.benchmarkRun.count()).toBe(runsBefore);
     },
     240_000,
   );

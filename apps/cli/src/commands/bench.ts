@@ -184,7 +184,10 @@ function describeRun(r: BenchRunSummary): string {
   return `${r.runId}  ${r.startedAt.slice(0, 19)}Z  ${state}  ${r.dataset}/${r.split}  ${models}  ${r.corruption} ${r.levels.join(",")} seed ${r.seed} ${r.textField}`;
 }
 
-function benchProgress(): { onProgress: (e: BenchProgress) => void; finish: (summary: string) => void } {
+export function benchProgress(): {
+  onProgress: (e: BenchProgress) => void;
+  finish: (summary: string) => void;
+} {
   let bar: Progress | undefined;
   let images = 0;
   let pendingCells = 0;

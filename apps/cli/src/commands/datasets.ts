@@ -4,8 +4,8 @@ import {
   type DatasetPullProgress,
   defaultDatasetName,
   EmptyIngestError,
+  type IngestProgress,
   type IngestSummary,
-  ingestDataset,
   listDatasets,
   PULLABLE_DATASETS,
   pullDataset,
@@ -15,6 +15,7 @@ import {
 import type { Command } from "commander";
 import { output, withServices } from "../context.ts";
 import { CliError } from "../errors.ts";
+import { runJob } from "../foreground.ts";
 import { createProgress } from "../progress.ts";
 
 /**
@@ -101,18 +102,23 @@ export function registerDatasetCommands(program: Command): void {
       ) => {
         const name = opts.name ?? defaultDatasetName(root);
         const progress = createProgress(`ingest ${name}`, { unit: "studies" });
-        const summary = await withServices((services) =>
-          ingestDataset(services, {
-            adapter: adapterName,
-            root,
-            name,
-            ...(opts.split === undefined ? {} : { split: opts.split }),
-            ...(opts.textOnly === undefined ? {} : { textOnly: opts.textOnly }),
-            ...(opts.images === undefined ? {} : { imagesDir: opts.images }),
-            ...(opts.reports === undefined ? {} : { reportsDir: opts.reports }),
-            onProgress: (p) => progress.tick(p.processed, p.total),
-          }),
-        ).catch((error: unknown) => {
+        const summary = await withServices(async (services) => {
+          const { result } = await runJob<IngestSummary>(
+            services,
+            "ingest",
+            {
+              adapter: adapterName,
+              root,
+              name,
+              ...(opts.split === undefined ? {} : { split: opts.split }),
+              ...(opts.textOnly === undefined ? {} : { textOnly: opts.textOnly }),
+              ...(opts.images === undefined ? {} : { imagesDir: opts.images }),
+              ...(opts.reports === undefined ? {} : { reportsDir: opts.reports }),
+            },
+            (p: IngestProgress) => progress.tick(p.processed, p.total),
+          );
+          return result;
+        }).catch((error: unknown) => {
           // The summary of an ingest that took nothing is printed too; the error sets the exit code.
           if (error instanceof EmptyIngestError)
             output(opts.json, error.summary, () => summaryText(error.summary));
@@ -252,15 +258,17 @@ export function registerDatasetCommands(program: Command): void {
             sha256,
             ...(opts.name === undefined ? {} : { name: opts.name }),
             ingest: opts.ingest,
+            // The ingest step runs as an ingest job: its row, its progress, Ctrl-C resumable.
+            runIngest: async (request) =>
+              (
+                await runJob<IngestSummary>(services, "ingest", request, (p: IngestProgress) => {
+                  ingestBar ??= createProgress(`ingest ${request.name}`, { unit: "studies" });
+                  ingestBar.tick(p.processed, p.total);
+                })
+              ).result,
             onProgress,
             onDownloaded: () => {
               for (const bar of bars.values()) bar.done();
-            },
-            onIngestProgress: (p) => {
-              ingestBar ??= createProgress(`ingest ${opts.name ?? datasetName.trim().toLowerCase()}`, {
-                unit: "studies",
-              });
-              ingestBar.tick(p.processed, p.total);
             },
           }),
         );

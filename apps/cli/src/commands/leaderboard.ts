@@ -11,13 +11,16 @@ import {
   type Provenance,
   publishRun,
   runRecordText,
+  type VerifyJobResult,
 } from "@cxr/services";
 import { type Command, Option } from "commander";
 import { output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
+import { runJob } from "../foreground.ts";
+import { benchProgress } from "./bench.ts";
 
 /**
- * `cxr leaderboard publish|list|show` over @cxr/services' leaderboard, and `cxr submit` (a client of
+ * `cxr leaderboard publish|list|show|verify` over @cxr/services' leaderboard, and `cxr submit` (a client of
  * another server's GraphQL `submitRun`). Names, ids and numbers only; never report text.
  */
 
@@ -103,7 +106,12 @@ export function registerLeaderboardCommands(program: Command): void {
     .command("list")
     .description("every board with its entries, ranked")
     .option("--board <key>", "one board (its 16-digit key)")
-    .addOption(new Option("--metric <name>", "sort metric").default("recall@1"))
+    .addOption(
+      new Option(
+        "--metric <name>",
+        "sort metric: recall@K, mrr, medianRank, meanRank, or auc:<metric> (over the levels)",
+      ).default("recall@1"),
+    )
     .addOption(new Option("--direction <d>", "direction").choices([...DIRECTIONS]).default("image->text"))
     .option("--level <p>", "level (default: the board's clean level)")
     .addOption(new Option("--provenance <p>", "only this provenance").choices([...PROVENANCES]))
@@ -187,6 +195,37 @@ export function registerLeaderboardCommands(program: Command): void {
           );
         return lines.join("\n");
       });
+    });
+
+  board
+    .command("verify")
+    .description(
+      "re-run an entry's benchmark here (as a job: same bundle and split fingerprints) and mark it verified or disputed",
+    )
+    .argument("<entryId>", "an entry id (cxr leaderboard list)")
+    .option("--json", "print as JSON")
+    .action(async (entryId: string, opts: { json?: boolean }) => {
+      const progress = benchProgress();
+      const { job, result, entry } = await withServices(async (s) => {
+        const executed = await runJob<VerifyJobResult>(s, "verify", { entryId }, progress.onProgress);
+        return { ...executed, entry: await getEntry(await s.database(), entryId) };
+      });
+      progress.finish(`verification of entry ${entryId}`);
+      output(opts.json, { jobId: job.id, ...result, check: entry.check }, () => {
+        const lines = [
+          `entry ${entryId}: ${result.outcome} (job ${job.id}, the server's run ${result.runId})`,
+        ];
+        for (const d of entry.check?.differences ?? [])
+          lines.push(
+            `  ${d.direction} level ${d.level}: ${d.queries.length} queries differ (${d.queries.slice(0, 5).join(", ")}${d.queries.length > 5 ? ", …" : ""}); ${Object.entries(
+              d.deltas,
+            )
+              .map(([m, v]) => `${m} ${v >= 0 ? "+" : ""}${v.toFixed(4)}`)
+              .join(", ")}`,
+          );
+        return lines.join("\n");
+      });
+      if (result.outcome === "disputed") process.exitCode = EXIT.failed;
     });
 
   program

@@ -49,3 +49,17 @@ export const fmt = (value: number | null | undefined, digits = 3) =>
   value == null || Number.isNaN(value) ? "–" : value.toFixed(digits);
 
 export const short = (hash: string | null | undefined) => (hash ? `${hash.slice(0, 12)}…` : "–");
+
+/** A refusal for want of a token or scope, as a sentence; null for any other failure. */
+export function scopeSentence(error: unknown, scope: string, hadToken: boolean): string | null {
+  if (!(error instanceof ApiError)) return null;
+  if (error.code === "UNAUTHENTICATED" || error.status === 401)
+    return hadToken
+      ? "The token was refused (wrong, malformed or revoked): check it and paste it again."
+      : `A token with the ${scope} scope is needed: paste one above.`;
+  if (error.code === "FORBIDDEN" || error.status === 403)
+    return hadToken
+      ? `This token cannot do that: it needs the ${scope} scope.`
+      : `A token with the ${scope} scope is needed: paste one above.`;
+  return null;
+}

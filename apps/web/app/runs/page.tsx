@@ -5,8 +5,37 @@ import { sentence, serverApi } from "../lib/api";
 
 export const dynamic = "force-dynamic";
 
-export default async function RunsPage({ searchParams }: { searchParams: Promise<{ after?: string }> }) {
-  const { after } = await searchParams;
+/** Sortable columns of this page of runs: `sort=<key>:<asc|desc>` in the URL (a real button each). */
+const COLUMNS = [
+  { key: "run", label: "Run" },
+  { key: "status", label: "Status" },
+  { key: "models", label: "Models" },
+  { key: "dataset", label: "Dataset / split" },
+  { key: "corruption", label: "Corruption" },
+  { key: "levels", label: "Levels" },
+  { key: "started", label: "Started" },
+] as const;
+type Key = (typeof COLUMNS)[number]["key"];
+type RunNode = Awaited<ReturnType<typeof load>>["benchmarkRuns"]["edges"][number]["node"];
+const SORT_VALUE: Record<Key, (r: RunNode) => string | number> = {
+  run: (r) => r.runId,
+  status: (r) => r.status,
+  models: (r) => r.models.map((m) => m.id).join(","),
+  dataset: (r) => `${r.dataset}/${r.split}`,
+  corruption: (r) => r.corruption,
+  levels: (r) => r.levels.length,
+  started: (r) => Date.parse(r.startedAt),
+};
+
+export default async function RunsPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ after?: string; sort?: string }>;
+}) {
+  const { after, sort: sortRaw } = await searchParams;
+  const [sortKey, sortOrder] = (sortRaw ?? "started:desc").split(":") as [string, string | undefined];
+  const key: Key = COLUMNS.some((c) => c.key === sortKey) ? (sortKey as Key) : "started";
+  const order = sortOrder === "asc" ? "asc" : "desc";
   let data: Awaited<ReturnType<typeof load>>;
   try {
     data = await load(after);
@@ -19,10 +48,25 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
     );
   }
   const runs = data.benchmarkRuns;
+  const value = SORT_VALUE[key];
+  const nodes = runs.edges
+    .map((e) => e.node)
+    .sort((a, b) => {
+      const x = value(a);
+      const y = value(b);
+      const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+      return order === "asc" ? c : -c;
+    });
   return (
     <>
       <h1>Benchmark runs</h1>
-      <p className="muted">{runs.totalCount} runs, newest first.</p>
+      <p className="muted">
+        {runs.totalCount} runs; this page sorted by {COLUMNS.find((c) => c.key === key)?.label.toLowerCase()}{" "}
+        ({order === "asc" ? "ascending" : "descending"}).
+      </p>
+      <form id="runs-sort" method="get" action="/runs" hidden>
+        {after && <input type="hidden" name="after" value={after} />}
+      </form>
       {runs.edges.length === 0 ? (
         <EmptyState>No benchmark run yet: run cxr bench, then come back.</EmptyState>
       ) : (
@@ -30,17 +74,29 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
           <caption className="visually-hidden">Benchmark runs</caption>
           <thead>
             <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Status</th>
-              <th scope="col">Models</th>
-              <th scope="col">Dataset / split</th>
-              <th scope="col">Corruption</th>
-              <th scope="col">Levels</th>
-              <th scope="col">Started</th>
+              {COLUMNS.map((c) => (
+                <th
+                  key={c.key}
+                  scope="col"
+                  aria-sort={c.key === key ? (order === "asc" ? "ascending" : "descending") : undefined}
+                >
+                  <button
+                    type="submit"
+                    form="runs-sort"
+                    name="sort"
+                    value={`${c.key}:${c.key === key && order === "desc" ? "asc" : "desc"}`}
+                    className="sort"
+                    aria-label={`Sort by ${c.label.toLowerCase()}`}
+                  >
+                    {c.label}
+                    {c.key === key ? (order === "asc" ? " ▲" : " ▼") : ""}
+                  </button>
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
-            {runs.edges.map(({ node }) => (
+            {nodes.map((node) => (
               <tr key={node.id}>
                 <td>
                   <Link href={`/runs/${encodeURIComponent(node.id)}`} className="mono">
@@ -62,7 +118,11 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
       )}
       {runs.pageInfo.hasNextPage && runs.pageInfo.endCursor && (
         <p className="pager">
-          <Link href={`/runs?after=${encodeURIComponent(runs.pageInfo.endCursor)}`}>Older runs</Link>
+          <Link
+            href={`/runs?${new URLSearchParams({ after: runs.pageInfo.endCursor, ...(sortRaw ? { sort: sortRaw } : {}) })}`}
+          >
+            Older runs
+          </Link>
         </p>
       )}
     </>

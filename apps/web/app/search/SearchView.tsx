@@ -451,13 +451,19 @@ function OcclusionPanel(props: {
   // The slider moves at once; the URL (and the search) follow. Without this, keys pressed faster
   // than the URL updates would each start from the old level.
   // Only a change that did not come from this slider (a new query, back/forward) moves it.
+  // The URL commits this slider's levels one after the other, possibly after later keys: a level
+  // it pushed and that is still on its way is not an outside change (it must not move the slider
+  // back), so the levels pushed and not yet seen in the URL are kept in order.
   const [level, setLevel] = useState(state.level);
-  const pushed = useRef(state.level);
+  const pending = useRef<number[]>([]);
   useEffect(() => {
-    if (state.level !== pushed.current) {
-      pushed.current = state.level;
-      setLevel(state.level);
+    const at = pending.current.indexOf(state.level);
+    if (at >= 0) {
+      pending.current = pending.current.slice(at + 1);
+      return;
     }
+    pending.current = [];
+    setLevel(state.level);
   }, [state.level]);
   // An indexed image's preview address comes from the API (its route takes the database id).
   const [indexedPreview, setIndexedPreview] = useState<{ id: string; url: string } | null>(null);
@@ -532,7 +538,7 @@ function OcclusionPanel(props: {
           onChange={(e) => {
             const next = Math.round(Number(e.target.value) * 100) / 100;
             setLevel(next);
-            pushed.current = next;
+            pending.current.push(next);
             props.onLevel(next);
           }}
         />

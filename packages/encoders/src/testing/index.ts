@@ -1,5 +1,7 @@
 /** Test helpers: tiny ONNX models with known weights and complete tiny bundles (`@cxr/encoders/testing`). */
 
+/** The one tokenizer.json builder (production's), for tests that need a tiny tokenizer. */
+export { clipTokenizerJson, wordPieceTokenizerJson } from "../tokenizer/tokenizer-json.ts";
 export { type GreyDicomOptions, greyDicom } from "./dicom.ts";
 export {
   imageWeight,

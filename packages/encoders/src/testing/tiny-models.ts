@@ -4,6 +4,7 @@ import { sha256Hex } from "../bundle/hash.ts";
 import { type ElemType, floatTensor, int64Tensor, modelBytes, node, valueInfo } from "../onnx/builder.ts";
 import type { PreprocessStepInput } from "../preprocess/steps.ts";
 import type { TextPrepStep } from "../tokenizer/text-prep.ts";
+import { wordPieceTokenizerJson } from "../tokenizer/tokenizer-json.ts";
 
 /**
  * Tiny ONNX encoders with known weights, written from TypeScript, so that tests (here and in other
@@ -155,57 +156,7 @@ export const TINY_VOCAB: readonly string[] = [
 
 /** A Hugging Face tokenizer.json (BERT normalizer, WordPiece, [CLS] ... [SEP]) over `vocab`. */
 export function tinyTokenizerJson(vocab: readonly string[] = TINY_VOCAB): Record<string, unknown> {
-  const id = (t: string) => vocab.indexOf(t);
-  const special = (content: string) => ({
-    id: id(content),
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].map(special),
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: null,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "[SEP]", type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "[SEP]", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 1 } },
-        { SpecialToken: { id: "[SEP]", type_id: 1 } },
-      ],
-      special_tokens: {
-        "[CLS]": { id: "[CLS]", ids: [id("[CLS]")], tokens: ["[CLS]"] },
-        "[SEP]": { id: "[SEP]", ids: [id("[SEP]")], tokens: ["[SEP]"] },
-      },
-    },
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: {
-      type: "WordPiece",
-      unk_token: "[UNK]",
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
-    },
-  };
+  return wordPieceTokenizerJson(vocab);
 }
 
 export interface TinyBundleOptions {

@@ -20,3 +20,9 @@ export {
   type TokenizerSettings,
   type Truncation,
 } from "./tokenizer.ts";
+export {
+  CLIP_NORMALIZER,
+  clipTokenizerJson,
+  specialToken,
+  wordPieceTokenizerJson,
+} from "./tokenizer-json.ts";

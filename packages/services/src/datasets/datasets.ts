@@ -68,6 +68,7 @@ export interface IngestRequest {
   imagesDir?: string;
   reportsDir?: string;
   onProgress?: (progress: IngestProgress) => void;
+  signal?: AbortSignal;
 }
 
 /** The dataset name an ingest of `root` gets when none is given: its folder's name. */
@@ -76,11 +77,7 @@ export function defaultDatasetName(root: string): string {
   return path.basename(/\.(jsonl|csv)$/.test(resolved) ? path.dirname(resolved) : resolved);
 }
 
-/** Writes a local source into the database (resumable: a second run adds what is missing). */
-export async function ingestDataset(
-  services: Pick<Services, "database">,
-  request: IngestRequest,
-): Promise<IngestSummary> {
+function openSource(request: IngestRequest) {
   const adapter = findAdapter(request.adapter);
   if (!adapter) {
     throw new ServiceError(
@@ -89,16 +86,41 @@ export async function ingestDataset(
       `unknown adapter "${request.adapter}"; one of ${DATASET_ADAPTERS.join(", ")}`,
     );
   }
-  const source = adapter.open(path.resolve(request.root), {
+  return adapter.open(path.resolve(request.root), {
     split: request.split,
     textOnly: request.textOnly,
     imagesDir: request.imagesDir,
     reportsDir: request.reportsDir,
   });
+}
+
+/**
+ * An ingest's prepare step: refuses an unknown adapter or a missing source (typed errors, nothing
+ * written) and returns the request with its root resolved and its name defaulted.
+ */
+export function checkIngestRequest<R extends IngestRequest>(request: R): R & { name: string } {
+  openSource(request);
+  return {
+    ...request,
+    root: path.resolve(request.root),
+    name: request.name ?? defaultDatasetName(request.root),
+  };
+}
+
+/**
+ * Writes a local source into the database (resumable: a second run adds what is missing). An
+ * aborted signal stops it after the study in flight and returns with status "ingesting".
+ */
+export async function ingestDataset(
+  services: Pick<Services, "database">,
+  request: IngestRequest,
+): Promise<IngestSummary> {
+  const source = openSource(request);
   const name = request.name ?? defaultDatasetName(request.root);
   return ingest((await services.database()).prisma, source, {
     name,
     ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
   });
 }
 
@@ -116,6 +138,11 @@ export interface PullRequest {
   ingest?: boolean;
   onProgress?: (progress: PullProgress) => void;
   onIngestProgress?: (progress: IngestProgress) => void;
+  /**
+   * Runs the ingest step (default: `ingestDataset` in this call). A face passes one that runs it as
+   * an ingest job (prepare + execute: a Job row, the progress envelope, Ctrl-C leaves it resumable).
+   */
+  runIngest?: (request: Omit<IngestRequest, "onProgress" | "signal">) => Promise<IngestSummary>;
   /** Called between the download and the ingest (a face closes its download bars there). */
   onDownloaded?: (pulled: PullResult) => void;
   signal?: AbortSignal;
@@ -175,12 +202,15 @@ export async function pullDataset(
   request.onDownloaded?.(pulled);
   let summary: IngestSummary | null = null;
   if (request.ingest !== false) {
-    summary = await ingestDataset(services, {
-      adapter: remote.adapter,
-      root: dir,
-      name: request.name ?? remote.name,
-      ...(request.onIngestProgress === undefined ? {} : { onProgress: request.onIngestProgress }),
-    });
+    const ingestRequest = { adapter: remote.adapter, root: dir, name: request.name ?? remote.name };
+    summary =
+      request.runIngest !== undefined
+        ? await request.runIngest(ingestRequest)
+        : await ingestDataset(services, {
+            ...ingestRequest,
+            ...(request.onIngestProgress === undefined ? {} : { onProgress: request.onIngestProgress }),
+            ...(request.signal === undefined ? {} : { signal: request.signal }),
+          });
   }
   return { ...pulled, license: remote.license, ingest: summary };
 }

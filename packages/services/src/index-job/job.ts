@@ -17,19 +17,17 @@ import {
 } from "./collections.ts";
 import { IndexSearchError } from "./errors.ts";
 import {
-  countItems,
   type DatasetRef,
   INDEXED_FIELDS,
   type IndexItem,
   MODALITIES,
   type Modality,
-  pageImages,
-  pageReports,
   REPORT_TEXT_FIELDS,
   type ReportTextField,
   readImageFile,
 } from "./items.ts";
 import { findModel, firstLine, openEncoder } from "./model.ts";
+import { type IndexRepository, prismaIndexRepository } from "./repository.ts";
 
 /**
  * `indexDataset`: encodes one dataset's images and/or reports with one model into the model's
@@ -133,11 +131,12 @@ export interface IndexDatasetOptions {
   signal?: AbortSignal;
   /** The Job row (kind "index") running this: recorded in each IndexJob's `jobId`. */
   jobId?: string;
+  /** Where the IndexJob rows and the items live (default: `prismaIndexRepository(db)`). */
+  repository?: IndexRepository;
 }
 
 /** Most item failures kept in the job's `error` text. */
 const MAX_RECORDED_FAILURES = 200;
-const OPEN_STATUSES = ["pending", "running", "failed"];
 
 /** What an index request names, checked: the modalities, the batch size, the model and the dataset rows. */
 export interface CheckedIndexRequest {
@@ -224,51 +223,47 @@ async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<
   return row;
 }
 
-async function indexModality(
-  options: IndexDatasetOptions,
+/**
+ * One modality, as a recipe: find the open job or decide whether the live index is still good
+ * (`liveIndex`) and create a new version's job; mark it running; encode and record batch after batch
+ * from its cursor (`encodeBatch`, `recordBatch`); carry the other datasets' points over; swap the
+ * alias; complete; drop unused versions. The IndexJob row is the resume state throughout.
+ */
+export async function indexModality(
+  options: Pick<
+    IndexDatasetOptions,
+    "db" | "store" | "reindex" | "textField" | "onProgress" | "signal" | "jobId" | "repository"
+  >,
   model: Model,
   dataset: Dataset,
   modality: Modality,
   batchSize: number,
   getEncoder: () => Promise<ModelEncoder>,
 ): Promise<ModalityIndexResult> {
-  const { db, store } = options;
+  const { store } = options;
+  const repo = options.repository ?? prismaIndexRepository(options.db);
   const alias = collectionAlias(model.id, modality);
   const ref: DatasetRef = { id: dataset.id, name: dataset.name };
-  const where = { modelId: model.id, datasetId: dataset.id, modality };
+  const target = { modelId: model.id, datasetId: dataset.id, modality };
 
-  let job = await db.prisma.indexJob.findFirst({
-    where: { ...where, status: { in: OPEN_STATUSES } },
-    orderBy: { startedAt: "desc" },
-  });
+  let job = await repo.openJob(target);
   const resumed = job !== null;
   let rebuildReason: string | null = null;
 
   if (job === null) {
     const live = options.reindex
       ? { stale: "--reindex asked for a new version" }
-      : await liveIndex(options, model, dataset, modality, alias);
+      : await liveIndex(repo, store, model, dataset, modality, alias);
     if (!("stale" in live)) return live;
     rebuildReason = live.stale;
-    const known = await db.prisma.indexJob.findMany({
-      where: { modelId: model.id, modality },
-      select: { collection: true },
-    });
-    const version = await nextVersion(
-      store,
+    const version = await nextVersion(store, alias, await repo.jobCollections(model.id, modality, false));
+    job = await repo.createJob({
+      ...target,
       alias,
-      known.map((j) => j.collection),
-    );
-    job = await db.prisma.indexJob.create({
-      data: {
-        ...where,
-        alias,
-        collection: versionName(model.id, modality, version),
-        datasetFingerprint: dataset.fingerprint,
-        status: "pending",
-        total: await countItems(db, ref, modality),
-        ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
-      },
+      collection: versionName(model.id, modality, version),
+      datasetFingerprint: dataset.fingerprint,
+      total: await repo.countItems(ref, modality),
+      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
     });
   }
 
@@ -278,16 +273,10 @@ async function indexModality(
     distance: "cosine",
     indexedFields: [...INDEXED_FIELDS],
   });
-  const total = await countItems(db, ref, modality);
-  job = await db.prisma.indexJob.update({
-    where: { id: job.id },
-    data: {
-      status: "running",
-      total,
-      finishedAt: null,
-      error: withoutJobFailure(job.error),
-      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
-    },
+  job = await repo.startJob(job.id, {
+    total: await repo.countItems(ref, modality),
+    error: withoutJobFailure(job.error),
+    ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
   });
   const resumedAt = job.processed + job.failed;
   const progress = (phase: IndexPhase, j: IndexJob) =>
@@ -308,7 +297,7 @@ async function indexModality(
   // The next batch is read and encoded while the current one is written and recorded.
   let next: Promise<EncodedBatch> | undefined;
   const encodeAfter = (cursor: string | null) => {
-    const pending = encodeBatch(options, model, ref, modality, cursor, batchSize, getEncoder);
+    const pending = encodeBatch(repo, options, model, ref, modality, cursor, batchSize, getEncoder);
     pending.catch(() => undefined);
     return pending;
   };
@@ -325,23 +314,20 @@ async function indexModality(
         if (points.points.length > 0) await store.upsert(collection, points.points);
         failures.push(...failed);
         // Recorded only if nobody else moved the cursor meanwhile (a second process on the same job).
-        const recorded = await db.prisma.indexJob.updateMany({
-          where: { id: job.id, cursor: job.cursor },
-          data: {
-            cursor: points.lastId,
-            processed: { increment: points.points.length },
-            failed: { increment: failed.length },
-            ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
-          },
+        const recorded = await repo.recordBatch(job.id, job.cursor, {
+          cursor: points.lastId,
+          processed: points.points.length,
+          failed: failed.length,
+          ...(failed.length > 0 ? { error: appendFailures(job.error, failed) } : {}),
         });
-        if (recorded.count !== 1) {
+        if (recorded === null) {
           throw new IndexSearchError(
             "JOB_CONFLICT",
             `index job ${job.id} (${model.id}, ${dataset.name}, ${modality}) is being run by another process: its cursor moved; let that one finish`,
             { model: model.id, dataset: dataset.name, modality, jobId: job.id },
           );
         }
-        job = await db.prisma.indexJob.findUniqueOrThrow({ where: { id: job.id } });
+        job = recorded;
         await progress("encoding", job);
         if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
       }
@@ -361,20 +347,13 @@ async function indexModality(
     }
     await progress("swapping", job);
     await store.setAlias(alias, collection);
-    job = await db.prisma.indexJob.update({
-      where: { id: job.id },
-      data: { status: "completed", finishedAt: new Date() },
-    });
+    job = await repo.completeJob(job.id);
     await progress("done", job);
 
-    const unfinished = await db.prisma.indexJob.findMany({
-      where: { modelId: model.id, modality, status: { in: OPEN_STATUSES } },
-      select: { collection: true },
-    });
     const dropped = await dropUnusedVersions(store, alias, [
       collection,
       previous === collection ? null : previous,
-      ...unfinished.map((j) => j.collection),
+      ...(await repo.jobCollections(model.id, modality, true)),
     ]);
     return {
       modality,
@@ -401,16 +380,11 @@ async function indexModality(
     // An abort leaves the job "running" (resumable as is), and so does a conflict (the other
     // process is running it); any other failure is recorded.
     if (!aborted && !conflict) {
-      await db.prisma.indexJob
-        .update({
-          where: { id: job.id },
-          data: {
-            status: "failed",
-            error: [`job failed: ${firstLine(error)}`, withoutJobFailure(job.error)]
-              .filter(Boolean)
-              .join("\n"),
-          },
-        })
+      await repo
+        .failJob(
+          job.id,
+          [`job failed: ${firstLine(error)}`, withoutJobFailure(job.error)].filter(Boolean).join("\n"),
+        )
         .catch(() => undefined);
     }
     if (error instanceof IndexSearchError || aborted) throw error;
@@ -425,17 +399,14 @@ async function indexModality(
 
 /** The completed, still-live index of this dataset, or why it must be (re)built. */
 async function liveIndex(
-  options: IndexDatasetOptions,
+  repo: IndexRepository,
+  store: VectorStore,
   model: Model,
   dataset: Dataset,
   modality: Modality,
   alias: string,
 ): Promise<ModalityIndexResult | { stale: string }> {
-  const { db, store } = options;
-  const done = await db.prisma.indexJob.findFirst({
-    where: { modelId: model.id, datasetId: dataset.id, modality, status: "completed" },
-    orderBy: { finishedAt: "desc" },
-  });
+  const done = await repo.lastCompleted({ modelId: model.id, datasetId: dataset.id, modality });
   if (done === null) return { stale: "no completed index of this dataset yet" };
   // The dataset's content changed since (its fingerprint covers every study's images, views, report
   // and sections; an ingest that changed nothing leaves it), or the model was re-added since: rebuild.
@@ -454,7 +425,7 @@ async function liveIndex(
       { key: "modelFingerprint", match: model.fingerprint },
     ],
   });
-  const items = await countItems(db, dataset, modality);
+  const items = await repo.countItems(dataset, modality);
   // The live collection must still hold this job's points for this dataset, and the items must not have changed.
   if (points !== done.processed || items !== done.total) {
     return { stale: "the live collection or the dataset's items no longer match the last index" };
@@ -487,7 +458,8 @@ interface EncodedBatch {
 
 /** Reads the next page after `cursor`, encodes it; null points when there is nothing left. */
 async function encodeBatch(
-  options: IndexDatasetOptions,
+  repo: IndexRepository,
+  options: Pick<IndexDatasetOptions, "textField">,
   model: Model,
   dataset: DatasetRef,
   modality: Modality,
@@ -495,12 +467,11 @@ async function encodeBatch(
   batchSize: number,
   getEncoder: () => Promise<ModelEncoder>,
 ): Promise<EncodedBatch> {
-  const { db } = options;
   const failed: ItemFailure[] = [];
   let items: IndexItem[];
   let results: Array<EncodeResult | { ok: false; reason: string }>;
   if (modality === "images") {
-    const page = await pageImages(db, dataset, cursor, batchSize);
+    const page = await repo.pageImages(dataset, cursor, batchSize);
     if (page.length === 0) return { points: null, failed };
     const files = await Promise.all(page.map((item) => readImageFile(item.path)));
     const readable: Array<{ bytes: Uint8Array; name: string }> = [];
@@ -512,7 +483,7 @@ async function encodeBatch(
     results = files.map((f) => (f.ok ? encoded[next++]! : f));
     items = page;
   } else {
-    const page = await pageReports(db, dataset, cursor, batchSize, options.textField ?? "impression");
+    const page = await repo.pageReports(dataset, cursor, batchSize, options.textField ?? "impression");
     if (page.length === 0) return { points: null, failed };
     const texts = page.filter((item) => item.text !== "");
     const encoded =

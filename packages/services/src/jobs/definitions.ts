@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import { type BenchOptions, type BenchResult, checkBenchRequest, runBench } from "../bench/run.ts";
 import type { Services } from "../context/open.ts";
-import { type IngestRequest, ingestDataset } from "../datasets/datasets.ts";
+import { checkIngestRequest, type IngestRequest, ingestDataset } from "../datasets/datasets.ts";
 import {
   checkIndexRequest,
   type IndexDatasetOptions,
   type IndexResult,
   indexDataset,
 } from "../index-job/job.ts";
+import { finishVerification, planVerification } from "../leaderboard/verify.ts";
 import { JobError } from "./errors.ts";
 import type { JobKind } from "./types.ts";
 
@@ -196,7 +197,7 @@ export const benchJob: JobDefinition<BenchJobParameters, BenchResult> = {
 };
 
 /** `cxr ingest` as a job (resumable: a second run adds what is missing). */
-export type IngestJobParameters = Omit<IngestRequest, "onProgress">;
+export type IngestJobParameters = Omit<IngestRequest, "onProgress" | "signal">;
 
 const INGEST_KEYS = ["adapter", "root", "name", "split", "textOnly", "imagesDir", "reportsDir"] as const;
 
@@ -208,20 +209,74 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
     if (typeof parameters.adapter !== "string" || typeof parameters.root !== "string") {
       throw new JobError("INVALID_ARGUMENT", "an ingest job needs an adapter and a root");
     }
-    return parameters;
+    // An unknown adapter or a missing source is refused here, before any row is written; the
+    // resolved root and the default name make the same request from another folder the same job.
+    return checkIngestRequest(parameters);
   },
   writers: (p) => [`ingest:${p.name ?? p.root}`],
   async execute({ services, parameters, signal, progress, event }) {
     signal.throwIfAborted();
-    return ingestDataset(services, {
+    const summary = await ingestDataset(services, {
       ...parameters,
+      signal,
       onProgress: (p) => {
         event(p);
         void progress({ phase: "ingest", done: p.processed, total: p.total ?? null });
-        // Ingest is resumable study by study: stopping at a progress report loses nothing.
-        signal.throwIfAborted();
       },
     });
+    // Stopped after the study in flight: the dataset stays "ingesting" and the job resumable.
+    signal.throwIfAborted();
+    return summary;
+  },
+  summarize: (r) => r,
+};
+
+/** `verifyEntry` (cxr leaderboard verify) as a job: the entry's benchmark re-run here, then compared. */
+export interface VerifyJobParameters {
+  entryId: string;
+  /** Set by prepare: the entry's board and model fingerprint (what the benchmark's one-writer lock covers). */
+  boardId?: string;
+  modelFingerprint?: string;
+}
+
+export interface VerifyJobResult {
+  entryId: string;
+  outcome: "verified" | "disputed";
+  runId: string;
+  /** Cells (direction x level) whose ranks differ, and the differing queries listed (at most 100 per cell). */
+  differingCells: number;
+  differingQueries: number;
+}
+
+export const verifyJob: JobDefinition<VerifyJobParameters, VerifyJobResult> = {
+  kind: "verify",
+  unit: "cells",
+  async prepare(services, input) {
+    const parameters = pick<VerifyJobParameters>(record(input), ["entryId"]) as VerifyJobParameters;
+    if (typeof parameters.entryId !== "string" || parameters.entryId.length === 0) {
+      throw new JobError("INVALID_ARGUMENT", "a verify job needs an entryId");
+    }
+    // Typed refusals (no bundle, fingerprint mismatch, unknown or reported entry), nothing written.
+    const plan = await planVerification(await services.database(), parameters.entryId);
+    return { entryId: plan.entryId, boardId: plan.boardId, modelFingerprint: plan.modelFingerprint };
+  },
+  // Two entries of one model on one board (a superseded one and its successor) re-run the same
+  // benchmark, whose lock admits one process: their verifications wait for each other here.
+  writers: (p) => [`verify:${p.boardId ?? p.entryId}:${p.modelFingerprint ?? ""}`],
+  async execute(context) {
+    const db = await context.services.database();
+    // Planned again: what the server holds may have changed since prepare.
+    const plan = await planVerification(db, context.parameters.entryId);
+    const bench = (await benchJob.execute({ ...context, parameters: plan.bench })) as BenchResult;
+    context.signal.throwIfAborted();
+    const summary = await finishVerification(db, plan.entryId, bench);
+    return {
+      entryId: plan.entryId,
+      outcome: summary.outcome,
+      runId: summary.runId,
+      differingCells: summary.differences.length,
+      differingQueries: summary.differences.reduce((n, d) => n + d.queries.length, 0),
+    };
   },
   summarize: (r) => r,
 };
@@ -231,4 +286,5 @@ export const JOB_DEFINITIONS: Record<JobKind, JobDefinition<any, any>> = {
   index: indexJob,
   bench: benchJob,
   ingest: ingestJob,
+  verify: verifyJob,
 };

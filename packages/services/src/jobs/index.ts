@@ -5,6 +5,8 @@ export {
   type IngestJobParameters,
   JOB_DEFINITIONS,
   jobKey,
+  type VerifyJobParameters,
+  type VerifyJobResult,
 } from "./definitions.ts";
 export { isJobError, JobError, type JobErrorCode } from "./errors.ts";
 export {

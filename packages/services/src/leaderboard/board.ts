@@ -15,7 +15,7 @@ import {
 } from "@cxr/eval";
 import { checkClaims, checkSafeName, checkSubmission, readSubmission } from "./check.ts";
 import { LeaderboardError } from "./errors.ts";
-import { rankWithUncertainty } from "./ranking.ts";
+import { AUC_PREFIX, rankWithUncertainty } from "./ranking.ts";
 
 /** Boards, append-only entries, provenance and the filtered, ranked view (README.md, "Leaderboard"). */
 
@@ -77,7 +77,10 @@ export interface VerificationSummary {
   runId: string;
   /** Queries whose rank differs (ids, at most 100 per cell), and the metric deltas (server - entry). */
   differences: { direction: Direction; level: number; queries: string[]; deltas: Record<string, number> }[];
+  /** The provenance the entry was created with (before any verification). */
   previous: Provenance;
+  /** Earlier verifications of the entry, oldest first: when, and what they found. */
+  earlier?: { at: string; outcome: "verified" | "disputed" }[];
 }
 
 type EntryRow = Awaited<ReturnType<LeaderboardDb["prisma"]["leaderboardEntry"]["findFirstOrThrow"]>>;
@@ -118,7 +121,10 @@ function boardInfo(row: BoardRow, entries: number): BoardInfo {
 
 function provenanceAt(row: EntryRow, asOf: Date | null): Provenance {
   if (asOf !== null && row.checkedAt !== null && row.checkedAt > asOf && row.checkJson !== null) {
-    return (JSON.parse(row.checkJson) as VerificationSummary).previous;
+    // As of then: the last verification before asOf, else what the entry was created with.
+    const summary = JSON.parse(row.checkJson) as VerificationSummary;
+    const before = (summary.earlier ?? []).filter((c) => new Date(c.at) <= asOf).at(-1);
+    return before?.outcome ?? summary.previous;
   }
   return row.provenance as Provenance;
 }
@@ -434,6 +440,18 @@ export async function listBoards(db: LeaderboardDb): Promise<BoardInfo[]> {
   return rows.map((r) => boardInfo(r, r._count.entries));
 }
 
+/**
+ * The board's query list of one direction, in the order every entry's ranks follow, with each
+ * query's study (the bootstrap group): with the entries' ranks, what anyone needs to recompute
+ * every number, interval and tie group of the board.
+ */
+export async function boardQueries(db: LeaderboardDb, id: string, direction: Direction): Promise<QueryRef[]> {
+  const row = await requireBoard(db, id);
+  if (!(DIRECTIONS as readonly string[]).includes(direction))
+    throw new LeaderboardError("INVALID_ARGUMENT", `direction must be one of ${DIRECTIONS.join(", ")}`);
+  return (JSON.parse(row.queriesJson) as Record<Direction, QueryRef[]>)[direction];
+}
+
 export async function getBoard(db: LeaderboardDb, id: string): Promise<BoardInfo> {
   const row = await requireBoard(db, id);
   const n = await db.prisma.leaderboardEntry.count({ where: { boardId: id, supersededAt: null } });
@@ -510,7 +528,10 @@ export interface ViewQuery {
   provenance?: Provenance[] | null;
   license?: string | null;
   inDomain?: boolean | null;
-  /** Sort metric (default recall@1) at `level` (default the board's lowest: clean). */
+  /**
+   * Sort metric (default recall@1) at `level` (default the board's lowest: clean), or `auc:<metric>`
+   * (the robustness AUC over every level; `level` is not used). Ranks and tie groups are those of it.
+   */
   metric?: string | null;
   level?: number | null;
   /** Pin the view to a time: entries created after it, and later supersessions and checks, do not show. */
@@ -569,13 +590,15 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
     const p = info.protocol;
     if (query.textField && p.textField !== query.textField) continue;
     if (query.corruption && p.corruption.family !== query.corruption) continue;
-    if (!metricNames(p.recallAt).includes(metric))
+    const auc = metric.startsWith(AUC_PREFIX);
+    const base = auc ? metric.slice(AUC_PREFIX.length) : metric;
+    if (!metricNames(p.recallAt).includes(base))
       throw new LeaderboardError(
         "INVALID_ARGUMENT",
-        `metric must be one of ${metricNames(p.recallAt).join(", ")}`,
+        `metric must be one of ${metricNames(p.recallAt).join(", ")}, or auc:<one of them> (robustness AUC over the levels)`,
       );
     const level = query.level ?? p.levels[0]!;
-    if (!p.levels.includes(level))
+    if (!auc && !p.levels.includes(level))
       throw new LeaderboardError(
         "INVALID_ARGUMENT",
         `level ${level} is not one of board ${b.id}'s levels (${p.levels.join(", ")})`,
@@ -590,9 +613,14 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
     const ranked = rankWithUncertainty(
       measured.map((e) => {
         const rec = JSON.parse(e.recordJson) as { results: ResultRecord[] };
-        const cell = rec.results.find((r) => r.direction === direction && r.level === level);
-        if (cell === undefined) throw new Error(`entry ${e.id} has no ${direction} result at level ${level}`);
-        return { id: e.id, ranks: cell.ranks };
+        const ranksAt = (at: number) => {
+          const cell = rec.results.find((r) => r.direction === direction && r.level === at);
+          if (cell === undefined) throw new Error(`entry ${e.id} has no ${direction} result at level ${at}`);
+          return cell.ranks;
+        };
+        return auc
+          ? { id: e.id, ranks: ranksAt(p.levels[0]!), ranksByLevel: p.levels.map(ranksAt) }
+          : { id: e.id, ranks: ranksAt(level) };
       }),
       {
         metric,
@@ -601,7 +629,9 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
         samples: p.bootstrap.samples,
         confidence: p.bootstrap.confidence,
         seed: p.seed,
-        label: `${b.id}:${direction}:${level}:${metric}`,
+        // an AUC spans every level: its stream is named "all"
+        label: `${b.id}:${direction}:${auc ? "all" : level}:${metric}`,
+        levels: p.levels,
       },
     );
     const rankOf = new Map(ranked.map((r, i) => [r.id, { ...r, order: i }]));
@@ -616,13 +646,17 @@ export async function leaderboardView(db: LeaderboardDb, query: ViewQuery = {}):
       if (query.inDomain !== null && query.inDomain !== undefined && entry.inDomain !== query.inDomain)
         continue;
       const cell = entry.cells.find((c) => c.direction === direction && c.level === level);
+      const summary = auc
+        ? entry.summaries.find((s) => s.direction === direction && s.metric === base)
+        : undefined;
       const r = rankOf.get(e.id);
       boardRows.push({
         board: info,
         entry,
-        value: cell?.metrics[metric] ?? null,
-        low: cell?.ci[metric]?.low ?? null,
-        high: cell?.ci[metric]?.high ?? null,
+        // an AUC has no stored interval: its uncertainty is in the rank interval
+        value: auc ? (summary?.auc ?? r?.value ?? null) : (cell?.metrics[metric] ?? null),
+        low: auc ? null : (cell?.ci[metric]?.low ?? null),
+        high: auc ? null : (cell?.ci[metric]?.high ?? null),
         rankLow: r?.rankLow ?? null,
         rankHigh: r?.rankHigh ?? null,
         rankLabel: r?.rankLabel ?? null,

@@ -28,11 +28,18 @@ export type LeaderboardErrorCode =
   | "UNSAFE_TEXT"
   | "UNKNOWN_BOARD"
   | "UNKNOWN_ENTRY"
+  | "UNKNOWN_SUBMISSION"
   | "INVALID_ARGUMENT"
   /** The run to publish is not finished, or its record file is missing or differs from the database. */
   | "RUN_NOT_PUBLISHABLE"
-  /** The server does not hold the model bundle or dataset split with the entry's fingerprints. */
-  | "NOT_VERIFIABLE";
+  /** Nothing to re-run (a reported number), or the re-run's protocol key differs from the board's. */
+  | "NOT_VERIFIABLE"
+  /** The server holds no model bundle with the entry's fingerprint (or its files are missing). */
+  | "NO_BUNDLE"
+  /** The server holds no split of the board's dataset name and split. */
+  | "NO_DATASET"
+  /** The server holds the entry's model name or the board's split, with another fingerprint (field says which). */
+  | "FINGERPRINT_MISMATCH";
 
 const KIND: Record<LeaderboardErrorCode, ErrorKind> = {
   PAYLOAD_TOO_LARGE: "invalid",
@@ -47,9 +54,13 @@ const KIND: Record<LeaderboardErrorCode, ErrorKind> = {
   UNSAFE_TEXT: "invalid",
   UNKNOWN_BOARD: "not-found",
   UNKNOWN_ENTRY: "not-found",
+  UNKNOWN_SUBMISSION: "not-found",
   INVALID_ARGUMENT: "invalid",
   RUN_NOT_PUBLISHABLE: "conflict",
   NOT_VERIFIABLE: "unavailable",
+  NO_BUNDLE: "unavailable",
+  NO_DATASET: "unavailable",
+  FINGERPRINT_MISMATCH: "conflict",
 };
 
 export class LeaderboardError extends ServiceError {

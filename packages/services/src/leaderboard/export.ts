@@ -51,9 +51,12 @@ function rowsOf(view: LeaderboardView): unknown[][] {
     r.entry.inDomain,
     view.metric,
     view.direction,
-    r.entry.cells.find(
-      (c) => c.direction === view.direction && (view.level === null || c.level === view.level),
-    )?.level ?? "",
+    // an AUC sort spans every level
+    view.metric.startsWith("auc:")
+      ? "all"
+      : (r.entry.cells.find(
+          (c) => c.direction === view.direction && (view.level === null || c.level === view.level),
+        )?.level ?? ""),
     r.value,
     r.low,
     r.high,

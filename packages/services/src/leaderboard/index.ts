@@ -9,4 +9,15 @@ export {
 export { isLeaderboardError, LeaderboardError, type LeaderboardErrorCode } from "./errors.ts";
 export { exportView, neutraliseCell } from "./export.ts";
 export { type RankedEntry, type RankedInput, type RankingOptions, rankWithUncertainty } from "./ranking.ts";
-export { verifyEntry } from "./verify.ts";
+export {
+  getSubmission,
+  listSubmissions,
+  type SubmissionSummary,
+  submissionEntryIds,
+} from "./submissions.ts";
+export {
+  finishVerification,
+  planVerification,
+  type VerificationPlan,
+  verifyEntry,
+} from "./verify.ts";

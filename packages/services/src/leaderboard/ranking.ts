@@ -1,4 +1,11 @@
-import { compareCodeUnits, computeMetrics, higherIsBetter, percentile, Sfc32 } from "@cxr/eval";
+import {
+  compareCodeUnits,
+  computeMetrics,
+  higherIsBetter,
+  normalizedAuc,
+  percentile,
+  Sfc32,
+} from "@cxr/eval";
 
 /**
  * Ranks with uncertainty (packages/services/README.md, "Leaderboard: ranking"): a seeded paired
@@ -11,11 +18,22 @@ export interface RankedInput {
   id: string;
   /** Per-query ranks in the board's query order (all entries the same length). */
   ranks: ArrayLike<number>;
+  /** For an `auc:` metric: the ranks at each of `RankingOptions.levels`, in that order. */
+  ranksByLevel?: ArrayLike<number>[];
 }
 
+/** The prefix of a robustness sort: `auc:mrr` is the normalised AUC of MRR over the board's levels. */
+export const AUC_PREFIX = "auc:";
+
 export interface RankingOptions {
-  /** A metric name of @cxr/eval ("recall@1", "mrr", "medianRank", ...). */
+  /**
+   * A metric name of @cxr/eval ("recall@1", "mrr", "medianRank", ...), or `auc:<metric>`: the
+   * trapezoidal AUC of that metric over `levels` divided by their span (@cxr/eval normalizedAuc),
+   * every level's metric computed with the same replicate weights.
+   */
   metric: string;
+  /** The levels of an `auc:` metric (each entry's `ranksByLevel` follows them). */
+  levels?: readonly number[];
   recallAt: readonly number[];
   /** The bootstrap group (study) of each query, in the same order as the ranks. */
   groups: readonly string[];
@@ -57,13 +75,28 @@ export function rankWithUncertainty(entries: readonly RankedInput[], options: Ra
   for (const e of entries) {
     if (e.ranks.length !== n) throw new Error(`entry ${e.id}: ${e.ranks.length} ranks for ${n} queries`);
   }
-  const sign = higherIsBetter(options.metric) ? 1 : -1;
-  const value = (ranks: ArrayLike<number>, weights?: Float64Array) => {
-    const v = computeMetrics(ranks, options.recallAt, weights)[options.metric];
+  const auc = options.metric.startsWith(AUC_PREFIX);
+  const metric = auc ? options.metric.slice(AUC_PREFIX.length) : options.metric;
+  const levels = options.levels ?? [];
+  if (auc) {
+    for (const e of entries) {
+      if (e.ranksByLevel?.length !== levels.length || levels.length === 0)
+        throw new Error(`entry ${e.id}: an AUC needs the ranks at each of ${levels.length} levels`);
+      for (const r of e.ranksByLevel)
+        if (r.length !== n) throw new Error(`entry ${e.id}: ${r.length} ranks for ${n} queries`);
+    }
+  }
+  const sign = higherIsBetter(metric) ? 1 : -1;
+  const metricOf = (ranks: ArrayLike<number>, weights?: Float64Array) => {
+    const v = computeMetrics(ranks, options.recallAt, weights)[metric];
     if (v === undefined) throw new Error(`unknown metric ${options.metric}`);
     return v;
   };
-  const points = entries.map((e) => value(e.ranks));
+  const value = (e: RankedInput, weights?: Float64Array) =>
+    auc
+      ? normalizedAuc(levels.map((level, k) => ({ level, value: metricOf(e.ranksByLevel![k]!, weights) })))
+      : metricOf(e.ranks, weights);
+  const points = entries.map((e) => value(e));
   const order = entries
     .map((_, i) => i)
     .sort((a, b) => sign * (points[b]! - points[a]!) || compareCodeUnits(entries[a]!.id, entries[b]!.id));
@@ -84,7 +117,7 @@ export function rankWithUncertainty(entries: readonly RankedInput[], options: Ra
     for (let i = 0; i < G; i++) mult[rng.nextBelow(G)]! += 1;
     for (let q = 0; q < n; q++) weights[q] = mult[groupOf[q]!]!;
     entries.forEach((e, i) => {
-      replicate[i]![b] = value(e.ranks, weights);
+      replicate[i]![b] = value(e, weights);
     });
   }
   const alpha = (1 - options.confidence) / 2;

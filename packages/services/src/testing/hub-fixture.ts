@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { bytesToUnicode } from "@cxr/encoders";
+import { clipTokenizerJson } from "@cxr/encoders";
 import { tinyImageModel, tinyTextModel } from "@cxr/encoders/testing";
 
 /**
@@ -22,29 +22,7 @@ const EOT = "<|endoftext|>";
 
 /** A tiny CLIP-layout tokenizer.json: byte-level BPE with `</w>`, CLIP's split regex, SOT/EOT. */
 export function tinyClipTokenizerJson(): { json: Record<string, unknown>; vocabSize: number } {
-  const symbols = bytesToUnicode().map(([, ch]) => ch);
-  const vocabList = [
-    ...symbols,
-    ...symbols.map((s) => `${s}</w>`),
-    ...MERGES.map((m) => m.replace(" ", "")),
-    SOT,
-    EOT,
-  ];
-  const vocab = Object.fromEntries(vocabList.map((t, i) => [t, i]));
-  const special = (content: string) => ({
-    id: vocab[content],
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  const json = {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [special(SOT), special(EOT)],
+  const json = clipTokenizerJson(MERGES, {
     normalizer: {
       type: "Sequence",
       normalizers: [
@@ -53,42 +31,11 @@ export function tinyClipTokenizerJson(): { json: Record<string, unknown>; vocabS
         { type: "Lowercase" },
       ],
     },
-    pre_tokenizer: {
-      type: "Sequence",
-      pretokenizers: [
-        {
-          type: "Split",
-          pattern: {
-            Regex:
-              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
-          },
-          behavior: "Removed",
-          invert: true,
-        },
-        { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    },
-    post_processor: {
-      type: "RobertaProcessing",
-      sep: [EOT, vocab[EOT]],
-      cls: [SOT, vocab[SOT]],
-      trim_offsets: false,
-      add_prefix_space: false,
-    },
-    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: EOT,
-      continuing_subword_prefix: "",
-      end_of_word_suffix: "</w>",
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges: MERGES,
-    },
+  });
+  return {
+    json: json as unknown as Record<string, unknown>,
+    vocabSize: Object.keys(json.model.vocab).length,
   };
-  return { json, vocabSize: vocabList.length };
 }
 
 /** The repository's files by remote path, as the hub would serve them. */

@@ -1,8 +1,7 @@
 import { type BenchRunDetail, type BenchRunSummary, listBenchRuns, loadBenchRun } from "@cxr/services";
-import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { idOf, toGlobalId } from "../../ids.ts";
-import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
+import { afterOf, listPage, pageSize, type RequestContext } from "../../request.ts";
 
 type ResultRecord = BenchRunDetail["results"][number];
 type SummaryRecord = BenchRunDetail["summaries"][number];
@@ -28,17 +27,7 @@ export const benchmarkResolvers = {
       const all = await listBenchRuns(ctx.services.db).catch((error: unknown) => {
         throw toGraphQLError(error);
       });
-      let start = 0;
-      if (after !== undefined) {
-        start = all.findIndex((r) => r.runId === after) + 1;
-        if (start === 0) {
-          throw new GraphQLError("after names no run (deleted meanwhile?)", {
-            extensions: { code: "BAD_USER_INPUT", reason: "INVALID_CURSOR" },
-          });
-        }
-      }
-      const page = all.slice(start, start + first);
-      return connection(page, (r) => r.runId, start + first < all.length, all.length);
+      return listPage(all, (r) => r.runId, first, after, "after names no run (deleted meanwhile?)");
     },
     benchmarkRun: async (_: unknown, args: { id: string }, ctx: RequestContext) =>
       (await detail(ctx, idOf("BenchmarkRun", args.id))).run,

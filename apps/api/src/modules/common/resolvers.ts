@@ -6,6 +6,7 @@ import {
   getJob,
   getModel,
   getStudy,
+  getSubmission,
   loadBenchRun,
 } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
@@ -42,18 +43,8 @@ export const commonResolvers = {
             return { __typename: "LeaderboardBoard", ...(await getBoard(db, parsed.id)) };
           case "LeaderboardEntry":
             return { __typename: "LeaderboardEntry", ...(await getEntry(db, parsed.id)) };
-          case "Submission": {
-            const submission = await db.prisma.submission.findUnique({
-              where: { id: parsed.id },
-              select: { id: true, submitter: true, contentHash: true, createdAt: true },
-            });
-            if (submission === null) {
-              throw new GraphQLError("no such submission", {
-                extensions: { code: "NOT_FOUND", reason: "UNKNOWN_SUBMISSION" },
-              });
-            }
-            return { __typename: "Submission", ...submission };
-          }
+          case "Submission":
+            return { __typename: "Submission", ...(await getSubmission(db, parsed.id)) };
           case "Job":
             return { __typename: "Job", ...(await getJob(ctx.services.services, parsed.id)) };
         }

@@ -3,6 +3,8 @@ export const jobsTypeDefs = /* GraphQL */ `
     INDEX
     BENCH
     INGEST
+    "A leaderboard entry's verification by re-run (verifyEntry)."
+    VERIFY
   }
 
   enum JobStatus {

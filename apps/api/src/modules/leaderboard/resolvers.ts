@@ -1,5 +1,6 @@
 import {
   type BoardInfo,
+  boardQueries,
   DEFAULT_SUBMISSION_BYTES,
   type Direction,
   type EntryInfo,
@@ -10,14 +11,15 @@ import {
   isLeaderboardError,
   leaderboardView,
   listBoards,
+  listSubmissions,
   type Provenance,
+  submissionEntryIds,
   submitRecordFile,
-  verifyEntry,
 } from "@cxr/services";
 import { GraphQLError } from "graphql/index.js";
 import { toGraphQLError } from "../../errors.ts";
 import { idOf, toGlobalId } from "../../ids.ts";
-import { afterOf, connection, pageSize, type RequestContext } from "../../request.ts";
+import { afterOf, listPage, pageSize, type RequestContext } from "../../request.ts";
 
 /**
  * Who is acting, for the submission record. The scope itself is checked before any resolver runs
@@ -31,6 +33,9 @@ export function requireScope(
   const p = ctx.principal;
   return { subject: p.kind === "token" ? `token:${p.tokenId}` : p.kind };
 }
+
+/** Why a verification cannot run here: answered as VerificationRefused (an unknown entry stays NOT_FOUND). */
+const VERIFY_REFUSALS: string[] = ["NO_BUNDLE", "NO_DATASET", "FINGERPRINT_MISMATCH", "NOT_VERIFIABLE"];
 
 const DIRECTION_IN: Record<string, Direction> = {
   IMAGE_TO_TEXT: "image->text",
@@ -116,21 +121,8 @@ export const leaderboardResolvers = {
         ...r,
         entry: { ...r.entry, asOf: args.asOf ? new Date(view.asOf) : null },
       }));
-      let start = 0;
-      if (after !== undefined) {
-        start = rows.findIndex((r) => r.entry.id === after) + 1;
-        if (start === 0)
-          throw new GraphQLError("after names no row of this view", {
-            extensions: { code: "BAD_USER_INPUT", reason: "INVALID_CURSOR" },
-          });
-      }
       return {
-        ...connection(
-          rows.slice(start, start + first),
-          (r) => r.entry.id,
-          start + first < rows.length,
-          rows.length,
-        ),
+        ...listPage(rows, (r) => r.entry.id, first, after, "after names no row of this view"),
         asOf: view.asOf,
         metric: view.metric,
         direction: directionOut(view.direction),
@@ -147,13 +139,8 @@ export const leaderboardResolvers = {
     ) => {
       const first = pageSize(args.first, ctx.limits);
       const after = afterOf(args.after);
-      const all = await ctx.services.db.prisma.submission.findMany({
-        orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-        select: { id: true, submitter: true, contentHash: true, createdAt: true },
-      });
-      let start = 0;
-      if (after !== undefined) start = all.findIndex((s) => s.id === after) + 1;
-      return connection(all.slice(start, start + first), (s) => s.id, start + first < all.length, all.length);
+      const all = await mapped(listSubmissions(ctx.services.db));
+      return listPage(all, (s) => s.id, first, after, "after names no submission");
     },
   },
   Mutation: {
@@ -191,11 +178,26 @@ export const leaderboardResolvers = {
     verifyEntry: async (_: unknown, args: { id: string }, ctx: RequestContext) => {
       requireScope(ctx, "admin");
       const id = idOf("LeaderboardEntry", args.id);
-      await mapped(verifyEntry(ctx.services.db, ctx.services.config, id));
-      return { ...(await mapped(getEntry(ctx.services.db, id))), asOf: null };
+      try {
+        // prepare (typed refusals, nothing written) + enqueue on the server's runner; returns at once
+        const job = await ctx.services.services.jobs.start("verify", { entryId: id });
+        return { __typename: "Job", ...job };
+      } catch (error) {
+        if (isLeaderboardError(error) && VERIFY_REFUSALS.includes(error.code))
+          return {
+            __typename: "VerificationRefused",
+            reason: error.code,
+            field: error.field,
+            message: error.message,
+          };
+        throw toGraphQLError(error);
+      }
     },
   },
   SubmitRunResult: {
+    __resolveType: (r: { __typename: string }) => r.__typename,
+  },
+  VerifyEntryResult: {
     __resolveType: (r: { __typename: string }) => r.__typename,
   },
   LeaderboardBoard: {
@@ -212,6 +214,10 @@ export const leaderboardResolvers = {
     confidence: (b: BoardInfo) => b.protocol.bootstrap.confidence,
     protocolJson: (b: BoardInfo) => JSON.stringify(b.protocol),
     entryCount: (b: BoardInfo) => b.entries,
+    queries: async (b: BoardInfo, args: { direction: string }, ctx: RequestContext) =>
+      (await mapped(boardQueries(ctx.services.db, b.id, DIRECTION_IN[args.direction] ?? "image->text"))).map(
+        (q) => ({ id: q.id, study: q.group }),
+      ),
   },
   LeaderboardEntry: {
     id: (e: EntryParent) => toGlobalId("LeaderboardEntry", e.id),
@@ -257,12 +263,9 @@ export const leaderboardResolvers = {
     submissionId: (s: { id: string }) => s.id,
     createdAt: (s: { createdAt: Date }) => s.createdAt.toISOString(),
     entries: async (s: { id: string }, _: unknown, ctx: RequestContext) => {
-      const rows = await ctx.services.db.prisma.leaderboardEntry.findMany({
-        where: { submissionId: s.id },
-        select: { id: true },
-      });
+      const ids = await mapped(submissionEntryIds(ctx.services.db, s.id));
       return Promise.all(
-        rows.map(async (r) => ({ ...(await mapped(getEntry(ctx.services.db, r.id))), asOf: null })),
+        ids.map(async (id) => ({ ...(await mapped(getEntry(ctx.services.db, id))), asOf: null })),
       );
     },
   },

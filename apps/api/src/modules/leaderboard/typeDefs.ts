@@ -37,6 +37,8 @@ export const leaderboardTypeDefs = /* GraphQL */ `
     "Current (not superseded) entries."
     entryCount: Int!
     createdAt: String!
+    "The query list of one direction, in the order of every entry's ranks, with each query's study (the bootstrap unit): with the entries' ranks, every number, interval and tie group of the board can be recomputed."
+    queries(direction: Direction!): [QueryId!]!
   }
 
   type LeaderboardCell {
@@ -143,7 +145,7 @@ export const leaderboardTypeDefs = /* GraphQL */ `
   }
 
   input LeaderboardSort {
-    "recall@K, mrr, medianRank or meanRank (default recall@1)."
+    "recall@K, mrr, medianRank or meanRank (default recall@1), or auc:<one of them> (the robustness AUC over every level; level is then not used). Rank intervals and tie groups are those of this metric."
     metric: String
     "Default: the board's lowest level (clean)."
     level: Float
@@ -202,6 +204,18 @@ export const leaderboardTypeDefs = /* GraphQL */ `
 
   union SubmitRunResult = SubmissionAccepted | SubmissionRefused
 
+  "A verification the server cannot run: nothing was started or written."
+  type VerificationRefused {
+    "NO_BUNDLE (no model bundle with the entry's fingerprint), NO_DATASET (no split of the board's name), FINGERPRINT_MISMATCH (the model or the split is here with other content; field says which) or NOT_VERIFIABLE (a reported number)."
+    reason: String!
+    "modelFingerprint or datasetFingerprint, when the refusal is about one."
+    field: String
+    message: String!
+  }
+
+  "The verify job (kind VERIFY; poll job(id) until it is COMPLETED, then read the entry's provenance and check), or why it cannot run."
+  union VerifyEntryResult = Job | VerificationRefused
+
   extend type Query {
     leaderboardBoards: [LeaderboardBoard!]!
     leaderboardBoard(key: String!): LeaderboardBoard!
@@ -221,7 +235,7 @@ export const leaderboardTypeDefs = /* GraphQL */ `
   type Mutation {
     "Scope submit. Checks the record file in full; refusals are data (SubmissionRefused)."
     submitRun(input: SubmitRunInput!): SubmitRunResult!
-    "Scope admin. Re-runs the benchmark on this server (synchronously) and marks the entry verified or disputed."
-    verifyEntry(id: ID!): LeaderboardEntry!
+    "Scope admin. Starts a job that re-runs the entry's benchmark on this server (same bundle and split fingerprints) and marks the entry verified or disputed; returns the job at once (the open job of the same entry when one is queued or running)."
+    verifyEntry(id: ID!): VerifyEntryResult!
   }
 `;

@@ -3,9 +3,11 @@ import { API_URL } from "../../lib/api";
 /**
  * The browser's way to the API: same-origin requests under /api/* forwarded to the API at run time
  * (CXR_API_URL), so the page needs neither CORS nor a preflight header for Apollo's CSRF check.
- * Only the routes the UI uses are forwarded.
+ * Only the routes the UI uses are forwarded. A browser-supplied Authorization header (the token a
+ * person types on the jobs or submission page, kept in sessionStorage) is forwarded as is and wins
+ * over CXR_API_TOKEN, the web server's own token, which is sent only when the browser sends none.
  */
-const ALLOWED = [/^graphql$/, /^uploads$/, /^images\/[^/]+$/];
+const ALLOWED = [/^graphql$/, /^uploads$/, /^images\/[^/]+$/, /^leaderboard\/export\.(csv|json)$/];
 
 async function forward(request: Request, params: Promise<{ path: string[] }>) {
   const { path } = await params;
@@ -36,7 +38,13 @@ async function forward(request: Request, params: Promise<{ path: string[] }>) {
     );
   }
   const out = new Headers();
-  for (const name of ["content-type", "cache-control", "retry-after", "x-request-id"]) {
+  for (const name of [
+    "content-type",
+    "content-disposition",
+    "cache-control",
+    "retry-after",
+    "x-request-id",
+  ]) {
     const value = answer.headers.get(name);
     if (value) out.set(name, value);
   }

@@ -16,7 +16,9 @@ export type IndexModality =
 export type JobKind =
   | 'BENCH'
   | 'INDEX'
-  | 'INGEST';
+  | 'INGEST'
+  /** A leaderboard entry's verification by re-run (verifyEntry). */
+  | 'VERIFY';
 
 export type JobStatus =
   | 'CANCELLED'
@@ -45,7 +47,7 @@ export type LeaderboardSort = {
   direction?: Direction | null | undefined;
   /** Default: the board's lowest level (clean). */
   level?: number | null | undefined;
-  /** recall@K, mrr, medianRank or meanRank (default recall@1). */
+  /** recall@K, mrr, medianRank or meanRank (default recall@1), or auc:<one of them> (the robustness AUC over every level; level is then not used). Rank intervals and tie groups are those of this metric. */
   metric?: string | null | undefined;
 };
 
@@ -279,14 +281,15 @@ export type TestCancelJobMutation = { cancelJob: { id: string, jobId: string, ki
 export type TestLeaderboardBoardsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type TestLeaderboardBoardsQuery = { leaderboardBoards: Array<{ id: string, key: string, dataset: string, split: string, corruption: string, levels: Array<number>, entryCount: number, description: string }> };
+export type TestLeaderboardBoardsQuery = { leaderboardBoards: Array<{ id: string, key: string, dataset: string, split: string, corruption: string, levels: Array<number>, seed: number, bootstrapSamples: number, confidence: number, entryCount: number, description: string }> };
 
 export type TestLeaderboardBoardQueryVariables = Exact<{
   key: string;
+  direction: Direction;
 }>;
 
 
-export type TestLeaderboardBoardQuery = { leaderboardBoard: { key: string, entryCount: number } };
+export type TestLeaderboardBoardQuery = { leaderboardBoard: { key: string, entryCount: number, queries: Array<{ id: string, study: string }> } };
 
 export type TestLeaderboardRowsQueryVariables = Exact<{
   filter?: LeaderboardFilter | null | undefined;
@@ -295,14 +298,22 @@ export type TestLeaderboardRowsQueryVariables = Exact<{
 }>;
 
 
-export type TestLeaderboardRowsQuery = { leaderboardEntries: { asOf: string, metric: string, totalCount: number, edges: Array<{ node: { rankLabel: string | null, tieGroup: number | null, value: number | null, low: number | null, high: number | null, board: { key: string, protocolKey: string }, entry: { id: string, entryId: string, model: string, provenance: Provenance, license: string } } }> } };
+export type TestLeaderboardRowsQuery = { leaderboardEntries: { asOf: string, metric: string, totalCount: number, edges: Array<{ node: { rankLabel: string | null, rankLow: number | null, rankHigh: number | null, tieGroup: number | null, value: number | null, low: number | null, high: number | null, board: { key: string, protocolKey: string, datasetFingerprint: string }, entry: { id: string, entryId: string, model: string, provenance: Provenance, license: string } } }> } };
 
 export type TestLeaderboardEntryQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type TestLeaderboardEntryQuery = { leaderboardEntry: { ranks: Array<number>, cells: Array<{ direction: Direction, level: number, metrics: Array<{ name: string, value: number, low: number | null, high: number | null }> }>, drillDown: Array<{ direction: Direction, from: number, to: number, fallen: Array<{ id: string, study: string }> }> } };
+export type TestLeaderboardEntryQuery = { leaderboardEntry: { provenance: Provenance, ranks: Array<number>, check: { outcome: Provenance, runId: string, differences: Array<{ direction: Direction, level: number, queries: Array<string>, deltas: Array<{ name: string, value: number }> }> } | null, cells: Array<{ direction: Direction, level: number, metrics: Array<{ name: string, value: number, low: number | null, high: number | null }> }>, drillDown: Array<{ direction: Direction, from: number, to: number, fallen: Array<{ id: string, study: string }> }> } };
+
+export type TestLeaderboardEntryRanksQueryVariables = Exact<{
+  id: string;
+  direction: Direction;
+}>;
+
+
+export type TestLeaderboardEntryRanksQuery = { leaderboardEntry: { entryId: string, clean: Array<number>, half: Array<number> } };
 
 export type TestLeaderboardSubmissionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -315,7 +326,7 @@ export type TestSubmitRunMutationVariables = Exact<{
 
 
 export type TestSubmitRunMutation = { submitRun:
-    | { __typename: 'SubmissionAccepted', submissionId: string, duplicate: boolean }
+    | { __typename: 'SubmissionAccepted', submissionId: string, duplicate: boolean, entryIds: Array<string> }
     | { __typename: 'SubmissionRefused', reason: string, field: string | null, message: string }
    };
 
@@ -324,7 +335,10 @@ export type TestVerifyEntryMutationVariables = Exact<{
 }>;
 
 
-export type TestVerifyEntryMutation = { verifyEntry: { provenance: Provenance, check: { outcome: Provenance, differences: Array<{ level: number }> } | null } };
+export type TestVerifyEntryMutation = { verifyEntry:
+    | { __typename: 'Job', id: string, jobId: string, kind: JobKind, status: JobStatus, attempts: number, error: string | null, cancelRequested: boolean, result: string | null, progress: { phase: string, done: number, total: number | null, unit: string, rate: number | null, eta: number | null } | null }
+    | { __typename: 'VerificationRefused', reason: string, field: string | null, message: string }
+   };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -723,16 +737,23 @@ export const TestLeaderboardBoardsDocument = new TypedDocumentString(`
     split
     corruption
     levels
+    seed
+    bootstrapSamples
+    confidence
     entryCount
     description
   }
 }
     `) as unknown as TypedDocumentString<TestLeaderboardBoardsQuery, TestLeaderboardBoardsQueryVariables>;
 export const TestLeaderboardBoardDocument = new TypedDocumentString(`
-    query TestLeaderboardBoard($key: String!) {
+    query TestLeaderboardBoard($key: String!, $direction: Direction!) {
   leaderboardBoard(key: $key) {
     key
     entryCount
+    queries(direction: $direction) {
+      id
+      study
+    }
   }
 }
     `) as unknown as TypedDocumentString<TestLeaderboardBoardQuery, TestLeaderboardBoardQueryVariables>;
@@ -745,6 +766,8 @@ export const TestLeaderboardRowsDocument = new TypedDocumentString(`
     edges {
       node {
         rankLabel
+        rankLow
+        rankHigh
         tieGroup
         value
         low
@@ -752,6 +775,7 @@ export const TestLeaderboardRowsDocument = new TypedDocumentString(`
         board {
           key
           protocolKey
+          datasetFingerprint
         }
         entry {
           id
@@ -768,6 +792,20 @@ export const TestLeaderboardRowsDocument = new TypedDocumentString(`
 export const TestLeaderboardEntryDocument = new TypedDocumentString(`
     query TestLeaderboardEntry($id: ID!) {
   leaderboardEntry(id: $id) {
+    provenance
+    check {
+      outcome
+      runId
+      differences {
+        direction
+        level
+        queries
+        deltas {
+          name
+          value
+        }
+      }
+    }
     cells {
       direction
       level
@@ -791,6 +829,15 @@ export const TestLeaderboardEntryDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<TestLeaderboardEntryQuery, TestLeaderboardEntryQueryVariables>;
+export const TestLeaderboardEntryRanksDocument = new TypedDocumentString(`
+    query TestLeaderboardEntryRanks($id: ID!, $direction: Direction!) {
+  leaderboardEntry(id: $id) {
+    entryId
+    clean: ranks(direction: $direction, level: 0)
+    half: ranks(direction: $direction, level: 0.5)
+  }
+}
+    `) as unknown as TypedDocumentString<TestLeaderboardEntryRanksQuery, TestLeaderboardEntryRanksQueryVariables>;
 export const TestLeaderboardSubmissionsDocument = new TypedDocumentString(`
     query TestLeaderboardSubmissions {
   leaderboardSubmissions {
@@ -813,6 +860,7 @@ export const TestSubmitRunDocument = new TypedDocumentString(`
     ... on SubmissionAccepted {
       submissionId
       duplicate
+      entryIds
     }
     ... on SubmissionRefused {
       reason
@@ -825,13 +873,32 @@ export const TestSubmitRunDocument = new TypedDocumentString(`
 export const TestVerifyEntryDocument = new TypedDocumentString(`
     mutation TestVerifyEntry($id: ID!) {
   verifyEntry(id: $id) {
-    provenance
-    check {
-      outcome
-      differences {
-        level
-      }
+    __typename
+    ... on Job {
+      ...TestJobFields
+    }
+    ... on VerificationRefused {
+      reason
+      field
+      message
     }
   }
 }
-    `) as unknown as TypedDocumentString<TestVerifyEntryMutation, TestVerifyEntryMutationVariables>;
+    fragment TestJobFields on Job {
+  id
+  jobId
+  kind
+  status
+  attempts
+  error
+  cancelRequested
+  result
+  progress {
+    phase
+    done
+    total
+    unit
+    rate
+    eta
+  }
+}`) as unknown as TypedDocumentString<TestVerifyEntryMutation, TestVerifyEntryMutationVariables>;

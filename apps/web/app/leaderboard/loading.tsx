@@ -1,0 +1,7 @@
+export default function Loading() {
+  return (
+    <p className="state loading" role="status">
+      Ranking the board…
+    </p>
+  );
+}
