@@ -3,6 +3,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import {
+  TestBenchmarkRunsDocument,
+  TestCancelJobDocument,
+  TestDatasetsDocument,
+  TestModelIdsDocument,
+  TestModelsDocument,
+  TestNodeDocument,
+  TestSearchDocument,
+  TestStartIndexDocument,
+} from "@cxr/api-client/testing";
 import { loadConfig } from "@cxr/config";
 import { addModel, classifyError, createToken, indexDataset, revokeToken } from "@cxr/services";
 import {
@@ -24,15 +34,15 @@ import {
   type StartedApiServer,
   startApiServer,
 } from "../src/index.ts";
+import { failure, outcome, testClient } from "./client.ts";
 
 /**
  * Access end to end: the real server on a free port, run as if bound to the network (tokens
- * needed), with a token per scope, a wrong and a revoked one; on SQLite and PostgreSQL.
+ * needed), with a token per scope, a wrong and a revoked one, driven with the typed client (raw
+ * fetch only for a malformed Authorization header and the image route); on SQLite and PostgreSQL.
  */
 
 const pgUp = await postgresAvailable();
-
-const SEARCH = `query($in: SearchInput!) { search(input: $in) { __typename } }`;
 
 describe.each([
   { dialect: "sqlite" as const, run: true },
@@ -52,37 +62,39 @@ describe.each([
   const auth = (token: string | undefined): Record<string, string> =>
     token === undefined ? {} : { authorization: `Bearer ${token}` };
 
-  async function gql(query: string, variables: Record<string, unknown>, token?: string) {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...auth(token) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: any; errors?: any[] };
-    return { status: res.status, body, code: body.errors?.[0]?.extensions?.code as string | undefined };
-  }
+  const api = (token?: string) => testClient(url, token === undefined ? {} : { token });
 
-  /** What each operation answers for one caller: "ok" or the error code. */
+  /** What each operation answers for one caller: "ok" or the error code (HTTP routes: status and code). */
   async function outcomes(token?: string) {
-    const code = async (p: Promise<{ code: string | undefined }>) => (await p).code ?? "ok";
+    const client = api(token);
     const http = async (res: Promise<Response>) => {
       const r = await res;
       return r.ok ? "ok" : `${r.status} ${(((await r.json()) as any).code as string) ?? ""}`;
     };
+    const upload = async () => {
+      try {
+        await client.upload(fixtureImage(1, 0, 16));
+        return "ok";
+      } catch (error) {
+        const e = error as { status: number; code: string };
+        return `${e.status} ${e.code}`;
+      }
+    };
     return {
-      models: await code(gql("{ models { modelId } }", {}, token)),
-      runs: await code(gql("{ benchmarkRuns { totalCount } }", {}, token)),
-      modelNode: await code(gql("query($id: ID!) { node(id: $id) { id } }", { id: modelNodeId }, token)),
-      datasets: await code(gql("{ datasets { name } }", {}, token)),
-      datasetNode: await code(gql("query($id: ID!) { node(id: $id) { id } }", { id: datasetNodeId }, token)),
-      search: await code(gql(SEARCH, { in: { text: "effusion", models: ["tiny"], k: 2 } }, token)),
-      upload: await http(
-        fetch(`${url}/uploads`, {
-          method: "POST",
-          headers: { "content-type": "application/octet-stream", ...auth(token) },
-          body: fixtureImage(1, 0, 16),
-        }),
+      models: await outcome(client.request(TestModelsDocument, {})),
+      runs: await outcome(client.request(TestBenchmarkRunsDocument, {})),
+      modelNode: await outcome(client.request(TestNodeDocument, { id: modelNodeId })),
+      datasets: await outcome(client.request(TestDatasetsDocument, {})),
+      datasetNode: await outcome(client.request(TestNodeDocument, { id: datasetNodeId })),
+      search: await outcome(
+        client.request(TestSearchDocument, { input: { text: "effusion", models: ["tiny"], k: 2 } }),
       ),
+      // a job start the service refuses (unknown dataset) once the scope allows it: NOT_FOUND, nothing created
+      startIndex: await outcome(
+        client.request(TestStartIndexDocument, { input: { model: "tiny", dataset: "no-such-set" } }),
+      ),
+      cancelJob: await outcome(client.request(TestCancelJobDocument, { id: "no-such-job" })),
+      upload: await upload(),
       image: await http(fetch(`${url}/images/${imageId}?variant=preview`, { headers: auth(token) })),
     };
   }
@@ -118,9 +130,9 @@ describe.each([
       access: { network: true, allowOpen: true },
     });
     url = server.url;
-    const ids = await gql(`{ models { id } datasets { id } }`, {});
-    modelNodeId = ids.body.data.models[0].id;
-    datasetNodeId = ids.body.data.datasets[0].id;
+    const ids = await api().request(TestModelIdsDocument, {});
+    modelNodeId = ids.models[0]!.id;
+    datasetNodeId = ids.datasets[0]!.id;
   });
 
   afterAll(async () => {
@@ -137,6 +149,8 @@ describe.each([
     datasets: "ok",
     datasetNode: "ok",
     search: "ok",
+    startIndex: "NOT_FOUND",
+    cancelJob: "NOT_FOUND",
     upload: "ok",
     image: "ok",
   };
@@ -167,26 +181,30 @@ describe.each([
       datasets: "UNAUTHENTICATED",
       datasetNode: "UNAUTHENTICATED",
       search: "UNAUTHENTICATED",
+      startIndex: "UNAUTHENTICATED",
+      cancelJob: "UNAUTHENTICATED",
       upload: "401 UNAUTHENTICATED",
       image: "401 UNAUTHENTICATED",
     });
-    expect(await outcomes(tokens.read)).toEqual(ALL_OK);
+    const jobsForbidden = { startIndex: "FORBIDDEN", cancelJob: "FORBIDDEN" };
+    const readForbidden = {
+      datasets: "FORBIDDEN",
+      datasetNode: "FORBIDDEN",
+      search: "FORBIDDEN",
+      upload: "403 FORBIDDEN",
+      image: "403 FORBIDDEN",
+    };
+    expect(await outcomes(tokens.read)).toEqual({ ...ALL_OK, ...jobsForbidden });
     expect(await outcomes(tokens.admin)).toEqual(ALL_OK);
-    for (const scope of ["run", "submit"]) {
-      expect(await outcomes(tokens[scope])).toEqual({
-        ...publicOnly,
-        datasets: "FORBIDDEN",
-        datasetNode: "FORBIDDEN",
-        search: "FORBIDDEN",
-        upload: "403 FORBIDDEN",
-        image: "403 FORBIDDEN",
-      });
-    }
+    // run: jobs only (their refusal here is the service's NOT_FOUND, past the scope check)
+    expect(await outcomes(tokens.run)).toEqual({ ...ALL_OK, ...readForbidden });
+    expect(await outcomes(tokens.submit)).toEqual({ ...ALL_OK, ...readForbidden, ...jobsForbidden });
+    expect(await services!.db.prisma.job.count()).toBe(0); // no refusal created a job
   });
 
   it.runIf(run)("refuses a wrong, malformed or revoked token everywhere, and never logs one", async () => {
     const wrong = `cxr_${"A".repeat(43)}`;
-    const refused = await gql("{ models { modelId } }", {}, wrong);
+    const refused = await failure(api(wrong).request(TestModelsDocument, {}));
     expect([refused.status, refused.code]).toEqual([401, "UNAUTHENTICATED"]);
     const malformed = await fetch(`${url}/graphql`, {
       method: "POST",
@@ -198,14 +216,14 @@ describe.each([
     const created = await createToken(services!.db, { scopes: "read" });
     expect((await outcomes(created.token)).search).toBe("ok");
     await revokeToken(services!.db, created.id);
-    const after = await gql(SEARCH, { in: { text: "effusion", models: ["tiny"], k: 2 } }, created.token);
+    const after = await failure(
+      api(created.token).request(TestSearchDocument, { input: { text: "effusion", models: ["tiny"], k: 2 } }),
+    );
     expect([after.status, after.code]).toEqual([401, "UNAUTHENTICATED"]);
-    const upload = await fetch(`${url}/uploads`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${created.token}` },
-      body: fixtureImage(2, 0, 16),
-    });
+    const upload = await failure(api(created.token).upload(fixtureImage(2, 0, 16)));
     expect(upload.status).toBe(401);
+    // public fields too: a revoked token is refused, not treated as none
+    expect((await failure(api(created.token).request(TestModelsDocument, {}))).status).toBe(401);
 
     const logs = logLines.join("");
     for (const token of [...Object.values(tokens), created.token, wrong]) expect(logs).not.toContain(token);

@@ -1,10 +1,24 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { crc32 } from "node:zlib";
+import {
+  type SearchInput,
+  TestBenchmarkRunDocument,
+  TestBenchmarkRunsDocument,
+  TestDatasetStudiesDocument,
+  type TestDatasetStudiesQuery,
+  TestDatasetsDocument,
+  TestImageDocument,
+  TestModelDocument,
+  TestModelsDocument,
+  TestNodeDocument,
+  TestSearchDocument,
+  TestStudyDocument,
+} from "@cxr/api-client/testing";
 import { loadConfig } from "@cxr/config";
 import { addModel, indexDataset, runBench } from "@cxr/services";
 import {
@@ -25,13 +39,18 @@ import {
   type StartedApiServer,
   startApiServer,
 } from "../src/index.ts";
+import { failure, type TestClient, testClient } from "./client.ts";
+import { dicom, JPEG_BASELINE, zeroPng } from "./hostile.ts";
 
 /**
  * End to end: the real server on a free port, a real tiny model, a seeded and indexed dataset and a
- * small benchmark run, driven over HTTP with fetch, on SQLite and (when it answers) PostgreSQL.
+ * small benchmark run, driven over HTTP with the typed client (@cxr/api-client, documents from
+ * @cxr/api-client/testing), on SQLite and (when it answers) PostgreSQL. A raw fetch remains only
+ * where the payload is hostile or malformed on purpose, and for the plain HTTP routes.
  */
 
 const pgUp = await postgresAvailable();
+let bomb: Promise<Buffer> | undefined;
 
 /** A PNG whose header says width x height (CRC fixed, so only the size is a lie). */
 function lyingPng(width: number, height: number): Buffer {
@@ -54,28 +73,19 @@ describe.each([
   let url = "";
   let runId = "";
 
-  async function gql(
-    query: string,
-    variables: Record<string, unknown> = {},
-    headers: Record<string, string> = {},
-  ) {
+  /** The typed client; no answer may carry a server path. */
+  let api: TestClient;
+
+  /** A raw POST /graphql, for the hostile and malformed payloads the typed client cannot send. */
+  async function raw(body: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(`${url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify({ query, variables }),
+      body: typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    expect(text).not.toContain(work); // no server path in any answer
+    expect(text).not.toContain(work);
     return { status: res.status, body: JSON.parse(text) as { data?: any; errors?: any[] } };
-  }
-
-  async function upload(bytes: Uint8Array) {
-    const res = await fetch(`${url}/uploads`, {
-      method: "POST",
-      headers: { "content-type": "application/octet-stream" },
-      body: bytes,
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
   }
 
   beforeAll(async () => {
@@ -126,6 +136,7 @@ describe.each([
     });
     server = await startApiServer(services, { port: 0, logger: createLogger("info", sink) });
     url = server.url;
+    api = testClient(url, { forbidden: [work] });
   });
 
   afterAll(async () => {
@@ -142,42 +153,38 @@ describe.each([
       database: true,
       vectorStore: true,
       encoders: true,
+      queue: null, // no REDIS_URL: jobs run in the server's process
     });
-    await gql("query Models { models { modelId } }");
+    await api.request(TestModelsDocument, {});
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(
-      /cxr_api_graphql_operation_seconds_count\{operation="Models",outcome="ok"\} [1-9]/,
+      /cxr_api_graphql_operation_seconds_count\{operation="TestModels",outcome="ok"\} [1-9]/,
     );
   });
 
   it.runIf(run)("lists models with fingerprint, dimension, card and where they are indexed", async () => {
-    const { body } = await gql(
-      `{ models { id modelId dimension fingerprint card indexes { modality dataset points stale } } }`,
-    );
-    expect(body.errors).toBeUndefined();
-    const tiny = body.data.models.find((m: any) => m.modelId === "tiny");
+    const { models } = await api.request(TestModelsDocument, {});
+    const tiny = models.find((m) => m.modelId === "tiny")!;
     expect(tiny.dimension).toBe(8);
     expect(tiny.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof tiny.card).toBe("string");
-    const byModality = [...tiny.indexes].sort((a: any, b: any) => (a.modality < b.modality ? -1 : 1));
+    const byModality = [...tiny.indexes].sort((a, b) => (a.modality < b.modality ? -1 : 1));
     expect(byModality).toEqual([
       { modality: "IMAGES", dataset: "set", points: 18, stale: false },
       { modality: "REPORTS", dataset: "set", points: 12, stale: false },
     ]);
-    const unindexed = body.data.models.find((m: any) => m.modelId === "tiny-unindexed");
+    const unindexed = models.find((m) => m.modelId === "tiny-unindexed")!;
     expect(unindexed.indexes).toEqual([]);
-    // node(id) resolves the global id back to the model
-    const node = await gql(`query($id: ID!) { node(id: $id) { __typename ... on Model { modelId } } }`, {
-      id: tiny.id,
-    });
-    expect(node.body.data.node).toEqual({ __typename: "Model", modelId: "tiny" });
+    // node(id) resolves the global id back to the model; model(id) takes either id
+    const node = await api.request(TestNodeDocument, { id: tiny.id });
+    expect(node.node).toMatchObject({ __typename: "Model", modelId: "tiny" });
+    expect((await api.request(TestModelDocument, { id: "tiny" })).model.id).toBe(tiny.id);
+    expect((await api.request(TestModelDocument, { id: tiny.id })).model.modelId).toBe("tiny");
   });
 
   it.runIf(run)("pages through a dataset's studies with report sections and images", async () => {
-    const { body } = await gql(
-      `{ datasets { name status studyCount imageCount splits { name studyCount imageCount fingerprint } } }`,
-    );
-    expect(body.data.datasets).toEqual([
+    const { datasets } = await api.request(TestDatasetsDocument, {});
+    expect(datasets).toEqual([
       {
         name: "set",
         status: "ready",
@@ -192,74 +199,84 @@ describe.each([
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const res: any = await gql(
-        `query($after: String) { dataset(name: "set") { studies(first: 5, after: $after) {
-           totalCount pageInfo { hasNextPage endCursor }
-           edges { node { id externalId split report { impression findings } images { id view previewUrl } } } } } }`,
-        { after },
-      );
-      const studies = res.body.data.dataset.studies;
+      const page: TestDatasetStudiesQuery = await api.request(TestDatasetStudiesDocument, {
+        name: "set",
+        first: 5,
+        after,
+      });
+      const studies = page.dataset.studies;
       expect(studies.totalCount).toBe(12);
-      seen.push(...studies.edges.map((e: any) => e.node.externalId));
+      seen.push(...studies.edges.map((e) => e.node.externalId));
       if (!studies.pageInfo.hasNextPage) break;
-      after = studies.pageInfo.endCursor;
+      after = studies.pageInfo.endCursor ?? null;
     }
     expect(seen.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(4, "0")}`));
-    const first: any = (
-      await gql(
-        `{ dataset(name: "set") { studies(first: 1) { edges { node { externalId report { impression } images { previewUrl originalUrl width } } } } } }`,
-      )
-    ).body.data.dataset.studies.edges[0].node;
+    const first = (await api.request(TestDatasetStudiesDocument, { name: "set", first: 1 })).dataset.studies
+      .edges[0]!.node;
     const index = Number(first.externalId.slice(1));
-    expect(first.report.impression).toBe(fixtureImpression(index));
-    const preview = await fetch(`${url}${first.images[0].previewUrl}`);
+    expect(first.report?.impression).toBe(fixtureImpression(index));
+    const preview = await fetch(`${url}${first.images[0]!.previewUrl}`);
     expect(preview.headers.get("content-type")).toBe("image/png");
-    const original = await fetch(`${url}${first.images[0].originalUrl}`);
+    const original = await fetch(`${url}${first.images[0]!.originalUrl}`);
     expect(Buffer.from(await original.arrayBuffer()).equals(fixtureImage(index, 0, 24))).toBe(true);
+
+    // study(id) and image(id) by global id, each back to the study it came from
+    const study = (await api.request(TestStudyDocument, { id: first.id })).study;
+    expect(study).toMatchObject({ externalId: first.externalId, dataset: { name: "set" } });
+    expect(study.images.map((i) => i.id)).toEqual(first.images.map((i) => i.id));
+    const image = (await api.request(TestImageDocument, { id: first.images[0]!.id })).image;
+    expect(image).toMatchObject({ width: 24, height: 24, study: { id: first.id } });
+    expect(image.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((await api.request(TestNodeDocument, { id: first.id })).node).toMatchObject({
+      __typename: "Study",
+      externalId: first.externalId,
+    });
+
     // the page size is capped (graphql-armor's cost grows with first, so a huge page is refused even before)
-    const big = await gql(`{ dataset(name: "set") { studies(first: 101) { totalCount } } }`);
-    expect(big.body.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
+    const big = await failure(api.request(TestDatasetStudiesDocument, { name: "set", first: 101 }));
+    expect(big.code).toBe("BAD_USER_INPUT");
   });
 
   it.runIf(run)("searches by text, side by side, and tells a model that is not indexed as data", async () => {
-    const query = `query($input: SearchInput!) { search(input: $input) {
-      __typename
-      ... on SearchOk { target k results { model hits { rank score study { externalId } image { id width } report { impression } } } }
-      ... on NotIndexed { model target message }
-      ... on ModelUnavailable { model message }
-      ... on ImageRejected { field reason message } } }`;
     const text = fixtureImpression(3);
-    const ok = await gql(query, { input: { text, models: ["tiny"], k: 3 } });
-    expect(ok.body.data.search.__typename).toBe("SearchOk");
-    expect(ok.body.data.search.target).toBe("IMAGES");
-    const hits = ok.body.data.search.results[0].hits;
-    expect(hits.map((h: any) => h.rank)).toEqual([1, 2, 3]);
-    expect(hits[0].image.width).toBe(24);
-    const reports = await gql(query, { input: { text, models: ["tiny"], k: 2, target: "REPORTS" } });
-    expect(reports.body.data.search.results[0].hits[0].report.impression).toBe(text);
+    const search = async (input: SearchInput) => (await api.request(TestSearchDocument, { input })).search;
+    const ok = await search({ text, models: ["tiny"], k: 3 });
+    if (ok.__typename !== "SearchOk") throw new Error(ok.__typename);
+    expect(ok.target).toBe("IMAGES");
+    const hits = ok.results[0]!.hits;
+    expect(hits.map((h) => h.rank)).toEqual([1, 2, 3]);
+    expect(hits[0]!.image?.width).toBe(24);
+    const reports = await search({ text, models: ["tiny"], k: 2, target: "REPORTS" });
+    expect(reports).toMatchObject({ __typename: "SearchOk" });
+    if (reports.__typename === "SearchOk") expect(reports.results[0]!.hits[0]!.report?.impression).toBe(text);
 
     // filters narrow the candidates: only the test split (studies 4 and 9)
-    const filtered = await gql(query, {
-      input: { text, models: ["tiny"], k: 10, filter: { split: ["test"] } },
-    });
-    const filteredStudies = filtered.body.data.search.results[0].hits.map((h: any) => h.study.externalId);
+    const filtered = await search({ text, models: ["tiny"], k: 10, filter: { split: ["test"] } });
+    if (filtered.__typename !== "SearchOk") throw new Error(filtered.__typename);
+    const filteredStudies = filtered.results[0]!.hits.map((h) => h.study.externalId);
     expect([...new Set(filteredStudies)].sort()).toEqual(["s0004", "s0009"]);
 
-    const notIndexed = await gql(query, { input: { text, models: ["tiny", "tiny-unindexed"] } });
-    expect(notIndexed.body.data.search).toMatchObject({
+    expect(await search({ text, models: ["tiny", "tiny-unindexed"] })).toMatchObject({
       __typename: "NotIndexed",
       model: "tiny-unindexed",
       target: "IMAGES",
     });
-    const unknown = await gql(query, { input: { text, models: ["no-such-model"] } });
-    expect(unknown.body.data.search).toMatchObject({
+    expect(await search({ text, models: ["no-such-model"] })).toMatchObject({
       __typename: "ModelUnavailable",
       model: "no-such-model",
     });
-    const empty = await gql(query, { input: { text: "   ", models: ["tiny"] } });
-    expect(empty.body.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
-    const both = await gql(query, { input: { text, upload: "a".repeat(64), models: ["tiny"] } });
-    expect(both.body.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect((await failure(search({ text: "   ", models: ["tiny"] }))).code).toBe("BAD_USER_INPUT");
+    expect((await failure(search({ text: "", models: ["tiny"] }))).code).toBe("BAD_USER_INPUT");
+    const both = await failure(search({ text, upload: "a".repeat(64), models: ["tiny"] }));
+    expect(both.code).toBe("BAD_USER_INPUT");
+    // a 1 MB text (the JSON body limit is 1 MiB) is answered, typed, and writes nothing
+    const long = await api
+      .request(TestSearchDocument, { input: { text: "effusion ".repeat(111_000), models: ["tiny"], k: 1 } })
+      .then(
+        (r) => r.search.__typename,
+        (e: { code?: string }) => e.code,
+      );
+    expect(["SearchOk", "BAD_USER_INPUT"]).toContain(long);
 
     // what a search was about never reaches the log
     expect(logLines.length).toBeGreaterThan(0);
@@ -267,110 +284,149 @@ describe.each([
       expect(JSON.parse(line).requestId ?? JSON.parse(line).msg).toBeTruthy();
       expect(line).not.toContain("pleural");
       expect(line).not.toContain("pneumothorax");
+      expect(line).not.toContain("effusion");
     }
   });
 
   it.runIf(run)("uploads an image, then searches with it and with an indexed image id", async () => {
     const png = fixtureImage(4, 0, 24);
-    const saved = await upload(png);
-    expect(saved.status).toBe(201);
-    expect(saved.body).toMatchObject({ width: 24, height: 24, format: "png" });
-    expect(saved.body.id).toMatch(/^[0-9a-f]{64}$/);
-    expect((await upload(png)).body.id).toBe(saved.body.id); // content-addressed
+    const saved = await api.upload(png);
+    expect(saved).toMatchObject({ width: 24, height: 24, format: "png" });
+    expect(saved.id).toMatch(/^[0-9a-f]{64}$/);
+    expect((await api.upload(png)).id).toBe(saved.id); // content-addressed
 
-    const query = `query($input: SearchInput!) { search(input: $input) { __typename
-      ... on SearchOk { target results { hits { rank study { externalId } } } }
-      ... on ImageRejected { field reason } } }`;
-    const byUpload = await gql(query, {
-      input: { upload: saved.body.id, models: ["tiny"], k: 3, target: "IMAGES" },
-    });
-    expect(byUpload.body.data.search.__typename).toBe("SearchOk");
+    const byUpload = (
+      await api.request(TestSearchDocument, {
+        input: { upload: saved.id, models: ["tiny"], k: 3, target: "IMAGES" },
+      })
+    ).search;
+    if (byUpload.__typename !== "SearchOk") throw new Error(byUpload.__typename);
     // the uploaded pixels are study 4's first image: it is its own nearest neighbour
-    expect(byUpload.body.data.search.results[0].hits[0].study.externalId).toBe("s0004");
+    expect(byUpload.results[0]!.hits[0]!.study.externalId).toBe("s0004");
 
-    const image: any = (
-      await gql(`{ dataset(name: "set") { studies(first: 1) { edges { node { images { id } } } } } }`)
-    ).body.data.dataset.studies.edges[0].node.images[0];
-    const byId = await gql(query, { input: { imageId: image.id, models: ["tiny"], k: 2 } });
-    expect(byId.body.data.search.__typename).toBe("SearchOk");
-    expect(byId.body.data.search.target).toBe("IMAGES");
+    const image = (await api.request(TestDatasetStudiesDocument, { name: "set", first: 1 })).dataset.studies
+      .edges[0]!.node.images[0]!;
+    const byId = (
+      await api.request(TestSearchDocument, { input: { imageId: image.id, models: ["tiny"], k: 2 } })
+    ).search;
+    expect(byId).toMatchObject({ __typename: "SearchOk", target: "IMAGES" });
 
-    const expired = await gql(query, { input: { upload: "0".repeat(64), models: ["tiny"] } });
-    expect(expired.body.data.search).toEqual({
-      __typename: "ImageRejected",
-      field: "upload",
-      reason: "UNKNOWN_UPLOAD",
+    const expired = (
+      await api.request(TestSearchDocument, { input: { upload: "0".repeat(64), models: ["tiny"] } })
+    ).search;
+    expect(expired).toMatchObject({ __typename: "ImageRejected", field: "upload", reason: "UNKNOWN_UPLOAD" });
+    const unknownImage = await api.request(TestSearchDocument, {
+      input: { imageId: "no-such-image", models: ["tiny"] },
     });
+    expect(unknownImage.search).toMatchObject({ __typename: "ImageRejected", field: "imageId" });
   });
 
-  it.runIf(run)("refuses bad uploads with a typed error, from the header where it can", async () => {
-    const html = await upload(Buffer.from("<!doctype html><html><body>not a png</body></html>"));
-    expect(html).toMatchObject({
-      status: 400,
-      body: { code: "BAD_USER_INPUT", reason: "UNSUPPORTED_FORMAT" },
-    });
-    const png = fixtureImage(1, 0, 24);
-    const truncated = await upload(png.subarray(0, Math.floor(png.length / 2)));
-    expect(truncated.status).toBe(400);
-    expect(["TRUNCATED", "CORRUPT"]).toContain(truncated.body.reason);
-    const bomb = await upload(lyingPng(100_000, 100_000));
-    expect(bomb).toMatchObject({ status: 400, body: { reason: "TOO_LARGE" } });
-    const empty = await upload(new Uint8Array(0));
-    expect(empty).toMatchObject({ status: 400, body: { reason: "EMPTY" } });
-    expect((await fetch(`${url}/images/no-such-image`)).status).toBe(404);
-  });
+  it.runIf(run)(
+    "refuses bad uploads with a typed error, from the header where it can, and keeps none",
+    async () => {
+      const uploads = path.join(work, "data", "uploads");
+      const kept = () => (existsSync(uploads) ? readdirSync(uploads).length : 0);
+      const before = kept();
+      const refused = async (bytes: Uint8Array) => {
+        const e = await failure(api.upload(bytes));
+        return { status: e.status, code: e.code, reason: e.reason };
+      };
+      const html = await refused(Buffer.from("<!doctype html><html><body>not a png</body></html>"));
+      expect(html).toEqual({ status: 400, code: "BAD_USER_INPUT", reason: "UNSUPPORTED_FORMAT" });
+      // HTML saved as PNG: the bytes are what counts, not a name
+      const htmlPng = await refused(Buffer.from("<html><head><title>x.png</title></head></html>"));
+      expect(htmlPng.reason).toBe("UNSUPPORTED_FORMAT");
+      const png = fixtureImage(1, 0, 24);
+      const truncated = await refused(png.subarray(0, Math.floor(png.length / 2)));
+      expect(truncated.status).toBe(400);
+      expect(["TRUNCATED", "CORRUPT"]).toContain(truncated.reason);
+      const corrupt = Buffer.from(png);
+      corrupt.fill(0x5a, 41, png.length - 12); // the IDAT's compressed bytes, CRC left wrong
+      expect(["CORRUPT", "TRUNCATED"]).toContain((await refused(corrupt)).reason);
+      const lying = await refused(lyingPng(100_000, 100_000));
+      expect(lying).toMatchObject({ status: 400, reason: "TOO_LARGE" });
+      expect(await refused(new Uint8Array(0))).toMatchObject({ status: 400, reason: "EMPTY" });
+      // DICOM with no pixel data, and with a compressed transfer syntax (JPEG baseline): typed refusals
+      expect(await refused(dicom({ pixels: false }))).toMatchObject({ status: 400, reason: "CORRUPT" });
+      expect(await refused(dicom({ syntax: JPEG_BASELINE }))).toMatchObject({
+        status: 400,
+        reason: "CORRUPT",
+      });
+      // ... while the same file uncompressed is accepted
+      expect((await api.upload(dicom({}))).format).toMatch(/dicom/i);
+      expect(kept()).toBe(before + 1);
+      expect((await fetch(`${url}/images/no-such-image`)).status).toBe(404);
+    },
+  );
+
+  it.runIf(run)(
+    "refuses a 30,000 x 30,000 decompression bomb from its header, without decoding it",
+    async () => {
+      bomb ??= zeroPng(30_000, 30_000); // made once for both databases
+      const bytes = await bomb;
+      expect(bytes.length).toBeLessThan(2 * 1024 * 1024); // 900 megapixels in under 2 MB
+      global.gc?.();
+      const before = process.memoryUsage();
+      const e = await failure(api.upload(bytes));
+      const after = process.memoryUsage();
+      expect({ status: e.status, reason: e.reason }).toEqual({ status: 400, reason: "TOO_LARGE" });
+      // decoding it would take 900 MB; refused from the header, the server (in this process) did not
+      // allocate anything near that
+      expect(after.rss - before.rss).toBeLessThan(200 * 1024 * 1024);
+      expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(200 * 1024 * 1024);
+    },
+  );
 
   it.runIf(run)("shows benchmark runs, paged, with results, intervals, summaries and ranks", async () => {
-    const list = await gql(`{ benchmarkRuns(first: 5) { totalCount edges { node { id runId status } } } }`);
-    expect(list.body.data.benchmarkRuns.totalCount).toBe(1);
-    const node = list.body.data.benchmarkRuns.edges[0].node;
+    const list = (await api.request(TestBenchmarkRunsDocument, { first: 5 })).benchmarkRuns;
+    expect(list.totalCount).toBe(1);
+    const node = list.edges[0]!.node;
     expect(node).toMatchObject({ runId, status: "completed" });
-    const detail = await gql(
-      `query($id: ID!) { benchmarkRun(id: $id) { levels models { id } resultCount expectedResults counts { name value }
-        results { model level direction queries metrics { name value low high } ranks }
-        summaries { model direction metric auc } } }`,
-      { id: node.id },
-    );
-    const run = detail.body.data.benchmarkRun;
+    const run = (await api.request(TestBenchmarkRunDocument, { id: node.id })).benchmarkRun;
     expect(run.levels).toEqual([0, 0.5]);
     expect(run.counts).toContainEqual({ name: "studies", value: 10 });
     expect(run.resultCount).toBe(run.expectedResults);
     expect(run.results).toHaveLength(4);
     for (const result of run.results) {
       expect(result.ranks).toHaveLength(result.queries);
-      const recall = result.metrics.find((m: any) => m.name === "recall@1");
+      const recall = result.metrics.find((m) => m.name === "recall@1")!;
       expect(recall.low).toBeLessThanOrEqual(recall.value);
       expect(recall.high).toBeGreaterThanOrEqual(recall.value);
     }
     expect(run.summaries.length).toBeGreaterThan(0);
+    expect((await api.request(TestBenchmarkRunDocument, { id: runId })).benchmarkRun.runId).toBe(runId);
   });
 
   it.runIf(run)("answers unknown ids with NOT_FOUND and bad ids with BAD_USER_INPUT", async () => {
-    const codes = async (q: string) => (await gql(q)).body.errors?.map((e: any) => e.extensions.code);
-    expect(await codes(`{ model(id: "nope") { modelId } }`)).toEqual(["NOT_FOUND"]);
-    expect(await codes(`{ dataset(name: "nope") { name } }`)).toEqual(["NOT_FOUND"]);
-    expect(await codes(`{ study(id: "nope") { externalId } }`)).toEqual(["NOT_FOUND"]);
-    expect(await codes(`{ benchmarkRun(id: "nope") { runId } }`)).toEqual(["NOT_FOUND"]);
-    expect(await codes(`{ node(id: "%%%") { id } }`)).toEqual(["BAD_USER_INPUT"]);
+    const code = async (p: Promise<unknown>) => (await failure(p)).code;
+    expect(await code(api.request(TestModelDocument, { id: "nope" }))).toBe("NOT_FOUND");
+    expect(await code(api.request(TestDatasetStudiesDocument, { name: "nope" }))).toBe("NOT_FOUND");
+    expect(await code(api.request(TestStudyDocument, { id: "nope" }))).toBe("NOT_FOUND");
+    expect(await code(api.request(TestImageDocument, { id: "nope" }))).toBe("NOT_FOUND");
+    expect(await code(api.request(TestBenchmarkRunDocument, { id: "nope" }))).toBe("NOT_FOUND");
+    expect(await code(api.request(TestNodeDocument, { id: "%%%" }))).toBe("BAD_USER_INPUT");
   });
 
   it.runIf(run)("refuses hostile GraphQL before running it", async () => {
-    let deep = "datasets { ";
+    // depth 50
+    let deep = "";
     for (let i = 0; i < 12; i++) deep += "studies { edges { node { dataset { ";
-    deep += `name${" }".repeat(12 * 4)} }`;
-    const depth = await gql(`{ ${deep} }`);
+    deep = `{ datasets { ${deep} name${" }".repeat(12 * 4)} } }`;
+    expect(deep.match(/\{/g)!.length).toBeGreaterThanOrEqual(50);
+    const depth = await raw({ query: deep });
     expect(depth.status).toBe(400);
     expect(depth.body.data).toBeUndefined();
     expect(JSON.stringify(depth.body.errors)).toMatch(/depth/i);
 
-    const aliases = await gql(
-      `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: models { modelId }`).join(" ")} }`,
-    );
+    const aliases = await raw({
+      query: `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: models { modelId }`).join(" ")} }`,
+    });
     expect(aliases.status).toBe(400);
     expect(aliases.body.data).toBeUndefined();
     expect(JSON.stringify(aliases.body.errors)).toMatch(/alias|token/i);
 
-    const huge = await gql(`{ ${Array.from({ length: 50_000 }, () => "__typename").join(" ")} }`);
+    // a query of 100,000 tokens
+    const huge = await raw({ query: `{ ${Array.from({ length: 99_998 }, () => "a").join(" ")} }` });
     expect(huge.status).toBe(400);
     expect(JSON.stringify(huge.body.errors)).toMatch(/token/i);
 
@@ -383,6 +439,7 @@ describe.each([
       }),
     });
     expect(variables.status).toBe(413);
+    expect(await variables.json()).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
 
     const batched = await fetch(`${url}/graphql`, {
       method: "POST",
@@ -390,6 +447,14 @@ describe.each([
       body: JSON.stringify([{ query: "{ models { modelId } }" }, { query: "{ datasets { name } }" }]),
     });
     expect(batched.status).toBe(400);
+    // not JSON at all
+    const broken = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query": "{ models',
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.text()).not.toMatch(/at .*\.(ts|js):\d+/); // no stack
   });
 
   it.runIf(run)("keeps CSRF prevention on", async () => {

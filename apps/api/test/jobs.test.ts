@@ -1,21 +1,35 @@
-// biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
 import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import {
+  type StartIndexInput,
+  TestCancelJobDocument,
+  TestDatasetsDocument,
+  TestJobDocument,
+  type TestJobFieldsFragment,
+  TestJobsDocument,
+  TestModelsDocument,
+  TestNodeDocument,
+  TestRetryJobDocument,
+  TestStartBenchmarkDocument,
+  TestStartIndexDocument,
+} from "@cxr/api-client/testing";
 import { type Config, loadConfig } from "@cxr/config";
 import { addModel } from "@cxr/services";
 import { seedDataset, type TempDatabase, tempDatabase, writeTinyBundle } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiServices, type StartedApiServer, startApiServer } from "../src/index.ts";
+import { failure, testClient } from "./client.ts";
 
 /**
  * Jobs over the API, end to end: the real server on a free port, a tiny model and seeded datasets
- * in SQLite; jobs started over GraphQL run in the server process (the in-process runner).
+ * in SQLite; jobs started over GraphQL (the typed client) run in the server process (the
+ * in-process runner).
  */
 
-const JOB =
-  "id jobId kind status attempts error cancelRequested result progress { phase done total unit rate eta }";
+type Job = TestJobFieldsFragment;
+const active = (j: Job) => j.status === "QUEUED" || j.status === "RUNNING";
 
 describe("jobs over the API", () => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-api-jobs-"));
@@ -24,44 +38,35 @@ describe("jobs over the API", () => {
   let server: StartedApiServer | undefined;
 
   async function start(): Promise<StartedApiServer> {
-    server = await startApiServer(await openApiServices(config), { port: 0 });
+    // polled often (to catch a job midway), so over the default per-IP rate limit
+    server = await startApiServer(await openApiServices(config), {
+      port: 0,
+      limits: { requestsPerMinute: 100_000 },
+    });
     return server;
   }
 
-  async function gql(query: string, variables: Record<string, unknown> = {}) {
-    const res = await fetch(`${server!.url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as { data?: any; errors?: any[] };
+  const api = () => testClient(server!.url);
+
+  async function job(id: string): Promise<Job> {
+    return (await api().request(TestJobDocument, { id })).job;
   }
 
-  async function job(id: string): Promise<any> {
-    const body = await gql(`query($id: ID!) { job(id: $id) { ${JOB} } }`, { id });
-    expect(body.errors).toBeUndefined();
-    return body.data.job;
-  }
-
-  async function until(id: string, done: (job: any) => boolean): Promise<any> {
+  async function until(id: string, done: (job: Job) => boolean, everyMs = 200): Promise<Job> {
     const seen: string[] = [];
     for (;;) {
       const j = await job(id);
       seen.push(`${Date.now() % 100000} ${j.status} ${j.progress?.done}`);
       if (done(j)) return j;
-      // Well under the server's request rate limit.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      if (j.status !== "QUEUED" && j.status !== "RUNNING") throw new Error(`job ended: ${seen.join(", ")}`);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      if (!active(j)) throw new Error(`job ended: ${seen.join(", ")}`);
     }
   }
 
-  const startIndex = async (input: Record<string, unknown>) => {
-    const body = await gql(`mutation($input: StartIndexInput!) { startIndex(input: $input) { ${JOB} } }`, {
-      input,
-    });
-    expect(body.errors).toBeUndefined();
-    return body.data.startIndex;
-  };
+  const startIndex = async (input: StartIndexInput) =>
+    (await api().request(TestStartIndexDocument, { input })).startIndex;
+  const cancel = async (id: string) => (await api().request(TestCancelJobDocument, { id })).cancelJob;
+  const jobCount = async () => (await api().request(TestJobsDocument, {})).jobs.totalCount;
 
   beforeAll(async () => {
     temp = await tempDatabase("sqlite");
@@ -81,6 +86,8 @@ describe("jobs over the API", () => {
     await addModel(services.db, config, bundle);
     await seedDataset(services.db, { dir: path.join(work, "small"), name: "small", studies: 6, side: 16 });
     await seedDataset(services.db, { dir: path.join(work, "large"), name: "large", studies: 80, side: 16 });
+    // what an ingest would have recorded (seedDataset does not): a benchmark needs the split's fingerprint
+    await services.db.prisma.split.updateMany({ data: { fingerprint: "f".repeat(64) } });
     await services.close();
     await start();
   });
@@ -95,78 +102,110 @@ describe("jobs over the API", () => {
     const started = await startIndex({ model: "tiny", dataset: "small", modality: "IMAGES", batchSize: 2 });
     expect(started).toMatchObject({ kind: "INDEX", attempts: expect.any(Number) });
     expect(["QUEUED", "RUNNING"]).toContain(started.status);
-    const done = await until(started.id, (j) => j.status !== "QUEUED" && j.status !== "RUNNING");
+    const done = await until(started.id, (j) => !active(j));
     expect(done).toMatchObject({ status: "COMPLETED", attempts: 1, error: null });
     expect(done.progress).toMatchObject({ unit: "items", phase: "images done" });
-    expect(done.progress.done).toBe(done.progress.total);
-    expect(JSON.parse(done.result)).toMatchObject({
+    expect(done.progress!.done).toBe(done.progress!.total);
+    expect(JSON.parse(done.result!)).toMatchObject({
       model: "tiny",
       dataset: "small",
-      results: [{ modality: "images", status: "completed", processed: done.progress.total }],
+      results: [{ modality: "images", status: "completed", processed: done.progress!.total }],
     });
     // The database id works too, and the job is a Node.
     expect((await job(started.jobId)).id).toBe(started.id);
-    const node = await gql(`query($id: ID!) { node(id: $id) { ... on Job { jobId status } } }`, {
-      id: started.id,
-    });
-    expect(node.data.node).toEqual({ jobId: started.jobId, status: "COMPLETED" });
-    const list = await gql(`{ jobs(first: 10, status: COMPLETED) { totalCount edges { node { id } } } }`);
-    expect(list.data.jobs.edges.map((e: any) => e.node.id)).toContain(started.id);
+    const node = await api().request(TestNodeDocument, { id: started.id });
+    expect(node.node).toMatchObject({ __typename: "Job", jobId: started.jobId, status: "COMPLETED" });
+    const list = await api().request(TestJobsDocument, { first: 10, status: "COMPLETED" });
+    expect(list.jobs.edges.map((e) => e.node.id)).toContain(started.id);
+  });
+
+  it("startBenchmark runs a small benchmark in the server to completion", async () => {
+    const input = {
+      models: ["tiny"],
+      dataset: "small",
+      split: "train",
+      levels: [0, 0.5],
+      grid: 4,
+      seed: 1,
+      bootstrapSamples: 10,
+    };
+    const started = (await api().request(TestStartBenchmarkDocument, { input })).startBenchmark;
+    expect(started).toMatchObject({ kind: "BENCH" });
+    const done = await until(started.id, (j) => !active(j));
+    expect(done).toMatchObject({ status: "COMPLETED", error: null });
+    expect(done.result).toContain('"runId"');
+    // a bad one (unknown model) is refused with the service's code and creates nothing
+    const before = await jobCount();
+    const refused = await failure(
+      api().request(TestStartBenchmarkDocument, { input: { ...input, models: ["nope"] } }),
+    );
+    expect(refused.code).toBe("NOT_FOUND");
+    expect(await jobCount()).toBe(before);
   });
 
   it("refuses a bad start with a typed code and creates nothing", async () => {
-    const before = (await gql(`{ jobs { totalCount } }`)).data.jobs.totalCount;
-    const body = await gql(`mutation { startIndex(input: { model: "nope", dataset: "small" }) { id } }`);
-    expect(body.errors![0].extensions.code).toBe("NOT_FOUND");
-    const missing = await gql(`{ job(id: "missing") { id } }`);
-    expect(missing.errors![0].extensions.code).toBe("NOT_FOUND");
-    expect((await gql(`{ jobs { totalCount } }`)).data.jobs.totalCount).toBe(before);
+    const before = await jobCount();
+    const bad = await failure(startIndex({ model: "nope", dataset: "small" }));
+    expect(bad.code).toBe("NOT_FOUND");
+    const noDataset = await failure(startIndex({ model: "tiny", dataset: "nope" }));
+    expect(noDataset.code).toBe("NOT_FOUND");
+    expect((await failure(job("missing"))).code).toBe("NOT_FOUND");
+    expect((await failure(cancel("missing"))).code).toBe("NOT_FOUND");
+    expect(await jobCount()).toBe(before);
   });
 
   it("cancelJob stops a running job and a queued one (waiting for its model and modality's writer)", async () => {
     const running = await startIndex({ model: "tiny", dataset: "large", modality: "REPORTS", batchSize: 1 });
     const queued = await startIndex({ model: "tiny", dataset: "small", modality: "REPORTS", batchSize: 1 });
     expect(queued.status).toBe("QUEUED");
-    const cancelQueued = await gql(`mutation($id: ID!) { cancelJob(id: $id) { ${JOB} } }`, { id: queued.id });
-    expect(cancelQueued.data.cancelJob).toMatchObject({ status: "CANCELLED", attempts: 0 });
-    const cancelRunning = await gql(`mutation($id: ID!) { cancelJob(id: $id) { ${JOB} } }`, {
-      id: running.id,
-    });
-    expect(cancelRunning.errors).toBeUndefined();
-    const cancelled = cancelRunning.data.cancelJob;
+    expect(await cancel(queued.id)).toMatchObject({ status: "CANCELLED", attempts: 0 });
+    const cancelled = await cancel(running.id);
     expect(cancelled).toMatchObject({ status: "CANCELLED", cancelRequested: true });
-    expect(cancelled.progress === null || cancelled.progress.done < cancelled.progress.total).toBe(true);
-    const again = await gql(`mutation($id: ID!) { cancelJob(id: $id) { id } }`, { id: running.id });
-    expect(again.errors![0].extensions.code).toBe("CONFLICT");
+    expect(cancelled.progress === null || cancelled.progress!.done < cancelled.progress!.total!).toBe(true);
+    expect((await failure(cancel(running.id))).code).toBe("CONFLICT");
+    // stays cancelled: polled again, it is not picked up
+    expect((await job(queued.id)).status).toBe("CANCELLED");
   });
 
   it("a restart in the middle of a job leaves it interrupted; the same start resumes the same job", async () => {
-    const input = { model: "tiny", dataset: "large", modality: "IMAGES", batchSize: 1 };
+    const input: StartIndexInput = { model: "tiny", dataset: "large", modality: "IMAGES", batchSize: 1 };
     const first = await startIndex(input);
-    const midway = await until(first.id, (j) => j.progress?.done >= 3);
+    const midway = await until(first.id, (j) => (j.progress?.done ?? 0) >= 3, 10);
     expect(midway.status).toBe("RUNNING");
     await server!.close(); // the server's runner stops its jobs at their next safe point
     server = undefined;
     await start();
     const stopped = await job(first.id);
     expect(stopped).toMatchObject({ status: "INTERRUPTED", attempts: 1 });
-    const stoppedAt = stopped.progress.done;
-    expect(stoppedAt).toBeLessThan(stopped.progress.total);
+    const stoppedAt = stopped.progress!.done;
+    expect(stoppedAt).toBeLessThan(stopped.progress!.total!);
 
     const resumed = await startIndex(input);
     expect(resumed.id).toBe(first.id);
-    const done = await until(first.id, (j) => j.status !== "QUEUED" && j.status !== "RUNNING");
+    const done = await until(first.id, (j) => !active(j));
     expect(done).toMatchObject({ status: "COMPLETED", attempts: 2 });
-    const result = JSON.parse(done.result).results[0];
+    const result = JSON.parse(done.result!).results[0];
     expect(result).toMatchObject({ resumed: true, status: "completed" });
     expect(result.processed + result.failed).toBe(result.total);
+    // nothing duplicated: one job for the request, one point per image in the collection
+    const jobs = await api().request(TestJobsDocument, { first: 100 });
+    const same = await Promise.all(jobs.jobs.edges.map((e) => job(e.node.id)));
+    expect(same.filter((j) => j.id === first.id)).toHaveLength(1);
+    const { models } = await api().request(TestModelsDocument, {});
+    const imagesIndex = models[0]!.indexes.filter((i) => i.modality === "IMAGES");
+    expect(imagesIndex.map((i) => i.dataset)).toContain("large");
+    // the images collection holds one point per image of small and large: none written twice
+    const images = (await api().request(TestDatasetsDocument, {})).datasets
+      .filter((d) => d.name === "small" || d.name === "large")
+      .reduce((n, d) => n + d.imageCount, 0);
+    for (const index of imagesIndex) expect(index.points).toBe(images);
   });
 
   it("retryJob schedules a failed job again (it resumes); CONFLICT for a job that is not failed", async () => {
     // The registered copy of the bundle is away: the job fails loudly with the reason.
     const bundle = path.join(config.modelsDir, "tiny");
     renameSync(bundle, `${bundle}-away`);
-    let failed: any;
+    let failed: Job;
     try {
       const started = await startIndex({
         model: "tiny",
@@ -180,12 +219,11 @@ describe("jobs over the API", () => {
     }
     expect(failed).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(failed.error).toMatch(/cannot be loaded/);
-    const retried = await gql(`mutation($id: ID!) { retryJob(id: $id) { ${JOB} } }`, { id: failed.id });
-    expect(retried.errors).toBeUndefined();
+    const retry = async (id: string) => (await api().request(TestRetryJobDocument, { id })).retryJob;
+    expect((await retry(failed.id)).id).toBe(failed.id);
     const done = await until(failed.id, (j) => j.status === "COMPLETED");
     expect(done).toMatchObject({ attempts: 2, error: null });
-    const again = await gql(`mutation($id: ID!) { retryJob(id: $id) { id } }`, { id: failed.id });
-    expect(again.errors![0].extensions.code).toBe("CONFLICT");
+    expect((await failure(retry(failed.id))).code).toBe("CONFLICT");
     // No queue configured: readiness says so (null), and is not held against the server.
     const ready = await (await fetch(`${server!.url}/readyz`)).json();
     expect(ready).toMatchObject({ ok: true, queue: null });
@@ -206,17 +244,13 @@ describe("jobs over the API", () => {
       const res = await fetch(`${queued.url}/readyz`);
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ ok: false, database: true, queue: false });
-      const body: any = await (
-        await fetch(`${queued.url}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            query: `mutation { startIndex(input: { model: "tiny", dataset: "small", modality: IMAGES }) { id } }`,
-          }),
-        })
-      ).json();
-      expect(body.errors[0].extensions.code).toBe("UNAVAILABLE");
-      expect(body.errors[0].message).toMatch(/queue/);
+      const refused = await failure(
+        testClient(queued.url).request(TestStartIndexDocument, {
+          input: { model: "tiny", dataset: "small", modality: "IMAGES" },
+        }),
+      );
+      expect(refused.code).toBe("UNAVAILABLE");
+      expect(refused.message).toMatch(/queue/);
     } finally {
       await queued.close();
     }

@@ -6,6 +6,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import {
+  TestJobDocument,
+  TestLeaderboardBoardDocument,
+  TestLeaderboardBoardsDocument,
+  TestLeaderboardEntryDocument,
+  TestLeaderboardEntryRanksDocument,
+  TestLeaderboardRowsDocument,
+  type TestLeaderboardRowsQueryVariables,
+  TestLeaderboardSubmissionsDocument,
+  TestSubmitRunDocument,
+  TestVerifyEntryDocument,
+} from "@cxr/api-client/testing";
 import { type Config, loadConfig } from "@cxr/config";
 import { addModel, createToken, openServices, publishRun, runBench } from "@cxr/services";
 import {
@@ -23,6 +35,7 @@ import {
   type StartedApiServer,
   startApiServer,
 } from "../src/index.ts";
+import { failure, testClient } from "./client.ts";
 
 /**
  * The leaderboard over HTTP, the judged flow on one server: two published local runs ranked with
@@ -30,7 +43,8 @@ import {
  * `cxr submit` from a second data folder; every bad submission of the issue refused with nothing
  * written; verification by re-run as a job (verified, disputed after tampering, typed refusals);
  * boards never mixed across protocol keys or dataset fingerprints; CSV/JSON exports of a filtered
- * view re-opened with their asOf.
+ * view re-opened with their asOf. GraphQL goes through the typed client (@cxr/api-client/testing);
+ * a raw fetch only for the oversized bodies and the export routes.
  */
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -97,17 +111,7 @@ describe("the leaderboard over HTTP", () => {
 
   // Once a token exists the server wants one for everything but public reads (apps/api/src/access.ts).
   let bearer: string | undefined;
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
-  };
+  const api = () => testClient(url, bearer === undefined ? {} : { token: bearer });
 
   beforeAll(async () => {
     const local = await dataFolder(
@@ -149,13 +153,19 @@ describe("the leaderboard over HTTP", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const ROWS = `query Rows($filter: LeaderboardFilter, $sort: LeaderboardSort, $asOf: String) {
-    leaderboardEntries(filter: $filter, sort: $sort, asOf: $asOf) {
-      asOf metric totalCount
-      edges { node { rankLabel rankLow rankHigh tieGroup value low high
-        board { key protocolKey datasetFingerprint }
-        entry { id entryId model provenance license } } } } }`;
-  const nodesOf = (body: any) => body.data.leaderboardEntries.edges.map((e: any) => e.node);
+  const ROWS = TestLeaderboardRowsDocument;
+  const rowsOf = async (variables: TestLeaderboardRowsQueryVariables = {}) =>
+    (await api().request(ROWS, variables)).leaderboardEntries.edges.map((e) => e.node);
+  const submitRun = async (recordFile: string) =>
+    (await api().request(TestSubmitRunDocument, { input: { recordFile } })).submitRun;
+  const verifyEntry = async (id: string) =>
+    (await api().request(TestVerifyEntryDocument, { id })).verifyEntry;
+  /** The job a verifyEntry answer started (the test fails on a refusal). */
+  const jobOf = (answer: Awaited<ReturnType<typeof verifyEntry>>) => {
+    expect(answer.__typename).toBe("Job");
+    if (answer.__typename !== "Job") throw new Error(`verification refused: ${answer.reason}`);
+    return answer;
+  };
 
   /** What the database holds, for "nothing written". */
   const counts = async () => {
@@ -173,22 +183,27 @@ describe("the leaderboard over HTTP", () => {
   const settled = async (id: string) => {
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const { body } = await gql(`query($id: ID!) { job(id: $id) { kind status error result } }`, { id });
-      expect(body.errors).toBeUndefined();
-      const job = body.data.job;
+      const { job } = await api().request(TestJobDocument, { id });
       if (!["QUEUED", "RUNNING"].includes(job.status) || Date.now() > deadline) return job;
       await new Promise((r) => setTimeout(r, 250));
     }
   };
 
   it("shows the published board without a token; rank intervals and tie groups for any sort equal an independent computation from what the board serves", async () => {
-    const { body } = await gql(
-      `{ leaderboardBoards { key dataset split corruption levels seed bootstrapSamples confidence entryCount description } }`,
-    );
-    expect(body.errors).toBeUndefined();
-    expect(body.data.leaderboardBoards).toHaveLength(1);
-    const board = body.data.leaderboardBoards[0];
+    const { leaderboardBoards } = await api().request(TestLeaderboardBoardsDocument, {});
+    expect(leaderboardBoards).toHaveLength(1);
+    const board = leaderboardBoards[0]!;
     expect(board).toMatchObject({ dataset: "set", split: "train", levels: [0, 0.5], entryCount: 2 });
+    const one = await api().request(TestLeaderboardBoardDocument, {
+      key: board.key,
+      direction: "IMAGE_TO_TEXT",
+    });
+    expect(one.leaderboardBoard).toMatchObject({ key: board.key, entryCount: 2 });
+    const unknown = api().request(TestLeaderboardBoardDocument, {
+      key: "0".repeat(16),
+      direction: "IMAGE_TO_TEXT",
+    });
+    expect((await failure(unknown)).code).toBe("NOT_FOUND");
     for (const [metric, level, direction] of [
       ["recall@1", 0, "IMAGE_TO_TEXT"],
       ["mrr", 0.5, "IMAGE_TO_TEXT"],
@@ -197,31 +212,21 @@ describe("the leaderboard over HTTP", () => {
       ["meanRank", 0, "IMAGE_TO_TEXT"],
       ["auc:mrr", null, "IMAGE_TO_TEXT"],
     ] as const) {
-      const rows = await gql(ROWS, { sort: { metric, level, direction } });
-      expect(rows.body.errors).toBeUndefined();
-      const nodes = nodesOf(rows.body);
-      expect(nodes.map((n: any) => n.entry.provenance)).toEqual(["VERIFIED", "VERIFIED"]);
+      const nodes = await rowsOf({ sort: { metric, level, direction } });
+      expect(nodes.map((n) => n.entry.provenance)).toEqual(["VERIFIED", "VERIFIED"]);
+      for (const n of nodes) expect(n.rankLabel).toMatch(/^[12](-2)?$/);
       // everything the oracle needs comes from the API: the board's query list and each entry's ranks
-      const served = await gql(
-        `query($key: String!, $d: Direction!) { leaderboardBoard(key: $key) { queries(direction: $d) { id study } } }`,
-        { key: board.key, d: direction },
-      );
-      expect(served.body.errors).toBeUndefined();
+      const served = await api().request(TestLeaderboardBoardDocument, { key: board.key, direction });
       const entries = [];
       for (const n of nodes) {
-        const e = await gql(
-          `query($id: ID!, $d: Direction!) { leaderboardEntry(id: $id) { entryId
-            clean: ranks(direction: $d, level: 0) half: ranks(direction: $d, level: 0.5) } }`,
-          { id: n.entry.id, d: direction },
-        );
-        expect(e.body.errors).toBeUndefined();
-        const { entryId, clean, half } = e.body.data.leaderboardEntry;
+        const e = await api().request(TestLeaderboardEntryRanksDocument, { id: n.entry.id, direction });
+        const { entryId, clean, half } = e.leaderboardEntry;
         entries.push({ id: entryId, ranks: level === 0.5 ? half : clean, ranksByLevel: [clean, half] });
       }
       const dir = direction === "IMAGE_TO_TEXT" ? "image->text" : "text->image";
       const expected = independentRanking(
         entries,
-        served.body.data.leaderboardBoard.queries.map((q: any) => q.study),
+        served.leaderboardBoard.queries.map((q) => q.study),
         {
           metric,
           seed: board.seed,
@@ -232,7 +237,7 @@ describe("the leaderboard over HTTP", () => {
         },
       );
       expect(
-        nodes.map((n: any) => [n.entry.entryId, n.rankLabel, n.tieGroup]),
+        nodes.map((n) => [n.entry.entryId, n.rankLabel, n.tieGroup]),
         `${metric} at ${level}, ${direction}`,
       ).toEqual(expected.map((e) => [e.id, e.label, e.tieGroup]));
     }
@@ -245,15 +250,12 @@ describe("the leaderboard over HTTP", () => {
     const db = services!.db;
     submitter = await createToken(db, { scopes: "submit", name: "lab" });
     const reader = await createToken(db, { scopes: "read" });
-    const SUBMIT = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) {
-      __typename ... on SubmissionRefused { reason field message } } }`;
+    const SUBMIT = TestSubmitRunDocument.toString();
     const before = await counts();
     // no token, then a read-only one: refused before anything is read or written
-    const anonymous = await gql(SUBMIT, { input: { recordFile: "{}" } });
-    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await failure(submitRun("{}"))).code).toBe("UNAUTHENTICATED");
     bearer = reader.token;
-    const readOnly = await gql(SUBMIT, { input: { recordFile: "{}" } });
-    expect(readOnly.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect((await failure(submitRun("{}"))).code).toBe("FORBIDDEN");
     expect(await counts()).toEqual(before);
 
     bearer = submitter.token;
@@ -319,11 +321,15 @@ describe("the leaderboard over HTTP", () => {
         "UNSAFE_TEXT",
         "run.models[0].id",
       ],
+      [
+        "a model name with a spreadsheet function",
+        recordText.replaceAll('"tiny-c"', '"@SUM(A1)"'),
+        "UNSAFE_TEXT",
+        "run.models[0].id",
+      ],
     ];
     for (const [what, recordFile, reason, field] of bad) {
-      const answer = await gql(SUBMIT, { input: { recordFile } });
-      expect(answer.body.errors, what).toBeUndefined();
-      expect(answer.body.data.submitRun, what).toMatchObject({
+      expect(await submitRun(recordFile), what).toMatchObject({
         __typename: "SubmissionRefused",
         reason,
         field,
@@ -396,33 +402,31 @@ describe("the leaderboard over HTTP", () => {
     expect(first).toMatchObject({ __typename: "SubmissionAccepted", duplicate: false });
     const second = JSON.parse((await submit()).stdout);
     expect(second).toMatchObject({ duplicate: true, submissionId: first.submissionId });
-    const subs = await gql(
-      `{ leaderboardSubmissions { totalCount edges { node { submitter entries { model } } } } }`,
-    );
-    expect(subs.body.data.leaderboardSubmissions.totalCount).toBe(1);
+    // the same file through the typed client: a duplicate of what `cxr submit` sent
+    expect(await submitRun(recordText)).toMatchObject({
+      __typename: "SubmissionAccepted",
+      duplicate: true,
+      submissionId: first.submissionId,
+    });
+    const subs = await api().request(TestLeaderboardSubmissionsDocument, {});
+    expect(subs.leaderboardSubmissions.totalCount).toBe(1);
 
     // the same tiny-c bundle in both folders: the submission supersedes the server's own entry
-    const rows = await gql(ROWS, { filter: { provenance: ["SUBMITTED"] } });
-    const submitted = nodesOf(rows.body).map((n: any) => n.entry);
+    const submitted = (await rowsOf({ filter: { provenance: ["SUBMITTED"] } })).map((n) => n.entry);
     expect(submitted).toHaveLength(1);
     expect(submitted[0]).toMatchObject({ model: "tiny-c", license: "MIT" });
   }, 240_000);
 
   it("verifies an entry by re-running its benchmark as a job: verified when the ranks agree, disputed with the differing queries when the stored ranks were tampered, typed refusals writing nothing", async () => {
     const db = services!.db;
-    const VERIFY = `mutation($id: ID!) { verifyEntry(id: $id) {
-      __typename ... on Job { id jobId kind status } ... on VerificationRefused { reason field message } } }`;
-    const ENTRY = `query($id: ID!) { leaderboardEntry(id: $id) { provenance
-      check { outcome runId differences { direction level queries deltas { name value } } } } }`;
-    const rows = nodesOf((await gql(ROWS, {})).body);
+    const rows = await rowsOf();
     const byModel = (model: string, provenance: string) =>
-      rows.find((n: any) => n.entry.model === model && n.entry.provenance === provenance)!.entry;
+      rows.find((n) => n.entry.model === model && n.entry.provenance === provenance)!.entry;
     const submitted = byModel("tiny-c", "SUBMITTED");
     const local = byModel("tiny", "VERIFIED");
 
     // scope admin: a submit token may not start one
-    const forbidden = await gql(VERIFY, { id: submitted.id });
-    expect(forbidden.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect((await failure(verifyEntry(submitted.id))).code).toBe("FORBIDDEN");
     bearer = (await createToken(db, { scopes: "admin" })).token;
 
     // the job is returned at once; the entry turns verified when it completes. The server's own
@@ -431,28 +435,33 @@ describe("the leaderboard over HTTP", () => {
     const superseded = await db.prisma.leaderboardEntry.findFirstOrThrow({
       where: { modelName: "tiny-c", supersededAt: { not: null } },
     });
-    const [started, startedOld] = await Promise.all([
-      gql(VERIFY, { id: submitted.id }),
-      gql(VERIFY, { id: superseded.id }),
-    ]);
-    expect(started.body.errors).toBeUndefined();
-    expect(started.body.data.verifyEntry).toMatchObject({ __typename: "Job", kind: "VERIFY" });
-    expect(["QUEUED", "RUNNING", "COMPLETED"]).toContain(started.body.data.verifyEntry.status);
+    const [started, startedOld] = (
+      await Promise.all([verifyEntry(submitted.id), verifyEntry(superseded.id)])
+    ).map(jobOf);
+    expect(started).toMatchObject({ __typename: "Job", kind: "VERIFY" });
+    expect(["QUEUED", "RUNNING", "COMPLETED"]).toContain(started!.status);
     // the same entry again while its job is open: the same job
-    const twice = await gql(VERIFY, { id: submitted.id });
-    const done = await settled(started.body.data.verifyEntry.id);
-    if (twice.body.data.verifyEntry.status !== "COMPLETED")
-      expect(twice.body.data.verifyEntry.id).toBe(started.body.data.verifyEntry.id);
+    const twice = jobOf(await verifyEntry(submitted.id));
+    const done = await settled(started!.id);
+    if (twice.status !== "COMPLETED") expect(twice.id).toBe(started!.id);
     expect(done).toMatchObject({ kind: "VERIFY", status: "COMPLETED", error: null });
-    expect(JSON.parse(done.result)).toMatchObject({ outcome: "verified", differingCells: 0 });
-    const doneOld = await settled(startedOld.body.data.verifyEntry.id);
+    expect(JSON.parse(done.result!)).toMatchObject({ outcome: "verified", differingCells: 0 });
+    const doneOld = await settled(startedOld!.id);
     expect(doneOld).toMatchObject({ status: "COMPLETED", error: null });
-    expect(JSON.parse(doneOld.result)).toMatchObject({ outcome: "verified" });
-    const verified = await gql(ENTRY, { id: submitted.id });
-    expect(verified.body.data.leaderboardEntry).toMatchObject({
+    expect(JSON.parse(doneOld.result!)).toMatchObject({ outcome: "verified" });
+    const verified = (await api().request(TestLeaderboardEntryDocument, { id: submitted.id }))
+      .leaderboardEntry;
+    expect(verified).toMatchObject({
       provenance: "VERIFIED",
       check: { outcome: "VERIFIED", differences: [] },
     });
+    // the entry's detail: its cells (2 directions x 2 levels), the drill-down, its ranks
+    expect(verified.cells).toHaveLength(4);
+    expect(verified.drillDown).toHaveLength(2);
+    expect(verified.ranks.length).toBeGreaterThan(0);
+    expect((await failure(api().request(TestLeaderboardEntryDocument, { id: "nope" }))).code).toBe(
+      "NOT_FOUND",
+    );
 
     // tamper with the stored evidence of the server's own "tiny" entry: two ranks at level 0
     const row = await db.prisma.leaderboardEntry.findUniqueOrThrow({ where: { id: local.entryId } });
@@ -464,27 +473,25 @@ describe("the leaderboard over HTTP", () => {
       data: { recordJson: JSON.stringify(record) },
     });
     const queries = (
-      await gql(
-        `query($key: String!) { leaderboardBoard(key: $key) { queries(direction: IMAGE_TO_TEXT) { id } } }`,
-        {
-          key: rows[0].board.key,
-        },
-      )
-    ).body.data.leaderboardBoard.queries.map((q: any) => q.id);
-    const again = await gql(VERIFY, { id: local.id });
-    const disputedJob = await settled(again.body.data.verifyEntry.id);
+      await api().request(TestLeaderboardBoardDocument, {
+        key: rows[0]!.board.key,
+        direction: "IMAGE_TO_TEXT",
+      })
+    ).leaderboardBoard.queries.map((q) => q.id);
+    const again = jobOf(await verifyEntry(local.id));
+    const disputedJob = await settled(again.id);
     expect(disputedJob).toMatchObject({ status: "COMPLETED" });
-    expect(JSON.parse(disputedJob.result)).toMatchObject({ outcome: "disputed", differingCells: 1 });
-    const disputed = (await gql(ENTRY, { id: local.id })).body.data.leaderboardEntry;
+    expect(JSON.parse(disputedJob.result!)).toMatchObject({ outcome: "disputed", differingCells: 1 });
+    const disputed = (await api().request(TestLeaderboardEntryDocument, { id: local.id })).leaderboardEntry;
     expect(disputed.provenance).toBe("DISPUTED");
-    expect(disputed.check.outcome).toBe("DISPUTED");
-    expect(disputed.check.differences).toHaveLength(1);
-    expect(disputed.check.differences[0]).toMatchObject({
+    expect(disputed.check?.outcome).toBe("DISPUTED");
+    expect(disputed.check?.differences).toHaveLength(1);
+    expect(disputed.check?.differences[0]).toMatchObject({
       direction: "IMAGE_TO_TEXT",
       level: 0,
       queries: [queries[0], queries[3]],
     });
-    expect(disputed.check.differences[0].deltas.some((d: any) => d.value !== 0)).toBe(true);
+    expect(disputed.check?.differences[0]?.deltas.some((d) => d.value !== 0)).toBe(true);
 
     // `cxr leaderboard verify` on the server's data folder: the same job in the foreground, exit 1
     // when disputed (the stored ranks are still the tampered ones)
@@ -514,30 +521,25 @@ describe("the leaderboard over HTTP", () => {
     });
 
     // typed refusals: another model's weights under the server's name; a model the server lacks
-    const SUBMIT = `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) {
-      __typename ... on SubmissionAccepted { entryIds } ... on SubmissionRefused { reason field } } }`;
     bearer = submitter.token;
-    const pair = await gql(SUBMIT, {
-      input: {
-        recordFile: readFileSync(path.join(work, "remote", "runs", remote.runIds[1]!, "run.json"), "utf8"),
-      },
-    });
-    expect(pair.body.data.submitRun.__typename).toBe("SubmissionAccepted");
+    const pair = await submitRun(
+      readFileSync(path.join(work, "remote", "runs", remote.runIds[1]!, "run.json"), "utf8"),
+    );
+    expect(pair.__typename).toBe("SubmissionAccepted");
+    if (pair.__typename !== "SubmissionAccepted") throw new Error(`refused: ${pair.reason}`);
     bearer = (await createToken(db, { scopes: "admin" })).token;
     const before = await counts();
     const refusals: Record<string, unknown> = {};
-    for (const entryId of pair.body.data.submitRun.entryIds) {
+    for (const entryId of pair.entryIds) {
       const e = await db.prisma.leaderboardEntry.findUniqueOrThrow({ where: { id: entryId } });
-      const answer = await gql(VERIFY, { id: entryId });
-      expect(answer.body.errors).toBeUndefined();
-      refusals[e.modelName] = answer.body.data.verifyEntry;
+      refusals[e.modelName] = await verifyEntry(entryId);
     }
     expect(refusals).toMatchObject({
       tiny: { __typename: "VerificationRefused", reason: "FINGERPRINT_MISMATCH", field: "modelFingerprint" },
       "tiny-r": { __typename: "VerificationRefused", reason: "NO_BUNDLE", field: "modelFingerprint" },
     });
     expect(await counts()).toEqual(before);
-    for (const entryId of pair.body.data.submitRun.entryIds)
+    for (const entryId of pair.entryIds)
       expect(
         (await db.prisma.leaderboardEntry.findUniqueOrThrow({ where: { id: entryId } })).provenance,
       ).toBe("submitted");
@@ -546,37 +548,29 @@ describe("the leaderboard over HTTP", () => {
   it("never ranks entries of different protocol keys or dataset fingerprints together", async () => {
     bearer = submitter.token;
     for (const runIndex of [2, 3]) {
-      const answer = await gql(
-        `mutation Submit($input: SubmitRunInput!) { submitRun(input: $input) { __typename } }`,
-        {
-          input: {
-            recordFile: readFileSync(
-              path.join(work, "remote", "runs", remote.runIds[runIndex]!, "run.json"),
-              "utf8",
-            ),
-          },
-        },
+      const answer = await submitRun(
+        readFileSync(path.join(work, "remote", "runs", remote.runIds[runIndex]!, "run.json"), "utf8"),
       );
-      expect(answer.body.data.submitRun.__typename).toBe("SubmissionAccepted");
+      expect(answer.__typename).toBe("SubmissionAccepted");
     }
-    const nodes = nodesOf((await gql(ROWS, { sort: { metric: "mrr" } })).body);
-    const boards = new Map<string, any[]>();
+    const nodes = await rowsOf({ sort: { metric: "mrr" } });
+    const boards = new Map<string, typeof nodes>();
     for (const n of nodes) boards.set(n.board.key, [...(boards.get(n.board.key) ?? []), n]);
     expect(boards.size).toBe(3);
     const protocolAndData = new Set<string>();
     for (const [, members] of boards) {
-      const keys = new Set(members.map((n: any) => `${n.board.protocolKey}/${n.board.datasetFingerprint}`));
+      const keys = new Set(members.map((n) => `${n.board.protocolKey}/${n.board.datasetFingerprint}`));
       expect(keys.size).toBe(1);
       protocolAndData.add([...keys][0]!);
       // ranks count only the board's own entries
-      const ranked = members.filter((n: any) => n.rankLabel !== null);
-      expect(Math.max(...ranked.map((n: any) => n.rankHigh))).toBeLessThanOrEqual(ranked.length);
-      expect(new Set(ranked.map((n: any) => n.rankLow)).has(1)).toBe(true);
+      const ranked = members.filter((n) => n.rankLabel !== null);
+      expect(Math.max(...ranked.map((n) => n.rankHigh!))).toBeLessThanOrEqual(ranked.length);
+      expect(new Set(ranked.map((n) => n.rankLow)).has(1)).toBe(true);
     }
     expect(protocolAndData.size).toBe(3);
     const single = [...boards.values()].filter((m) => m.length === 1);
     expect(single).toHaveLength(2);
-    for (const [n] of single) expect(n.rankLabel).toBe("1");
+    for (const [n] of single) expect(n!.rankLabel).toBe("1");
   }, 60_000);
 
   it("exports CSV and JSON of a filtered view with permalink and asOf, the permalink re-opens to the same rows, and formula cells are neutralised", async () => {
@@ -587,12 +581,12 @@ describe("the leaderboard over HTTP", () => {
     expect(file.rows.length).toBe(2);
     const again = (await (await fetch(file.permalink)).json()) as any;
     expect(again.rows).toEqual(file.rows);
-    const view = await gql(ROWS, {
+    const view = await rowsOf({
       filter: { provenance: ["VERIFIED", "DISPUTED"] },
       sort: { metric: "mrr" },
       asOf: file.asOf,
     });
-    expect(nodesOf(view.body).map((n: any) => n.entry.entryId)).toEqual(
+    expect(view.map((n) => n.entry.entryId)).toEqual(
       file.rows.map((r: any[]) => r[file.columns.indexOf("entryId")]),
     );
     const csvUrl = file.permalink.replace("export.json", "export.csv");

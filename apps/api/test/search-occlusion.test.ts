@@ -1,7 +1,12 @@
-// biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import {
+  type SearchInput,
+  TestDatasetStudiesDocument,
+  TestSearchDocument,
+  type TestSearchQuery,
+} from "@cxr/api-client/testing";
 import { loadConfig } from "@cxr/config";
 import { addModel, indexDataset } from "@cxr/services";
 import {
@@ -13,10 +18,12 @@ import {
 } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiServices, openApiServices, type StartedApiServer, startApiServer } from "../src/index.ts";
+import { failure, testClient } from "./client.ts";
 
 /**
  * Search with an occluded query image and the rank of the query study's own report: the real server
- * on a free port, a real tiny model, a seeded and indexed dataset (SQLite), over HTTP.
+ * on a free port, a real tiny model, a seeded and indexed dataset (SQLite), over HTTP with the typed
+ * client.
  */
 describe("search: occlusion and the true report's rank", () => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-api-occl-"));
@@ -25,19 +32,13 @@ describe("search: occlusion and the true report's rank", () => {
   let url = "";
   let temp: TempDatabase | undefined;
 
-  async function gql(query: string, variables: Record<string, unknown> = {}) {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as { data?: any; errors?: any[] };
+  /** A search that must succeed (SearchOk). */
+  async function searchOk(input: SearchInput) {
+    const { search } = await testClient(url).request(TestSearchDocument, { input });
+    if (search.__typename !== "SearchOk") throw new Error(`expected SearchOk, got ${search.__typename}`);
+    return search;
   }
-
-  const SEARCH = `query($in: SearchInput!) { search(input: $in) { __typename
-    ... on SearchOk { queryStudy { id externalId } occlusion { level grid fill seed cells }
-      results { model trueRank trueScore hits { rank score study { id } } } }
-    ... on ImageRejected { reason } } }`;
+  type Hits = Extract<TestSearchQuery["search"], { __typename: "SearchOk" }>["results"][number];
 
   beforeAll(async () => {
     temp = await tempDatabase("sqlite");
@@ -75,52 +76,44 @@ describe("search: occlusion and the true report's rank", () => {
   });
 
   async function firstImage() {
-    const body = await gql(`{ dataset(name: "set") { studies(first: 1) { edges { node { id externalId
-      images { id externalId } } } } } }`);
-    const study = body.data.dataset.studies.edges[0].node;
-    return { study, image: study.images[0] };
+    const body = await testClient(url).request(TestDatasetStudiesDocument, { name: "set", first: 1 });
+    const study = body.dataset.studies.edges[0]!.node;
+    return { study, image: study.images[0]! };
   }
 
   it("ranks the query study's own report for each model, and hides the renderer's cells", async () => {
     const { study, image } = await firstImage();
-    const clean = await gql(SEARCH, {
-      in: {
-        imageId: image.id,
-        target: "REPORTS",
-        models: ["tiny", "tiny-b"],
-        k: 12,
-        occlusion: { level: 0, grid: 4, seed: 1 },
-      },
+    const ok = await searchOk({
+      imageId: image.id,
+      target: "REPORTS",
+      models: ["tiny", "tiny-b"],
+      k: 12,
+      occlusion: { level: 0, grid: 4, seed: 1 },
     });
-    const ok = clean.data.search;
-    expect(ok.__typename).toBe("SearchOk");
     expect(ok.queryStudy).toEqual({ id: study.id, externalId: study.externalId });
     expect(ok.occlusion).toEqual({ level: 0, grid: 4, fill: "BLACK", seed: 1, cells: [] });
     for (const result of ok.results) {
       // k covers the whole corpus (12 reports): the true rank is where the study's report is listed
-      const listed = result.hits.find((h: any) => h.study.id === study.id);
+      const listed = result.hits.find((h) => h.study.id === study.id)!;
       expect(result.trueRank).toBe(listed.rank);
       expect(result.trueScore).toBe(listed.score);
     }
 
-    const half = await gql(SEARCH, {
-      in: {
-        imageId: image.id,
-        target: "REPORTS",
-        models: ["tiny"],
-        k: 12,
-        occlusion: { level: 0.5, grid: 4, seed: 1 },
-      },
+    const occluded = await searchOk({
+      imageId: image.id,
+      target: "REPORTS",
+      models: ["tiny"],
+      k: 12,
+      occlusion: { level: 0.5, grid: 4, seed: 1 },
     });
-    const occluded = half.data.search;
     // the benchmark's cell order for this image: seeded by `${seed}:${study}/${image}`
     const order = cellPermutation(4, { seed: 1, imageKey: `${study.externalId}/${image.externalId}` });
-    expect(occluded.occlusion.cells).toEqual(Array.from(order.subarray(0, 8)));
+    expect(occluded.occlusion!.cells).toEqual(Array.from(order.subarray(0, 8)));
     // half the image hidden changes what the model sees
-    const scores = (r: any) => r.hits.map((h: any) => h.score);
-    expect(scores(occluded.results[0])).not.toEqual(scores(ok.results[0]));
-    const listed = occluded.results[0].hits.find((h: any) => h.study.id === study.id);
-    expect(occluded.results[0].trueRank).toBe(listed.rank);
+    const scores = (r: Hits) => r.hits.map((h) => h.score);
+    expect(scores(occluded.results[0]!)).not.toEqual(scores(ok.results[0]!));
+    const listed = occluded.results[0]!.hits.find((h) => h.study.id === study.id)!;
+    expect(occluded.results[0]!.trueRank).toBe(listed.rank);
   });
 
   it("finds the study of an uploaded copy of an indexed image by its bytes", async () => {
@@ -129,23 +122,22 @@ describe("search: occlusion and the true report's rank", () => {
       where: { externalId: image.externalId, study: { externalId: study.externalId } },
     });
     const bytes = readFileSync(row!.path);
-    const up = await fetch(`${url}/uploads`, { method: "POST", body: bytes });
-    const { id } = (await up.json()) as { id: string };
-    const byUpload = await gql(SEARCH, { in: { upload: id, models: ["tiny"], k: 12 } });
-    const byId = await gql(SEARCH, { in: { imageId: image.id, target: "REPORTS", models: ["tiny"], k: 12 } });
-    expect(byUpload.data.search.queryStudy.id).toBe(study.id);
-    expect(byUpload.data.search.occlusion).toBeNull();
-    expect(byUpload.data.search.results[0].trueRank).toBe(byId.data.search.results[0].trueRank);
+    const { id } = await testClient(url).upload(bytes);
+    const byUpload = await searchOk({ upload: id, models: ["tiny"], k: 12 });
+    const byId = await searchOk({ imageId: image.id, target: "REPORTS", models: ["tiny"], k: 12 });
+    expect(byUpload.queryStudy?.id).toBe(study.id);
+    expect(byUpload.occlusion).toBeNull();
+    expect(byUpload.results[0]!.trueRank).toBe(byId.results[0]!.trueRank);
   });
 
   it("refuses an occlusion on a text query and a level outside 0..1, as typed errors", async () => {
-    const text = await gql(SEARCH, { in: { text: "effusion", models: ["tiny"], occlusion: { level: 0.3 } } });
-    expect(text.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
+    const text = await failure(searchOk({ text: "effusion", models: ["tiny"], occlusion: { level: 0.3 } }));
+    expect(text.code).toBe("BAD_USER_INPUT");
     const { image } = await firstImage();
-    const high = await gql(SEARCH, {
-      in: { imageId: image.id, target: "REPORTS", models: ["tiny"], occlusion: { level: 1.5 } },
-    });
-    expect(high.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
-    expect(high.errors?.[0].message).toMatch(/level/);
+    const high = await failure(
+      searchOk({ imageId: image.id, target: "REPORTS", models: ["tiny"], occlusion: { level: 1.5 } }),
+    );
+    expect(high.code).toBe("BAD_USER_INPUT");
+    expect(high.message).toMatch(/level/);
   });
 });

@@ -1,8 +1,8 @@
-// biome-ignore-all lint/suspicious/noExplicitAny: the answers are JSON read by expect, not typed code
 import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { type SearchInput, TestModelsDocument, TestSearchDocument } from "@cxr/api-client/testing";
 import { loadConfig } from "@cxr/config";
 import { addModel, indexDataset } from "@cxr/services";
 import { seedDataset, writeTinyBundle } from "@cxr/services/testing";
@@ -14,15 +14,14 @@ import {
   type StartedApiServer,
   startApiServer,
 } from "../src/index.ts";
+import { failure, testClient } from "./client.ts";
 
 /**
  * Serving: concurrent searches batched into shared forward passes (seen in /metrics), a full model
  * queue answered OVERLOADED with 503 and Retry-After, the providers a model runs on, and /readyz
- * reporting a model whose bundle went missing. The real server on a free port, a real tiny model.
+ * reporting a model whose bundle went missing. The real server on a free port, a real tiny model,
+ * driven with the typed client.
  */
-
-const SEARCH = `query Search($in: SearchInput!) { search(input: $in) { __typename
-  ... on SearchOk { results { hits { rank } } } } }`;
 
 describe("serving", () => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-serving-"));
@@ -30,14 +29,8 @@ describe("serving", () => {
   let server: StartedApiServer;
   let url = "";
 
-  async function gql(query: string, variables: Record<string, unknown> = {}) {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { res, body: (await res.json()) as { data?: any; errors?: any[] } };
-  }
+  const search = async (input: SearchInput) =>
+    (await testClient(url).request(TestSearchDocument, { input })).search;
 
   beforeAll(async () => {
     const config = loadConfig(
@@ -68,20 +61,26 @@ describe("serving", () => {
 
   it("batches concurrent searches into shared passes and refuses a burst over the queue as OVERLOADED", async () => {
     const texts = Array.from({ length: 9 }, (_, i) => `finding ${i}`);
+    const api = testClient(url);
     const answers = await Promise.all(
-      texts.map((text) => gql(SEARCH, { in: { text, models: ["tiny"], k: 2 } })),
+      texts.map((text) =>
+        api.request(TestSearchDocument, { input: { text, models: ["tiny"], k: 2 } }).then(
+          (r) => ({ ok: r.search, error: undefined }),
+          (error: { code: string; status: number }) => ({ ok: undefined, error }),
+        ),
+      ),
     );
-    const ok = answers.filter((a) => a.body.data?.search?.__typename === "SearchOk");
-    const overloaded = answers.filter((a) => a.body.errors?.[0]?.extensions?.code === "OVERLOADED");
+    const ok = answers.flatMap((a) => (a.ok?.__typename === "SearchOk" ? [a.ok] : []));
+    const overloaded = answers.filter((a) => a.error?.code === "OVERLOADED");
     expect(ok.length + overloaded.length).toBe(9);
     expect(ok.length).toBeGreaterThanOrEqual(1);
     expect(ok.length).toBeLessThanOrEqual(6);
     expect(overloaded.length).toBeGreaterThanOrEqual(3);
-    for (const a of overloaded) {
-      expect(a.res.status).toBe(503);
-      expect(a.res.headers.get("retry-after")).toBe("1");
-    }
-    for (const a of ok) expect(a.body.data.search.results[0].hits).toHaveLength(2);
+    for (const a of overloaded) expect(a.error!.status).toBe(503);
+    const refusals = api.answers.filter((a) => a.status === 503);
+    expect(refusals).toHaveLength(overloaded.length);
+    for (const a of refusals) expect(a.headers.get("retry-after")).toBe("1");
+    for (const a of ok) expect(a.results[0]!.hits).toHaveLength(2);
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const count = Number(
@@ -95,25 +94,26 @@ describe("serving", () => {
     expect(metrics).toMatch(/cxr_api_encode_seconds_count\{model="tiny",modality="text"\} [1-9]/);
 
     // the queue drained: the next query is served
-    const again = await gql(SEARCH, { in: { text: "again", models: ["tiny"], k: 1 } });
-    expect(again.body.data.search.__typename).toBe("SearchOk");
+    expect((await search({ text: "again", models: ["tiny"], k: 1 })).__typename).toBe("SearchOk");
   });
 
   it("refuses a search whose k x models is over the cost limit, before encoding anything", async () => {
-    const over = await gql(SEARCH, { in: { text: "x", models: ["tiny", "b", "c"], k: 100 } });
-    expect(over.body.errors?.[0]?.extensions).toMatchObject({
-      code: "BAD_USER_INPUT",
-      reason: "SEARCH_COST",
-    });
-    expect(over.body.errors?.[0]?.message).toContain("100 x 3 = 300");
+    const over = await failure(search({ text: "x", models: ["tiny", "b", "c"], k: 100 }));
+    expect(over).toMatchObject({ code: "BAD_USER_INPUT", reason: "SEARCH_COST" });
+    expect(over.message).toContain("100 x 3 = 300");
     // the same k with one model is within the limit
-    const one = await gql(SEARCH, { in: { text: "x", models: ["tiny"], k: 100 } });
-    expect(one.body.data.search.__typename).toBe("SearchOk");
+    expect((await search({ text: "x", models: ["tiny"], k: 100 })).__typename).toBe("SearchOk");
+    // k and the number of models have their own limits
+    expect((await failure(search({ text: "x", models: ["tiny"], k: 101 }))).code).toBe("BAD_USER_INPUT");
+    const five = ["tiny", "b", "c", "d", "e"];
+    expect((await failure(search({ text: "x", models: five, k: 1 }))).code).toBe("BAD_USER_INPUT");
   });
 
   it("says which execution providers a model runs on here", async () => {
-    const { body } = await gql(`{ models { modelId providers { image text } } }`);
-    expect(body.data.models).toEqual([{ modelId: "tiny", providers: { image: "cpu", text: "cpu" } }]);
+    const { models } = await testClient(url).request(TestModelsDocument, {});
+    expect(models.map((m) => ({ modelId: m.modelId, providers: m.providers }))).toEqual([
+      { modelId: "tiny", providers: { image: "cpu", text: "cpu" } },
+    ]);
   });
 
   it("is not ready when a model's bundle files are gone", async () => {

@@ -1,4 +1,4 @@
-import type { TypedDocumentString } from "./generated/graphql.ts";
+import type { DocumentTypeDecoration } from "@graphql-typed-document-node/core";
 
 /**
  * A tiny typed GraphQL-over-HTTP client for the cxr API: one POST per operation with
@@ -50,7 +50,8 @@ interface GraphQLResponse<T> {
 
 export interface ApiClient {
   request<TResult, TVariables>(
-    document: TypedDocumentString<TResult, TVariables>,
+    /** A generated document (the web's, or the API tests' from @cxr/api-client/testing). */
+    document: DocumentTypeDecoration<TResult, TVariables> & { toString(): string },
     variables: TVariables,
     init?: { signal?: AbortSignal },
   ): Promise<TResult>;

@@ -131,7 +131,24 @@ describe("dynamic batching", () => {
       const texts = Array.from({ length: 7 }, (_, i) => `finding number ${i}`);
       const results = await Promise.all(texts.map((text) => services.encoders.encodeText(model, text)));
       expect(results.every((r) => r.ok)).toBe(true);
+      // all arrive in one turn of the event loop: passes of 3
       expect(passes.map((p) => p.size)).toEqual([3, 3, 1]);
+    });
+  });
+
+  it("runs a lone query at once, without waiting for the window", async () => {
+    await withServices({ windowMs: 120_000 }, async (services, passes) => {
+      const db = await services.database();
+      const model = await db.prisma.model.findUniqueOrThrow({ where: { id: "tiny" } });
+      // were it to wait for the window, the 2-minute timer would win (a guard, not a speed check)
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<"waited">((resolve) => {
+        timer = setTimeout(() => resolve("waited"), 60_000);
+      });
+      const first = await Promise.race([services.encoders.encodeText(model, "alone"), waited]);
+      clearTimeout(timer);
+      expect(first).not.toBe("waited");
+      expect(passes.map((p) => p.size)).toEqual([1]);
     });
   });
 

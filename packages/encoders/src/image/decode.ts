@@ -29,6 +29,10 @@ export interface DecodeOptions {
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+// libvips' operation cache (sharp's default: up to 50 MB, 100 operations) never hits here: every
+// decode is of different bytes. In a long-running server it only grows the process (bench/api).
+sharp.cache(false);
+
 /** Raster formats accepted through sharp; vector and document formats (SVG, PDF, ...) are refused. */
 const ACCEPTED_FORMATS = new Set(["jpeg", "png", "tiff", "webp", "gif"]);
 

@@ -3,9 +3,10 @@ import type { EncodeResult, ImageInput, ModelEncoder, TextInput } from "@cxr/enc
 import { ServiceError } from "../errors/service-error.ts";
 
 /**
- * Dynamic batching of query encodes (as text-embeddings-inference does): a query waits at most
- * `windowMs` for others for the same model and modality, then they run as one forward pass of up
- * to `maxBatch` items. A model with `maxQueue` queries waiting or running refuses more with a
+ * Dynamic batching of query encodes (as text-embeddings-inference does): a query that finds its
+ * model and modality idle (nothing waiting, no pass running) runs on the next turn of the event
+ * loop, with whatever arrived in the same turn: a lone request never pays the window. Otherwise it waits at most `windowMs` for others (or until a pass of its
+ * model finishes), then they run as one forward pass of up to `maxBatch` items. A model with `maxQueue` queries waiting or running refuses more with a
  * typed "overloaded" error instead of queueing forever. Shared by every face through EncoderCache.
  */
 
@@ -57,6 +58,8 @@ interface Queue<I> {
   /** Queries waiting or in a pass that has not finished. */
   load: number;
   timer: NodeJS.Timeout | undefined;
+  /** The flush of an idle queue, on the next turn of the event loop. */
+  soon: NodeJS.Immediate | undefined;
 }
 
 export class EncodeBatcher {
@@ -94,18 +97,20 @@ export class EncodeBatcher {
     const key = `${model.id}\u0000${model.fingerprint}\u0000${modality}`;
     let queue = this.queues.get(key) as Queue<I> | undefined;
     if (queue === undefined) {
-      queue = { model, modality, waiting: [], load: 0, timer: undefined };
+      queue = { model, modality, waiting: [], load: 0, timer: undefined, soon: undefined };
       this.queues.set(key, queue as Queue<unknown>);
     }
     if (queue.load >= this.options.maxQueue) {
       return Promise.reject(new OverloadedError(model.id, 1));
     }
+    const idle = queue.load === 0;
     queue.load++;
     const q = queue;
     return new Promise<EncodeResult>((resolve, reject) => {
       q.waiting.push({ input, resolve, reject });
       if (q.waiting.length >= this.options.maxBatch || this.options.windowMs === 0) this.flush(q);
-      else q.timer ??= setTimeout(() => this.flush(q), this.options.windowMs);
+      else if (idle) q.soon ??= setImmediate(() => this.flush(q));
+      else if (q.soon === undefined) q.timer ??= setTimeout(() => this.flush(q), this.options.windowMs);
     });
   }
 
@@ -113,6 +118,10 @@ export class EncodeBatcher {
     if (queue.timer !== undefined) {
       clearTimeout(queue.timer);
       queue.timer = undefined;
+    }
+    if (queue.soon !== undefined) {
+      clearImmediate(queue.soon);
+      queue.soon = undefined;
     }
     while (queue.waiting.length > 0) {
       const batch = queue.waiting.splice(0, this.options.maxBatch);
@@ -145,6 +154,8 @@ export class EncodeBatcher {
       for (const p of batch) p.reject(error);
     } finally {
       queue.load -= batch.length;
+      // the queries that came while this pass ran have waited long enough: run them together now
+      if (queue.waiting.length > 0) this.flush(queue);
     }
   }
 }

@@ -56,6 +56,12 @@ export interface SearchOptions {
    * finds the indexed image, hence the study, the query belongs to.
    */
   imageSha256?: string;
+  /**
+   * Rank the query study's own item (trueRank, trueScore) when the query belongs to an indexed
+   * study: one more scan of the collection per model. Default true; the API turns it off when the
+   * client did not ask for either field.
+   */
+  trueRank?: boolean;
 }
 
 export interface SearchOcclusion {
@@ -270,7 +276,9 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
         ...(minScore === undefined ? {} : { minScore }),
       });
       const own =
-        source === null ? null : await rankOfStudy(store, alias, encoded.embedding, source.studyId, filter);
+        source === null || options.trueRank === false
+          ? null
+          : await rankOfStudy(store, alias, encoded.embedding, source.studyId, filter);
       results.push({
         model: model.id,
         alias,

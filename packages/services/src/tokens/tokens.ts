@@ -92,6 +92,7 @@ export async function createToken(
   const row = await db.prisma.apiToken.create({
     data: { name: name ?? null, hash: hashOf(token), scopes: scopes.join(",") },
   });
+  tokensChanged++;
   return { ...info(row), token };
 }
 
@@ -107,8 +108,13 @@ export async function revokeToken(db: Db, id: string): Promise<TokenInfo> {
   if (row === null)
     throw new TokenError("not-found", "UNKNOWN_TOKEN", `no token with id "${id.slice(0, 64)}"`);
   if (row.revokedAt !== null) return info(row);
-  return info(await db.prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } }));
+  const revoked = await db.prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+  tokensChanged++;
+  return info(revoked);
 }
+
+/** Bumped by createToken and revokeToken: an AccessPolicy in this process re-reads at once. */
+let tokensChanged = 0;
 
 /** Whether any token can still be used (then the server is never open). */
 export async function hasActiveTokens(db: Db): Promise<boolean> {
@@ -147,19 +153,40 @@ export interface AccessPolicyOptions {
   network: boolean;
   /** On the network with no tokens: serve everything anyway (`cxr serve --allow-open`). */
   allowOpen?: boolean;
+  /**
+   * How long whether any token exists is remembered (ms; default 1000, 0 reads it on every
+   * request). Tokens created or revoked in this process take effect at once whatever this is;
+   * by `cxr tokens` in another process, within this time. A presented token is always checked.
+   */
+  tokenCacheMs?: number;
 }
 
 /**
  * Who may do what. Open (everything allowed, no token needed) only while no token can be used
  * and the server is on loopback or was explicitly allowed open; otherwise every protected
- * operation needs a token with the scope. Checked per request: a token created or revoked by
- * `cxr tokens` in another process takes effect on the next request.
+ * operation needs a token with the scope. A presented token is checked on every request; whether
+ * any token exists (open or not, for requests without one) is remembered for `tokenCacheMs` (1 s):
+ * a token created or revoked by `cxr tokens` in another process takes effect within that, one
+ * created or revoked in this process at once.
  */
 export class AccessPolicy {
+  private known: { active: boolean; at: number; generation: number } | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly options: AccessPolicyOptions,
   ) {}
+
+  private async activeTokens(): Promise<boolean> {
+    const ttl = this.options.tokenCacheMs ?? 1000;
+    const now = Date.now();
+    const k = this.known;
+    if (k !== undefined && k.generation === tokensChanged && now - k.at < ttl) return k.active;
+    const generation = tokensChanged;
+    const active = await hasActiveTokens(this.db);
+    this.known = { active, at: now, generation };
+    return active;
+  }
 
   /** Refuses to serve the network open unless allowed: checked before listening. */
   async assertCanServe(): Promise<void> {
@@ -186,8 +213,7 @@ export class AccessPolicy {
       }
       return verifyToken(this.db, match[1]!);
     }
-    const open =
-      (!this.options.network || this.options.allowOpen === true) && !(await hasActiveTokens(this.db));
+    const open = (!this.options.network || this.options.allowOpen === true) && !(await this.activeTokens());
     return open ? { kind: "open" } : { kind: "anonymous" };
   }
 }

@@ -1,5 +1,5 @@
 import { getImage, type SearchHit, type SearchQuery, search } from "@cxr/services";
-import { GraphQLError } from "graphql/index.js";
+import { GraphQLError, type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql/index.js";
 import { kindOf, publicMessage, toGraphQLError } from "../../errors.ts";
 import { idOf } from "../../ids.ts";
 import { searchCostError } from "../../limits.ts";
@@ -21,6 +21,21 @@ interface SearchInput {
     seed?: number | null;
   } | null;
 }
+
+/** Whether the operation selects one of `names` anywhere under this field (fragments included). */
+function selects(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): boolean =>
+    set?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return names.has(s.name.value) || walk(s.selectionSet);
+      if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return walk(info.fragments[s.name.value]?.selectionSet);
+    }) === true;
+  return info.fieldNodes.some((node) => walk(node.selectionSet));
+}
+const TRUE_RANK_FIELDS = new Set(["trueRank", "trueScore"]);
 
 const invalid = (message: string, reason: string) =>
   new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", reason } });
@@ -56,7 +71,12 @@ export const searchResolvers = {
     __resolveType: (result: { __typename: string }) => result.__typename,
   },
   Query: {
-    search: async (_: unknown, { input }: { input: SearchInput }, ctx: RequestContext) => {
+    search: async (
+      _: unknown,
+      { input }: { input: SearchInput },
+      ctx: RequestContext,
+      info: GraphQLResolveInfo,
+    ) => {
       const { services, limits } = ctx;
       const given = (["text", "imageId", "upload"] as const).filter((key) => input[key] != null);
       if (given.length !== 1) {
@@ -93,6 +113,8 @@ export const searchResolvers = {
           ...(input.target ? { target: input.target === "REPORTS" ? "reports" : "images" } : {}),
           ...(Object.keys(filter).length > 0 ? { filter } : {}),
           ...(input.upload != null ? { imageSha256: input.upload } : {}),
+          // one more scan per model, only when the client asked for it
+          trueRank: selects(info, TRUE_RANK_FIELDS),
           ...(input.occlusion != null
             ? {
                 occlusion: {
