@@ -17,11 +17,22 @@ import { JOB_KINDS, type JobKind } from "../types.ts";
 
 export const QUEUE_KINDS: readonly JobKind[] = JOB_KINDS;
 
+/**
+ * `attempt`: the Job row's `attempts` when the plan added the flow. A flow's step records its failure
+ * in the row only while the row is still running that attempt: a shard of an earlier flow that fails
+ * after a retry (it was already taken by a worker) never fails the retried job.
+ */
 export type QueueJobData =
   | { step: "plan"; jobId: string }
-  | { step: "shard"; jobId: string; shardId: string; indexJobIds: string[] }
-  | { step: "cell"; jobId: string; cells: Array<{ modelId: string; level: number }>; total: number }
-  | { step: "finish"; jobId: string; indexJobIds: string[] };
+  | { step: "shard"; jobId: string; shardId: string; indexJobIds: string[]; attempt?: number }
+  | {
+      step: "cell";
+      jobId: string;
+      cells: Array<{ modelId: string; level: number }>;
+      total: number;
+      attempt?: number;
+    }
+  | { step: "finish"; jobId: string; indexJobIds: string[]; attempt?: number };
 
 export const planId = (jobId: string) => jobId;
 export const shardId = (jobId: string, shard: string) => `${jobId}.shard.${shard}`;

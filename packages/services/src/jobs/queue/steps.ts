@@ -70,9 +70,10 @@ export async function closeCachedEncoders(): Promise<void> {
   for (const e of all) await (await e.catch(() => undefined))?.close();
 }
 
-async function markRunning(services: Services, jobId: string): Promise<void> {
+/** Marks the row running for one more attempt; returns that attempt's number. */
+async function markRunning(services: Services, jobId: string): Promise<number> {
   const { prisma } = await services.database();
-  await prisma.job.update({
+  const row = await prisma.job.update({
     where: { id: jobId },
     data: {
       status: "running",
@@ -82,7 +83,9 @@ async function markRunning(services: Services, jobId: string): Promise<void> {
       error: null,
       owner: `${hostname()}:${process.pid}`,
     },
+    select: { attempts: true },
   });
+  return row.attempts;
 }
 
 /** Writes the row's progress envelope; returns whether a cancel was asked for. */
@@ -151,7 +154,7 @@ export async function runStep(services: Services, job: StepJob, tools: StepTools
 
   if (data.step === "plan") {
     if (row.cancelRequested) await cancelled(services, row.id);
-    await markRunning(services, row.id);
+    const attempt = await markRunning(services, row.id);
     const planned = await planIndexShards(await options(), services.config.queue.shardSize);
     const shards = planned.flatMap((p) => p.shards.map((s) => ({ ...s, indexJobId: p.indexJobId! })));
     const indexJobIds = planned.flatMap((p) => (p.indexJobId === null ? [] : [p.indexJobId]));
@@ -168,12 +171,12 @@ export async function runStep(services: Services, job: StepJob, tools: StepTools
     await tools.flows().add({
       name: "finish",
       queueName: "index",
-      data: { step: "finish", jobId: row.id, indexJobIds } satisfies QueueJobData,
+      data: { step: "finish", jobId: row.id, indexJobIds, attempt } satisfies QueueJobData,
       opts: { ...options_, jobId: parentId },
       children: shards.map((s) => ({
         name: "shard",
         queueName: "index",
-        data: { step: "shard", jobId: row.id, shardId: s.id, indexJobIds } satisfies QueueJobData,
+        data: { step: "shard", jobId: row.id, shardId: s.id, indexJobIds, attempt } satisfies QueueJobData,
         opts: { ...options_, jobId: shardId(row.id, s.id), failParentOnFailure: true },
       })),
     });
@@ -243,7 +246,7 @@ async function benchStep(
   const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   if (data.step !== "finish" && row.cancelRequested) await cancelled(services, jobId);
   if (data.step === "plan") {
-    await markRunning(services, jobId);
+    const attempt = await markRunning(services, jobId);
     const planned = await runBench({ ...base, cells: [] });
     const cells = parameters.models.flatMap((modelId) =>
       planned.record.run.protocol.levels.map((level) => ({ modelId, level })),
@@ -262,12 +265,12 @@ async function benchStep(
     await tools.flows().add({
       name: "finish",
       queueName: "bench",
-      data: { step: "finish", jobId, indexJobIds: [] } satisfies QueueJobData,
+      data: { step: "finish", jobId, indexJobIds: [], attempt } satisfies QueueJobData,
       opts: { ...options, jobId: finishId(jobId) },
       children: cells.map((c, i) => ({
         name: "cell",
         queueName: "bench",
-        data: { step: "cell", jobId, cells: [c], total: cells.length } satisfies QueueJobData,
+        data: { step: "cell", jobId, cells: [c], total: cells.length, attempt } satisfies QueueJobData,
         opts: { ...options, jobId: ids[i]!, failParentOnFailure: true },
       })),
     });
@@ -325,7 +328,13 @@ export async function runStepRecorded(services: Services, job: StepJob, tools: S
     const { prisma } = await services.database();
     const jobId = job.data.jobId;
     const attempts = job.opts.attempts ?? 1;
-    const where = { id: jobId, status: { notIn: ["completed", "cancelled"] } };
+    // A step of a flow records its outcome only while the row runs the attempt that added the flow
+    // (a stale shard failing after a retry changes nothing); a plan step, on any open row.
+    const attempt = "attempt" in job.data ? job.data.attempt : undefined;
+    const where =
+      attempt === undefined
+        ? { id: jobId, status: { notIn: ["completed", "cancelled"] } }
+        : { id: jobId, status: "running", attempts: attempt };
     const reason = `${job.data.step === "shard" ? "a shard failed: " : ""}${firstLine(error)}`;
     if (unrecoverable(error) || job.attemptsMade + 1 >= attempts) {
       await prisma.job
