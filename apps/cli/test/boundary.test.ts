@@ -6,12 +6,14 @@ import { expect, it } from "vitest";
 /**
  * The CLI and the API are faces: they reach the product through @cxr/services and @cxr/config only,
  * so every face gets every use case (docs/architecture.md). Biome's noRestrictedImports (biome.json,
- * override for apps/**) says the same at lint time. The CLI may also start the API (`cxr serve`).
+ * override for apps/**) says the same at lint time. The CLI may also start the API (`cxr serve`);
+ * the API's end-to-end tests drive it with the typed client generated from its schema (a face of its
+ * own, above the API, never below services).
  */
 const apps = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FACES: Record<string, string[]> = {
   cli: ["@cxr/api", "@cxr/config", "@cxr/services"],
-  api: ["@cxr/config", "@cxr/services"],
+  api: ["@cxr/api-client", "@cxr/config", "@cxr/services"],
 };
 const BELOW = /from\s+"(@cxr\/(?:db|store|encoders|datasets|eval)(?:\/[^"]*)?|[^"]*\/packages\/[^"]*)"/g;
 
