@@ -7,6 +7,7 @@ import type { DecodedImage, ModelEncoder } from "@cxr/encoders";
 import type { ResultRecord } from "@cxr/eval";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { BenchError } from "../src/bench/errors.ts";
+import { listRunsIn, loadRunFrom, recomputeRun } from "../src/bench/read.ts";
 import { type BenchOptions, type BenchProgress, runBench } from "../src/bench/run.ts";
 import { fixtureImage } from "../src/testing/index-fixture.ts";
 import { MemoryBenchRepository } from "./support/memory-bench-repository.ts";
@@ -197,6 +198,22 @@ describe("the benchmark recipe (in-memory repository)", () => {
     expect(repo.results).toHaveLength(4);
     expect(encoded.images).toBe(wholeImages / 2);
     expect(numbers(resumed.record.results)).toEqual(numbers(whole.record.results));
+  });
+
+  it("a stored run reads back as the records written, recomputes from its ranks, and a tampered number is caught", async () => {
+    const result = await runBench(base);
+    expect(await listRunsIn(repo)).toMatchObject([
+      { runId: result.runId, status: "completed", dataset: "set", results: 4, expectedResults: 4 },
+    ]);
+    const loaded = await loadRunFrom(repo, result.runId);
+    expect(numbers(loaded.results)).toEqual(numbers(result.record.results));
+    expect(await recomputeRun(repo, result.runId)).toMatchObject({ ok: true, checked: 4, mismatches: [] });
+
+    repo.results[0]!.mrr += 0.25;
+    const tampered = await recomputeRun(repo, result.runId);
+    expect(tampered.ok).toBe(false);
+    expect(tampered.mismatches).toMatchObject([{ what: "mrr column" }]);
+    await expect(loadRunFrom(repo, "nope")).rejects.toMatchObject({ code: "UNKNOWN_RUN" });
   });
 
   it("refuses what it cannot run with a typed error and writes nothing", async () => {

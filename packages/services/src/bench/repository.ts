@@ -73,6 +73,23 @@ export interface NewBenchRun extends RunIdentity, RunEnvironment {
   models: { modelId: string; modelFingerprint: string }[];
 }
 
+/** A stored run as the read side lists and loads it. */
+export interface StoredRun extends BenchRunRow, RunIdentity {
+  status: string;
+  protocolVersion: string;
+  paramsJson: string;
+  softwareVersion: string;
+  executionProvider: string | null;
+  hardware: string | null;
+  countsJson: string | null;
+  error: string | null;
+  finishedAt: Date | null;
+  /** The dataset's name (runs name datasets by name, not row id). */
+  datasetName: string;
+  /** Result rows stored for the run. */
+  results: number;
+}
+
 /** The columns of a result row (store.ts `resultRowData`). */
 export type ResultRowData = Omit<ResultRow, "id" | "ranks"> & { ranks: Uint8Array<ArrayBuffer> };
 
@@ -91,6 +108,7 @@ export interface BenchRepository {
   splitReports(splitId: string): Promise<ReportTexts[]>;
   /** Unfinished (pending, running, failed) runs of the identity, newest first, with their models. */
   unfinishedRuns(identity: RunIdentity): Promise<BenchRunRow[]>;
+  /** The run's queries, ascending by ordinal. */
   runQueries(runId: string): Promise<StoredQuery[]>;
   /** Creates a running run with its models, then its queries. */
   createRun(run: NewBenchRun, queries: StoredQuery[]): Promise<BenchRunRow>;
@@ -103,6 +121,11 @@ export interface BenchRepository {
   failRun(id: string, error: string): Promise<void>;
   /** The result rows of one (run, model, corruption), ascending by direction. */
   cellRows(runId: string, modelId: string, corruption: string): Promise<ResultRow[]>;
+  /** Every stored run, newest first (the read side: list, load, recompute). */
+  listRuns(): Promise<StoredRun[]>;
+  findRun(id: string): Promise<StoredRun | null>;
+  /** Every result row of the run. */
+  runResults(runId: string): Promise<ResultRow[]>;
   /** Deletes the `stale` rows and creates `rows`, in one transaction (a kill leaves a cell whole or absent). */
   replaceCell(stale: string[], rows: ResultRowData[]): Promise<void>;
 }
@@ -136,7 +159,7 @@ export function prismaBenchRepository(db: Pick<Database, "prisma">): BenchReposi
         include: { models: true },
         orderBy: { startedAt: "desc" },
       }),
-    runQueries: (runId) => prisma.benchmarkQuery.findMany({ where: { runId } }),
+    runQueries: (runId) => prisma.benchmarkQuery.findMany({ where: { runId }, orderBy: { ordinal: "asc" } }),
     async createRun({ jobId, models, ...run }, queries) {
       const created = await prisma.benchmarkRun.create({
         data: {
@@ -177,6 +200,18 @@ export function prismaBenchRepository(db: Pick<Database, "prisma">): BenchReposi
         where: { runId, modelId, corruption },
         orderBy: { direction: "asc" },
       }),
+    async listRuns() {
+      const rows = await prisma.benchmarkRun.findMany({
+        include: storedRunInclude,
+        orderBy: { startedAt: "desc" },
+      });
+      return rows.map(storedRun);
+    },
+    async findRun(id) {
+      const row = await prisma.benchmarkRun.findUnique({ where: { id }, include: storedRunInclude });
+      return row === null ? null : storedRun(row);
+    },
+    runResults: (runId) => prisma.benchmarkResult.findMany({ where: { runId } }),
     async replaceCell(stale, rows) {
       await prisma.$transaction([
         prisma.benchmarkResult.deleteMany({ where: { id: { in: stale } } }),
@@ -184,4 +219,19 @@ export function prismaBenchRepository(db: Pick<Database, "prisma">): BenchReposi
       ]);
     },
   };
+}
+
+const storedRunInclude = {
+  models: true,
+  dataset: { select: { name: true } },
+  _count: { select: { results: true } },
+} as const;
+
+function storedRun<
+  T extends Omit<StoredRun, "datasetName" | "results"> & {
+    dataset: { name: string };
+    _count: { results: number };
+  },
+>({ dataset, _count, ...row }: T): StoredRun {
+  return { ...row, datasetName: dataset.name, results: _count.results };
 }

@@ -10,6 +10,7 @@ import {
   type RunEnvironment,
   type RunIdentity,
   type StoredQuery,
+  type StoredRun,
   UNFINISHED_RUN_STATUSES,
 } from "../../src/bench/repository.ts";
 import type { ResultRow } from "../../src/bench/store.ts";
@@ -87,7 +88,35 @@ export class MemoryBenchRepository implements BenchRepository {
   }
 
   async runQueries(runId: string) {
-    return this.#run(runId).queries;
+    return [...this.#run(runId).queries].sort((a, b) => a.ordinal - b.ordinal);
+  }
+
+  #stored(run: MemoryRun): StoredRun {
+    const { queries: _queries, ...row } = run;
+    return {
+      softwareVersion: "",
+      executionProvider: null,
+      hardware: null,
+      countsJson: null,
+      ...row,
+      datasetName: this.datasets.find((d) => d.id === run.datasetId)?.name ?? "",
+      results: this.results.filter((r) => r.runId === run.id).length,
+    };
+  }
+
+  async listRuns() {
+    return [...this.runs]
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
+      .map((r) => this.#stored(r));
+  }
+
+  async findRun(id: string) {
+    const run = this.runs.find((r) => r.id === id);
+    return run ? this.#stored(run) : null;
+  }
+
+  async runResults(runId: string) {
+    return this.results.filter((r) => r.runId === runId);
   }
 
   async createRun(run: NewBenchRun, queries: StoredQuery[]) {
