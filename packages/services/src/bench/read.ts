@@ -13,6 +13,7 @@ import {
   verifyResult,
 } from "@cxr/eval";
 import { BenchError } from "./errors.ts";
+import { type BenchRepository, prismaBenchRepository, type StoredRun } from "./repository.ts";
 import { type BenchDb, type RunContext, recordFromRow } from "./store.ts";
 
 /** Benchmark runs as the database holds them: listing, one run with its records, and verification. */
@@ -50,23 +51,14 @@ export interface BenchRunDetail {
   summaries: SummaryRecord[];
 }
 
-type RunRow = Awaited<ReturnType<typeof loadRunRow>>;
-
-function loadRunRow(db: BenchDb, runId: string) {
-  return db.prisma.benchmarkRun.findUnique({
-    where: { id: runId },
-    include: { models: true, dataset: { select: { name: true } }, _count: { select: { results: true } } },
-  });
-}
-
-function summaryOf(row: NonNullable<RunRow>): BenchRunSummary & { protocol: Protocol } {
+function summaryOf(row: StoredRun): BenchRunSummary & { protocol: Protocol } {
   const protocol = parseProtocol(JSON.parse(row.paramsJson));
   return {
     runId: row.id,
     status: row.status,
     protocolVersion: row.protocolVersion,
     protocolKey: row.protocolKey,
-    dataset: row.dataset.name,
+    dataset: row.datasetName,
     split: row.split,
     datasetFingerprint: row.datasetFingerprint,
     corruption: protocol.corruption.family,
@@ -76,7 +68,7 @@ function summaryOf(row: NonNullable<RunRow>): BenchRunSummary & { protocol: Prot
     models: row.models
       .map((m) => ({ id: m.modelId, fingerprint: m.modelFingerprint }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-    results: row._count.results,
+    results: row.results,
     expectedResults: row.models.length * protocol.levels.length * 2,
     softwareVersion: row.softwareVersion,
     executionProvider: row.executionProvider,
@@ -91,11 +83,13 @@ function summaryOf(row: NonNullable<RunRow>): BenchRunSummary & { protocol: Prot
 }
 
 /** Every run, newest first. */
-export async function listBenchRuns(db: BenchDb): Promise<BenchRunSummary[]> {
-  const rows = await db.prisma.benchmarkRun.findMany({
-    include: { models: true, dataset: { select: { name: true } }, _count: { select: { results: true } } },
-    orderBy: { startedAt: "desc" },
-  });
+export function listBenchRuns(db: BenchDb): Promise<BenchRunSummary[]> {
+  return listRunsIn(prismaBenchRepository(db));
+}
+
+/** `listBenchRuns` on any repository. */
+export async function listRunsIn(repo: BenchRepository): Promise<BenchRunSummary[]> {
+  const rows = await repo.listRuns();
   return rows.map((r) => {
     const { protocol: _protocol, ...summary } = summaryOf(r);
     return summary;
@@ -103,12 +97,21 @@ export async function listBenchRuns(db: BenchDb): Promise<BenchRunSummary[]> {
 }
 
 /** A run's stored result records (read back from the rows), its query lists and its summaries. */
-export async function loadBenchRun(
+export function loadBenchRun(
   db: BenchDb,
   runId: string,
   options: { referenceModel?: string | null } = {},
 ): Promise<BenchRunDetail> {
-  const row = await loadRunRow(db, runId);
+  return loadRunFrom(prismaBenchRepository(db), runId, options);
+}
+
+/** `loadBenchRun` on any repository. */
+export async function loadRunFrom(
+  repo: BenchRepository,
+  runId: string,
+  options: { referenceModel?: string | null } = {},
+): Promise<BenchRunDetail> {
+  const row = await repo.findRun(runId);
   if (row === null)
     throw new BenchError("UNKNOWN_RUN", `no benchmark run "${runId}" (see \`cxr bench list\`)`, { runId });
   const run = summaryOf(row);
@@ -116,16 +119,13 @@ export async function loadBenchRun(
     runId: row.id,
     protocol: run.protocol,
     protocolKey: row.protocolKey,
-    datasetId: row.dataset.name,
+    datasetId: row.datasetName,
     datasetFingerprint: row.datasetFingerprint,
   };
-  const queryRows = await db.prisma.benchmarkQuery.findMany({
-    where: { runId },
-    orderBy: { ordinal: "asc" },
-  });
+  const queryRows = await repo.runQueries(runId);
   const queries: Record<Direction, QueryRef[]> = { "image->text": [], "text->image": [] };
   for (const q of queryRows) queries[q.direction as Direction].push({ id: q.itemId, group: q.studyId });
-  const resultRows = await db.prisma.benchmarkResult.findMany({ where: { runId } });
+  const resultRows = await repo.runResults(runId);
   const modelOrder = new Map(run.models.map((m, i) => [m.id, i]));
   const results = resultRows
     .map((r) => recordFromRow(r, context))
@@ -155,26 +155,33 @@ export interface RecomputeReport {
  * ranks and query list (@cxr/eval's verifyResult, what the leaderboard server runs), and compares
  * with the stored values: the flat columns and metricsJson both.
  */
-export async function recomputeFromDatabase(
+export function recomputeFromDatabase(
   db: BenchDb,
   runId: string,
   tolerance = 1e-12,
 ): Promise<RecomputeReport> {
-  const { run, queries } = await loadBenchRun(db, runId);
-  const row = await db.prisma.benchmarkRun.findUniqueOrThrow({
-    where: { id: runId },
-    include: { dataset: { select: { name: true } } },
-  });
+  return recomputeRun(prismaBenchRepository(db), runId, tolerance);
+}
+
+/** `recomputeFromDatabase` on any repository. */
+export async function recomputeRun(
+  repo: BenchRepository,
+  runId: string,
+  tolerance = 1e-12,
+): Promise<RecomputeReport> {
+  const { run, queries } = await loadRunFrom(repo, runId);
+  const row = await repo.findRun(runId);
+  if (row === null) throw new BenchError("UNKNOWN_RUN", `no benchmark run "${runId}"`, { runId });
   const protocolKeyOk =
     sha256Hex(row.paramsJson) === row.protocolKey && protocolKey(run.protocol) === row.protocolKey;
   const context: RunContext = {
     runId,
     protocol: run.protocol,
     protocolKey: row.protocolKey,
-    datasetId: row.dataset.name,
+    datasetId: row.datasetName,
     datasetFingerprint: row.datasetFingerprint,
   };
-  const rows = await db.prisma.benchmarkResult.findMany({ where: { runId } });
+  const rows = await repo.runResults(runId);
   const mismatches: RecomputeReport["mismatches"] = [];
   for (const stored of rows) {
     const record = recordFromRow(stored, context);

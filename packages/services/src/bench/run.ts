@@ -43,7 +43,14 @@ import { corruptionCacheDir, DEFAULT_CACHE_MAX_BYTES } from "./cache.ts";
 import { BenchError, isBenchError } from "./errors.ts";
 import { acquireBenchLock } from "./lock.ts";
 import { toDecodedImage, toPixels } from "./pixels.ts";
-import { type BenchDb, DatabaseResumeStore, type RunContext } from "./store.ts";
+import {
+  type BenchRepository,
+  type BenchStudyRow,
+  prismaBenchRepository,
+  type RunEnvironment,
+  type StoredQuery,
+} from "./repository.ts";
+import { type BenchDb, RepositoryResumeStore, type RunContext } from "./store.ts";
 
 /**
  * `runBench`: protocol v1 of the robustness benchmark (docs/protocol.md) over one ingested
@@ -141,6 +148,13 @@ export interface BenchOptions extends BenchProtocolOptions {
    * stored, writes the files from the stored cells. `[]` only finds or creates the run.
    */
   cells?: Array<{ modelId: string; level: number }>;
+  /** Where the models, the split, the run and its results live (default: `prismaBenchRepository(db)`). */
+  repository?: BenchRepository;
+  /**
+   * Opens a model's encoders (default: the registered bundle, `openEncoder` of the index job); the
+   * unit tier passes a stand-in.
+   */
+  openEncoder?: (model: Model, batchSize: number) => Promise<ModelEncoder>;
 }
 
 export interface BenchFiles {
@@ -164,7 +178,9 @@ export interface BenchResult {
   undecodable: { image: string; reason: string }[];
 }
 
-const UNFINISHED = ["pending", "running", "failed"];
+function repositoryOf(options: Pick<BenchOptions, "db" | "repository">): BenchRepository {
+  return options.repository ?? prismaBenchRepository(options.db);
+}
 
 /** Source view names (PA, AP, LATERAL, LL, ...) as protocol views; unknown views take part in neither. */
 export function protocolView(view: string | null): View | "other" {
@@ -242,8 +258,13 @@ interface LoadedSplit {
   distractorTexts: string[];
 }
 
-async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): Promise<LoadedSplit> {
-  const dataset = await db.prisma.dataset.findUnique({ where: { name: datasetName } });
+/** Step: the split to benchmark (its studies, images and distractor texts), checked ready. */
+async function loadSplit(
+  repo: BenchRepository,
+  datasetName: string,
+  protocol: Protocol,
+): Promise<LoadedSplit> {
+  const dataset = await repo.findDataset(datasetName);
   if (dataset === null) {
     throw new BenchError(
       "UNKNOWN_DATASET",
@@ -259,15 +280,9 @@ async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): 
     );
   }
   const splitName = protocol.corpus.split;
-  const split = await db.prisma.split.findUnique({
-    where: { datasetId_name: { datasetId: dataset.id, name: splitName } },
-  });
+  const split = await repo.findSplit(dataset.id, splitName);
   if (split === null) {
-    const names = (
-      await db.prisma.split.findMany({ where: { datasetId: dataset.id }, select: { name: true } })
-    )
-      .map((s) => s.name)
-      .sort();
+    const names = (await repo.splitNames(dataset.id)).sort();
     throw new BenchError(
       "UNKNOWN_SPLIT",
       `dataset "${datasetName}" has no split "${splitName}" (it has: ${names.join(", ") || "none"})`,
@@ -281,11 +296,35 @@ async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): 
       { dataset: datasetName },
     );
   }
-  const rows = await db.prisma.study.findMany({
-    where: { splitId: split.id },
-    include: { images: true, report: true },
-    orderBy: { externalId: "asc" },
-  });
+  const { studies, images } = benchItems(await repo.splitStudies(split.id), datasetName);
+  const distractorTexts: string[] = [];
+  for (const name of protocol.corpus.distractorSplits) {
+    const other = await repo.findSplit(dataset.id, name);
+    if (other === null) {
+      throw new BenchError("UNKNOWN_SPLIT", `dataset "${datasetName}" has no distractor split "${name}"`, {
+        dataset: datasetName,
+      });
+    }
+    for (const r of await repo.splitReports(other.id)) {
+      const text = selectText(r, protocol.textField);
+      if (text !== null) distractorTexts.push(text);
+    }
+  }
+  return {
+    datasetRowId: dataset.id,
+    datasetName,
+    fingerprint: split.fingerprint,
+    studies,
+    images,
+    distractorTexts,
+  };
+}
+
+/** The engine's studies and images of the split's rows; an image is read and decoded when the engine asks. */
+function benchItems(
+  rows: BenchStudyRow[],
+  datasetName: string,
+): { studies: BenchStudy[]; images: BenchImage[] } {
   const studies: BenchStudy[] = [];
   const images: BenchImage[] = [];
   for (const study of rows) {
@@ -334,36 +373,11 @@ async function loadSplit(db: BenchDb, datasetName: string, protocol: Protocol): 
       });
     }
   }
-  const distractorTexts: string[] = [];
-  for (const name of protocol.corpus.distractorSplits) {
-    const other = await db.prisma.split.findUnique({
-      where: { datasetId_name: { datasetId: dataset.id, name } },
-    });
-    if (other === null) {
-      throw new BenchError("UNKNOWN_SPLIT", `dataset "${datasetName}" has no distractor split "${name}"`, {
-        dataset: datasetName,
-      });
-    }
-    const reports = await db.prisma.report.findMany({
-      where: { study: { splitId: other.id } },
-      select: { findings: true, impression: true, fullText: true },
-    });
-    for (const r of reports) {
-      const text = selectText(r, protocol.textField);
-      if (text !== null) distractorTexts.push(text);
-    }
-  }
-  return {
-    datasetRowId: dataset.id,
-    datasetName,
-    fingerprint: split.fingerprint,
-    studies,
-    images,
-    distractorTexts,
-  };
+  return { studies, images };
 }
 
-async function findModels(db: BenchDb, ids: string[]): Promise<Model[]> {
+/** Step: the named models' rows (at least one, no repeats, each registered). */
+async function findModels(repo: BenchRepository, ids: string[]): Promise<Model[]> {
   if (ids.length === 0) throw new BenchError("INVALID_ARGUMENT", "name at least one model (--models a,b)");
   const seen = new Set<string>();
   for (const id of ids) {
@@ -372,7 +386,7 @@ async function findModels(db: BenchDb, ids: string[]): Promise<Model[]> {
   }
   const out: Model[] = [];
   for (const id of ids) {
-    const row = await db.prisma.model.findUnique({ where: { id } });
+    const row = await repo.findModel(id);
     if (row === null) {
       throw new BenchError(
         "UNKNOWN_MODEL",
@@ -385,16 +399,17 @@ async function findModels(db: BenchDb, ids: string[]): Promise<Model[]> {
   return out;
 }
 
+/** Step: every model's encoders, all or none. */
 async function openEncoders(
   models: Model[],
-  config: BenchConfig,
   batchSize: number,
+  open1: (model: Model, batchSize: number) => Promise<ModelEncoder>,
 ): Promise<ModelEncoder[]> {
   const open: ModelEncoder[] = [];
   try {
     for (const m of models) {
       try {
-        open.push(await openEncoder(m, config, { batchSize }));
+        open.push(await open1(m, batchSize));
       } catch (error) {
         throw new BenchError("MODEL_UNAVAILABLE", firstLine(error), { model: m.id }, { cause: error });
       }
@@ -451,10 +466,7 @@ async function createScorer(providers: string[], config: BenchConfig): Promise<O
   return OrtScorerClass.create({ executionProviders: ["cpu"], ...threads });
 }
 
-function sameQueries(
-  stored: { direction: string; ordinal: number; itemId: string; studyId: string }[],
-  prepared: Record<string, QueryRef[]>,
-): boolean {
+function sameQueries(stored: StoredQuery[], prepared: Record<string, QueryRef[]>): boolean {
   const total = Object.values(prepared).reduce((n, q) => n + q.length, 0);
   if (stored.length !== total) return false;
   return stored.every((q) => {
@@ -464,25 +476,31 @@ function sameQueries(
 }
 
 /**
- * Runs (or continues) a benchmark. An unfinished run with the same protocol key, dataset, split,
- * split fingerprint and model set (ids and fingerprints) is continued: its finished (model, level)
- * cells are read back from the database, the rest computed, so that a run killed at any point and
- * started again with the same arguments ends with the numbers of an uninterrupted run.
- */
-/**
  * Validates a benchmark request without writing anything (the jobs' prepare step): the protocol
  * parameters and the models. The dataset and split are checked when the run loads them.
  */
 export async function checkBenchRequest(
-  options: Pick<BenchOptions, "db" | "models"> & BenchProtocolOptions & { split?: string },
+  options: Pick<BenchOptions, "db" | "models" | "repository"> & BenchProtocolOptions & { split?: string },
 ): Promise<{ protocolKey: string }> {
   const protocol = parse(protocolInputOf(options));
-  await findModels(options.db, options.models);
+  await findModels(repositoryOf(options), options.models);
   return { protocolKey: protocolKey(protocol) };
 }
 
+/**
+ * Runs (or continues) a benchmark. An unfinished run with the same protocol key, dataset, split,
+ * split fingerprint and model set (ids and fingerprints) is continued: its finished (model, level)
+ * cells are read back from the repository, the rest computed, so that a run killed at any point and
+ * started again with the same arguments ends with the numbers of an uninterrupted run.
+ *
+ * The recipe: parse the protocol, `findModels`, `loadSplit`, take the run's lock, `findUndecodable`
+ * (when asked), `prepareQueries`, `openEncoders` and `createScorer`, `findOrCreateRun`,
+ * `computeCells` (the engine, with the repository as its resume store), `writeFiles`, and
+ * `completeRun`; a failure marks the run failed (`failRun`), leaving its finished cells for the next
+ * process.
+ */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const { db, config } = options;
+  const repo = repositoryOf(options);
   const { signal } = options;
   const report = options.onProgress ?? (() => {});
   // Every progress event is a safe point to stop at: between batches, cells and phases.
@@ -493,12 +511,25 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   signal?.throwIfAborted();
   const requested = protocolInputOf(options);
   let protocol = parse(requested);
-  const models = await findModels(db, options.models);
-  const split = await loadSplit(db, options.dataset, protocol);
-  const dataset: DatasetInfo = { id: split.datasetName, fingerprint: split.fingerprint };
-  // One writer per run: taken before the run is looked up or created, on what identifies it.
-  const lock = await acquireBenchLock(
-    config.dataDir,
+  const models = await findModels(repo, options.models);
+  const split = await loadSplit(repo, options.dataset, protocol);
+  const lock = await lockRun(options, protocol, models, split);
+  try {
+    const undecodable = options.excludeUndecodable ? await findUndecodable(split, protocol, emit) : [];
+    if (undecodable.length > 0) {
+      protocol = parse({ ...requested, excludedImages: undecodable.map((u) => u.image) });
+    }
+    const result = await runLocked({ ...options, onProgress: emit }, repo, protocol, models, split);
+    return { ...result, undecodable };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Step: one writer per run, taken before the run is looked up or created, on what identifies it. */
+function lockRun(options: BenchOptions, protocol: Protocol, models: Model[], split: LoadedSplit) {
+  return acquireBenchLock(
+    options.config.dataDir,
     sha256Hex(
       [
         protocolKey(protocol),
@@ -513,16 +544,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     ),
     `this benchmark (${options.dataset}/${protocol.corpus.split}, ${options.models.join(",")})`,
   );
-  try {
-    const undecodable = options.excludeUndecodable ? await findUndecodable(split, protocol, emit) : [];
-    if (undecodable.length > 0) {
-      protocol = parse({ ...requested, excludedImages: undecodable.map((u) => u.image) });
-    }
-    const result = await runLocked({ ...options, onProgress: emit }, protocol, models, split, dataset);
-    return { ...result, undecodable };
-  } finally {
-    await lock.release();
-  }
 }
 
 /** Decodes every image of the protocol's views once; those that cannot be decoded, with the reason. */
@@ -552,34 +573,126 @@ async function findUndecodable(
   return out.sort((a, b) => (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
 }
 
-async function runLocked(
-  options: BenchOptions,
-  protocol: Protocol,
-  models: Model[],
-  split: LoadedSplit,
-  dataset: DatasetInfo,
-): Promise<Omit<BenchResult, "undecodable">> {
-  const { db, config } = options;
-  const emit = options.onProgress ?? (() => {});
-  const key = protocolKey(protocol);
+type Prepared = ReturnType<typeof prepareBenchmark>;
+type Queries = Record<string, QueryRef[]>;
 
-  let prep: ReturnType<typeof prepareBenchmark>;
+/** Step: the protocol's corpus and queries of the split; a split without image queries is refused. */
+function prepareQueries(
+  protocol: Protocol,
+  dataset: DatasetInfo,
+  split: LoadedSplit,
+  datasetName: string,
+): { prep: Prepared; queries: Queries } {
+  let prep: Prepared;
   try {
     prep = prepareBenchmark(protocol, dataset, split.studies, split.images, split.distractorTexts);
   } catch (error) {
-    throw new BenchError("INVALID_ARGUMENT", firstLine(error), { dataset: options.dataset });
+    throw new BenchError("INVALID_ARGUMENT", firstLine(error), { dataset: datasetName });
   }
   if (prep.images.length === 0) {
     throw new BenchError(
       "NO_QUERIES",
-      `no image queries in split "${protocol.corpus.split}" of "${options.dataset}": ${prep.counts.studies} studies with ${protocol.views.join("/")} images, ${prep.counts.excludedStudies} without a ${protocol.textField} text, ${prep.counts.otherViewImages} images of other or unknown views`,
-      { dataset: options.dataset },
+      `no image queries in split "${protocol.corpus.split}" of "${datasetName}": ${prep.counts.studies} studies with ${protocol.views.join("/")} images, ${prep.counts.excludedStudies} without a ${protocol.textField} text, ${prep.counts.otherViewImages} images of other or unknown views`,
+      { dataset: datasetName },
     );
   }
-  const queries = { "image->text": prep.imageQueries, "text->image": prep.textQueries };
+  return { prep, queries: { "image->text": prep.imageQueries, "text->image": prep.textQueries } };
+}
+
+/**
+ * Step: the run — an unfinished one of the same protocol, data, models and queries (continued, with
+ * this process's environment), or a new one with its models and queries.
+ */
+async function findOrCreateRun(
+  repo: BenchRepository,
+  protocol: Protocol,
+  split: LoadedSplit,
+  models: Model[],
+  queries: Queries,
+  environment: RunEnvironment,
+) {
+  const identity = {
+    protocolKey: protocolKey(protocol),
+    datasetId: split.datasetRowId,
+    split: protocol.corpus.split,
+    datasetFingerprint: split.fingerprint,
+  };
+  const modelSet = models.map((m) => `${m.id}\u0000${m.fingerprint}`).sort();
+  let run = (await repo.unfinishedRuns(identity)).find(
+    (r) =>
+      r.models.length === modelSet.length &&
+      r.models
+        .map((m) => `${m.modelId}\u0000${m.modelFingerprint}`)
+        .sort()
+        .every((v, i) => v === modelSet[i]),
+  );
+  if (run !== undefined && !sameQueries(await repo.runQueries(run.id), queries)) run = undefined;
+  if (run !== undefined) {
+    await repo.restartRun(run.id, environment);
+    return { run, resumed: true };
+  }
+  const created = await repo.createRun(
+    {
+      protocolVersion: protocol.version,
+      paramsJson: canonicalProtocol(protocol),
+      ...identity,
+      ...environment,
+      models: models.map((m) => ({ modelId: m.id, modelFingerprint: m.fingerprint })),
+    },
+    Object.entries(queries).flatMap(([direction, list]) =>
+      list.map((q, ordinal) => ({ direction, ordinal, itemId: q.id, studyId: q.group })),
+    ),
+  );
+  return { run: created, resumed: false };
+}
+
+/** The corrupted images cache the options ask for, or none. */
+function cacheOf(options: BenchOptions): CorruptionCache | undefined {
+  const cacheOption = options.cache ?? true;
+  if (cacheOption === false) return undefined;
+  return new CorruptionCache(
+    typeof cacheOption === "string" ? path.resolve(cacheOption) : corruptionCacheDir(options.config),
+    { maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES },
+  );
+}
+
+/** Step: the record file, the CSVs and the report of a finished run. */
+async function writeFiles(files: BenchFiles, record: RecordFile): Promise<void> {
+  await writeRecordFile(files.json, record);
+  await writeCsv(files.csv, resultsCsv(record.results));
+  await writeCsv(files.ranksCsv, ranksCsv(record.run, record.results));
+  await writeCsv(files.summariesCsv, summariesCsv(record.summaries));
+  await writeReport(files.report, record);
+}
+
+function filesIn(outDir: string): BenchFiles {
+  return {
+    json: path.join(outDir, "run.json"),
+    csv: path.join(outDir, "results.csv"),
+    ranksCsv: path.join(outDir, "ranks.csv"),
+    summariesCsv: path.join(outDir, "summaries.csv"),
+    report: path.join(outDir, "report.html"),
+  };
+}
+
+async function runLocked(
+  options: BenchOptions,
+  repo: BenchRepository,
+  protocol: Protocol,
+  models: Model[],
+  split: LoadedSplit,
+): Promise<Omit<BenchResult, "undecodable">> {
+  const { config } = options;
+  const emit = options.onProgress ?? (() => {});
+  const dataset: DatasetInfo = { id: split.datasetName, fingerprint: split.fingerprint };
+  const { prep, queries } = prepareQueries(protocol, dataset, split, options.dataset);
 
   const batchSize = Math.max(1, options.batchSize ?? config.encodeBatchSize);
-  const encoders = await openEncoders(models, config, batchSize);
+  const encoders = await openEncoders(
+    models,
+    batchSize,
+    options.openEncoder ?? ((m, size) => openEncoder(m, config, { batchSize: size })),
+  );
   let scorer: OrtScorer | undefined;
   let runId: string | undefined;
   try {
@@ -590,83 +703,25 @@ async function runLocked(
     const software = softwareInfo();
     const hardwareLine = `${hardware.cpu} x${hardware.cores}${hardware.accelerator ? ` + ${hardware.accelerator}` : ""}`;
 
-    // The run: an unfinished one of the same protocol, data and models, or a new one.
-    const modelSet = models.map((m) => `${m.id}\u0000${m.fingerprint}`).sort();
-    const candidates = await db.prisma.benchmarkRun.findMany({
-      where: {
-        protocolKey: key,
-        datasetId: split.datasetRowId,
-        split: protocol.corpus.split,
-        datasetFingerprint: split.fingerprint,
-        status: { in: UNFINISHED },
-      },
-      include: { models: true },
-      orderBy: { startedAt: "desc" },
-    });
-    let run = candidates.find(
-      (r) =>
-        r.models.length === modelSet.length &&
-        r.models
-          .map((m) => `${m.modelId}\u0000${m.modelFingerprint}`)
-          .sort()
-          .every((v, i) => v === modelSet[i]),
-    );
-    if (run !== undefined) {
-      const stored = await db.prisma.benchmarkQuery.findMany({ where: { runId: run.id } });
-      if (!sameQueries(stored, queries)) run = undefined;
-    }
-    const resumed = run !== undefined;
-    const common = {
+    const { run, resumed } = await findOrCreateRun(repo, protocol, split, models, queries, {
       softwareVersion: `${software.package}@${software.version}`,
       executionProvider: providers.join("+"),
       hardware: hardwareLine,
       countsJson: JSON.stringify(prep.counts),
-    };
-    if (run === undefined) {
-      run = await db.prisma.benchmarkRun.create({
-        data: {
-          protocolVersion: protocol.version,
-          paramsJson: canonicalProtocol(protocol),
-          protocolKey: key,
-          datasetId: split.datasetRowId,
-          split: protocol.corpus.split,
-          datasetFingerprint: split.fingerprint,
-          status: "running",
-          ...common,
-          ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
-          models: { create: models.map((m) => ({ modelId: m.id, modelFingerprint: m.fingerprint })) },
-        },
-        include: { models: true },
-      });
-      const rows = Object.entries(queries).flatMap(([direction, list]) =>
-        list.map((q, ordinal) => ({ runId: run!.id, direction, ordinal, itemId: q.id, studyId: q.group })),
-      );
-      for (let s = 0; s < rows.length; s += 500) {
-        await db.prisma.benchmarkQuery.createMany({ data: rows.slice(s, s + 500) });
-      }
-    } else {
-      await db.prisma.benchmarkRun.update({
-        where: { id: run.id },
-        data: {
-          status: "running",
-          error: null,
-          ...common,
-          ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
-        },
-      });
-    }
+      ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+    });
     runId = run.id;
     const outDir = path.resolve(options.outDir ?? run.outputDir ?? path.join(config.dataDir, "runs", run.id));
-    await db.prisma.benchmarkRun.update({ where: { id: run.id }, data: { outputDir: outDir } });
+    await repo.setOutputDir(run.id, outDir);
 
     const context: RunContext = {
       runId: run.id,
       protocol,
-      protocolKey: key,
+      protocolKey: protocolKey(protocol),
       datasetId: dataset.id,
       datasetFingerprint: dataset.fingerprint,
     };
-    const cellsDone = await db.prisma.benchmarkResult.count({ where: { runId: run.id } });
+    const cellsDone = await repo.countResults(run.id);
     emit({
       phase: "start",
       runId: run.id,
@@ -676,14 +731,8 @@ async function runLocked(
       images: prep.images.length,
       texts: prep.corpusTexts.length,
     });
-    const cacheOption = options.cache ?? true;
-    const cache =
-      cacheOption === false
-        ? undefined
-        : new CorruptionCache(
-            typeof cacheOption === "string" ? path.resolve(cacheOption) : corruptionCacheDir(config),
-            { maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES },
-          );
+    // Step: the cells (the engine), each stored as it finishes; stored ones are read back, not computed.
+    const cache = cacheOf(options);
     let resumedCells = 0;
     const record = await runBenchmark({
       protocol,
@@ -694,7 +743,7 @@ async function runLocked(
       models: models.map((m, i) => benchModel(m, encoders[i]!)),
       scorer,
       ...(cache ? { cache } : {}),
-      resumeStore: new DatabaseResumeStore(db, context),
+      resumeStore: new RepositoryResumeStore(repo, context),
       onProgress: (event) => {
         if (event.phase === "level-done" && event.resumed) resumedCells++;
         emit(event);
@@ -705,35 +754,18 @@ async function runLocked(
       ...(options.referenceModel === undefined ? {} : { referenceModel: options.referenceModel }),
       ...(options.cells === undefined ? {} : { cells: options.cells }),
     });
-    const files: BenchFiles = {
-      json: path.join(outDir, "run.json"),
-      csv: path.join(outDir, "results.csv"),
-      ranksCsv: path.join(outDir, "ranks.csv"),
-      summariesCsv: path.join(outDir, "summaries.csv"),
-      report: path.join(outDir, "report.html"),
-    };
+    const files = filesIn(outDir);
     // Some cells of a fanned-out run: stored; the files come with the run that has them all.
     if (options.cells !== undefined) return { runId: run.id, resumed, resumedCells, outDir, files, record };
     // The run began when its first process did.
     record.run.startedAt = run.startedAt.toISOString();
 
     emit({ phase: "write", outDir });
-    await writeRecordFile(files.json, record);
-    await writeCsv(files.csv, resultsCsv(record.results));
-    await writeCsv(files.ranksCsv, ranksCsv(record.run, record.results));
-    await writeCsv(files.summariesCsv, summariesCsv(record.summaries));
-    await writeReport(files.report, record);
-    await db.prisma.benchmarkRun.update({
-      where: { id: run.id },
-      data: { status: "completed", finishedAt: new Date(record.run.endedAt), error: null },
-    });
+    await writeFiles(files, record);
+    await repo.completeRun(run.id, new Date(record.run.endedAt));
     return { runId: run.id, resumed, resumedCells, outDir, files, record };
   } catch (error) {
-    if (runId !== undefined) {
-      await db.prisma.benchmarkRun
-        .update({ where: { id: runId }, data: { status: "failed", error: firstLine(error) } })
-        .catch(() => {});
-    }
+    if (runId !== undefined) await repo.failRun(runId, firstLine(error)).catch(() => {});
     if (error instanceof BenchError || options.signal?.aborted) throw error;
     throw new BenchError("RUN_FAILED", `benchmark run failed: ${firstLine(error)}`, runId ? { runId } : {}, {
       cause: error,

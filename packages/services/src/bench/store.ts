@@ -11,6 +11,7 @@ import {
   type ResumeStore,
   type TieRange,
 } from "@cxr/eval";
+import { type BenchRepository, prismaBenchRepository } from "./repository.ts";
 
 /**
  * How result records live in the database: one `BenchmarkResult` row per (run, model, corruption,
@@ -169,22 +170,23 @@ export function recordFromRow(row: ResultRow, run: RunContext): ResultRecord {
 }
 
 /**
- * The engine's resume store, backed by the run's `BenchmarkResult` rows: a (model, level) cell is
- * finished when both directions' rows exist. Both are written in one transaction, so a kill leaves
- * a cell whole or absent.
+ * The engine's resume store, backed by the run's result rows: a (model, level) cell is finished when
+ * both directions' rows exist. Both are written in one transaction, so a kill leaves a cell whole or
+ * absent.
  */
-export class DatabaseResumeStore implements ResumeStore {
+export class RepositoryResumeStore implements ResumeStore {
   constructor(
-    private readonly db: BenchDb,
+    private readonly repository: Pick<BenchRepository, "cellRows" | "replaceCell">,
     private readonly run: RunContext,
   ) {}
 
   /** The rows of one (model, level) cell, matched on the exact level kept in metricsJson. */
   private async cell(key: ResumeKey) {
-    const rows = await this.db.prisma.benchmarkResult.findMany({
-      where: { runId: this.run.runId, modelId: key.modelId, corruption: this.run.protocol.corruption.family },
-      orderBy: { direction: "asc" },
-    });
+    const rows = await this.repository.cellRows(
+      this.run.runId,
+      key.modelId,
+      this.run.protocol.corruption.family,
+    );
     return rows
       .map((row) => ({ row, record: recordFromRow(row, this.run) }))
       .filter(({ record }) => record.level === key.level);
@@ -199,10 +201,14 @@ export class DatabaseResumeStore implements ResumeStore {
   }
 
   async save(key: ResumeKey, records: ResultRecord[]): Promise<void> {
-    const stale = (await this.cell(key)).map((r) => r.row.id);
-    await this.db.prisma.$transaction([
-      this.db.prisma.benchmarkResult.deleteMany({ where: { id: { in: stale } } }),
-      ...records.map((r) => this.db.prisma.benchmarkResult.create({ data: resultRowData(r) })),
-    ]);
+    const stale = (await this.cell(key)).map((r) => r.row.id).filter((id): id is string => id !== undefined);
+    await this.repository.replaceCell(stale, records.map(resultRowData));
+  }
+}
+
+/** The resume store on the product's database (the `BenchmarkResult` rows). */
+export class DatabaseResumeStore extends RepositoryResumeStore {
+  constructor(db: BenchDb, run: RunContext) {
+    super(prismaBenchRepository(db), run);
   }
 }
