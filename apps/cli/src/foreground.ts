@@ -19,12 +19,16 @@ import { createProgress, type Progress } from "./progress.ts";
  */
 
 let current: AbortController | undefined;
+/** True while the job followed is queued on the workers (a Ctrl-C then detaches at once). */
+let detaching = false;
 
 /** main.ts's SIGINT handler: true when a job took the interrupt (the process then exits by itself). */
 export function interruptJob(): boolean {
   if (current === undefined || current.signal.aborted) return false;
   current.abort(new Error("interrupted (Ctrl-C)"));
-  process.stderr.write("\ncxr: stopping at the next safe point (Ctrl-C again to quit at once)\n");
+  process.stderr.write(
+    detaching ? "\n" : "\ncxr: stopping at the next safe point (Ctrl-C again to quit at once)\n",
+  );
   return true;
 }
 
@@ -80,10 +84,11 @@ export async function followQueuedJob(
   const started = await services.jobs.start(kind, parameters);
   const id = started.id;
   process.stderr.write(
-    `cxr: queued as job ${id} (REDIS_URL is set: a \`cxr worker\` executes it; --local runs it here)\n`,
+    `cxr: job ${id} queued (REDIS_URL is set: a \`cxr worker\` executes it; --local runs it here)\n`,
   );
   const controller = new AbortController();
   current = controller;
+  detaching = true;
   const since = Date.now();
   let noticed = false;
   let lastProgress = "";
@@ -111,25 +116,26 @@ export async function followQueuedJob(
         );
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, POLL_MS);
-        controller.signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          controller.signal.removeEventListener("abort", wake);
+          resolve();
+        }, POLL_MS);
+        controller.signal.addEventListener("abort", wake, { once: true });
       });
       if (controller.signal.aborted) {
         throw new CliError(
-          `detached: job ${id} stays ${job.status} on the workers (follow it: cxr jobs show ${id}; stop it: cxr jobs cancel ${id})`,
+          `detached: job ${id} stays ${job.status} in the queue and the workers carry on with it (follow it: cxr jobs show ${id}; stop it: cxr jobs cancel ${id})`,
           EXIT.interrupted,
         );
       }
     }
   } finally {
     current = undefined;
+    detaching = false;
   }
 }
 

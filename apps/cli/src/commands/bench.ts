@@ -387,7 +387,7 @@ export function registerBenchCommands(program: Command): void {
             },
             () =>
               [
-                `run ${summary.runId} (job ${jobId}, on the workers)${summary.resumed ? ` (continued; ${summary.resumedCells} cells from the earlier process)` : ""}: ${describeRun(run)}`,
+                `job ${jobId}, on the workers: ${describeRun(run)}`,
                 "",
                 describeResults(
                   detail.results,
