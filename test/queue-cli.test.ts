@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cxrAsync, repoRoot } from "./support/cli.ts";
 
 /**
- * `cxr index` and `cxr doctor` with REDIS_URL set, against the real Redis at 127.0.0.1:6379 (a key
+ * `cxr index`, `cxr ingest` and `cxr doctor` with REDIS_URL set, against the real Redis at 127.0.0.1:6379 (a key
  * prefix of this file's own, removed after): the index is queued, says once that no worker has
  * taken it, is executed by a `cxr worker` started after that, and the CLI exits 0 with the result
  * a local run gives; `--local` runs it in the CLI's own process; `cxr doctor --json` reports the
@@ -131,6 +131,21 @@ describe("cxr index through the queue", () => {
     const localJson = JSON.parse(local.stdout) as IndexJson;
     expect(localJson.jobId).toBeUndefined();
     expect(byModality(localJson)).toEqual(byModality(queued));
+  }, 300_000);
+
+  it("cxr ingest is queued too and the worker ingests the folder", async () => {
+    expect(worker).toBeDefined();
+    const synth = path.join(work, "synth");
+    const made = await cxrAsync(["synth", "--out", synth, "--studies", "6", "--size", "32", "--json"], env);
+    expect(made.status, made.stderr).toBe(0);
+    const ingested = await cxrAsync(["ingest", "manifest", synth, "--name", "synth", "--json"], env);
+    expect(ingested.status, `${ingested.stderr}\nworker:\n${worker!.stderr()}`).toBe(0);
+    expect(ingested.stderr).toMatch(/job \S+ queued/);
+    const summary = JSON.parse(ingested.stdout) as { name: string; added: number };
+    expect(summary).toMatchObject({ name: "synth", added: 6 });
+    const job = await db.prisma.job.findFirst({ where: { kind: "ingest" }, orderBy: { createdAt: "desc" } });
+    expect(job?.status).toBe("completed");
+    expect(await db.prisma.study.count({ where: { dataset: { name: "synth" } } })).toBe(6);
   }, 300_000);
 });
 
