@@ -23,7 +23,7 @@ import {
 import { type Command, Option } from "commander";
 import { output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
-import { runJob } from "../foreground.ts";
+import { followQueuedJob, rowProgress, runJob, useQueue } from "../foreground.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
 /**
@@ -288,9 +288,14 @@ export function registerBenchCommands(program: Command): void {
       "size limit of the corruption cache; least recently used images are evicted (default 4096; see cxr cache list|prune)",
       wholeNumber("--cache-max-mb", 1024 ** 3),
     )
+    .option(
+      "--local",
+      "run here, in this process, even when REDIS_URL is set (default then: queue it for `cxr worker`, cells spread over the workers, and follow it)",
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (opts: {
+        local?: boolean;
         models?: string[];
         dataset?: string;
         split: string;
@@ -321,38 +326,84 @@ export function registerBenchCommands(program: Command): void {
         }
         if (opts.bootstrap === 0) throw new CliError("--bootstrap must be at least 1");
         if (opts.batch === 0) throw new CliError("--batch must be at least 1");
+        const parameters = {
+          models: opts.models!,
+          dataset: opts.dataset!,
+          split: opts.split,
+          corruption: opts.corruption,
+          ...(opts.levels ? { levels: opts.levels } : {}),
+          ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+          ...(opts.textField ? { textField: opts.textField } : {}),
+          ...(opts.grid === undefined ? {} : { grid: opts.grid }),
+          ...(opts.fill ? { fill: opts.fill } : {}),
+          ...(opts.pattern ? { pattern: opts.pattern } : {}),
+          ...(opts.views ? { views: opts.views.filter(isView) } : {}),
+          ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
+          ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
+          ...(opts.bootstrapUnit ? { bootstrapUnit: opts.bootstrapUnit } : {}),
+          ...(opts.excludeUndecodable ? { excludeUndecodable: true } : {}),
+          ...(opts.reference === undefined
+            ? {}
+            : { referenceModel: opts.reference === "none" ? null : opts.reference }),
+          ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
+          // Resolved here: the job's parameters must not depend on where it executes.
+          ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
+          cache: opts.cache,
+          ...(opts.cacheMaxMb === undefined ? {} : { cacheMaxBytes: opts.cacheMaxMb * 1024 ** 2 }),
+        };
+        const queued = await withServices(async (services) => {
+          if (!useQueue(services, opts.local)) return undefined;
+          const bar = rowProgress(`bench ${opts.models!.join(",")}`, "cells");
+          const job = await followQueuedJob(services, "bench", parameters, bar.onProgress);
+          const summary = job.result as {
+            runId: string;
+            resumed: boolean;
+            resumedCells: number;
+            outDir: string;
+            files: BenchResult["files"];
+            undecodable: number;
+          };
+          bar.finish("done");
+          const detail = await loadBenchRun(
+            await services.database(),
+            summary.runId,
+            opts.reference === undefined
+              ? {}
+              : { referenceModel: opts.reference === "none" ? null : opts.reference },
+          );
+          return { jobId: job.id, summary, detail };
+        });
+        if (queued !== undefined) {
+          const { jobId, summary, detail } = queued;
+          const { run } = detail;
+          output(
+            opts.json,
+            {
+              jobId,
+              ...summary,
+              run,
+              results: withoutRanks(detail.results),
+              summaries: detail.summaries,
+            },
+            () =>
+              [
+                `job ${jobId}, on the workers: ${describeRun(run)}`,
+                "",
+                describeResults(
+                  detail.results,
+                  detail.summaries,
+                  run.models.map((m) => m.id),
+                ),
+                "",
+                `written: ${summary.files.json}`,
+                `         ${summary.files.csv}, ${summary.files.report}`,
+              ].join("\n"),
+          );
+          return;
+        }
         const progress = benchProgress();
         const { result } = await withServices((services) =>
-          runJob<BenchResult>(
-            services,
-            "bench",
-            {
-              models: opts.models!,
-              dataset: opts.dataset!,
-              split: opts.split,
-              corruption: opts.corruption,
-              ...(opts.levels ? { levels: opts.levels } : {}),
-              ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-              ...(opts.textField ? { textField: opts.textField } : {}),
-              ...(opts.grid === undefined ? {} : { grid: opts.grid }),
-              ...(opts.fill ? { fill: opts.fill } : {}),
-              ...(opts.pattern ? { pattern: opts.pattern } : {}),
-              ...(opts.views ? { views: opts.views.filter(isView) } : {}),
-              ...(opts.distractors ? { distractorSplits: opts.distractors } : {}),
-              ...(opts.bootstrap === undefined ? {} : { bootstrapSamples: opts.bootstrap }),
-              ...(opts.bootstrapUnit ? { bootstrapUnit: opts.bootstrapUnit } : {}),
-              ...(opts.excludeUndecodable ? { excludeUndecodable: true } : {}),
-              ...(opts.reference === undefined
-                ? {}
-                : { referenceModel: opts.reference === "none" ? null : opts.reference }),
-              ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
-              // Resolved here: the job's parameters must not depend on where it executes.
-              ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
-              cache: opts.cache,
-              ...(opts.cacheMaxMb === undefined ? {} : { cacheMaxBytes: opts.cacheMaxMb * 1024 ** 2 }),
-            },
-            progress.onProgress,
-          ),
+          runJob<BenchResult>(services, "bench", parameters, progress.onProgress),
         );
         progress.finish(
           `${result.record.results.length / 2} (model, level) cells${result.resumedCells > 0 ? `, ${result.resumedCells} from the earlier process` : ""}`,

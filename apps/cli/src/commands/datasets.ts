@@ -15,7 +15,7 @@ import {
 import type { Command } from "commander";
 import { output, withServices } from "../context.ts";
 import { CliError } from "../errors.ts";
-import { runJob } from "../foreground.ts";
+import { followQueuedJob, runJob, useQueue } from "../foreground.ts";
 import { createProgress } from "../progress.ts";
 
 /**
@@ -86,12 +86,17 @@ export function registerDatasetCommands(program: Command): void {
     .option("--text-only", "keep studies whose images are all missing (MIMIC, CheXpert Plus)")
     .option("--images <dir>", "image folder, where the layout allows another (IU X-ray)")
     .option("--reports <dir>", "report folder (MIMIC mimic-cxr-reports, IU ecgen-radiology)")
+    .option(
+      "--local",
+      "run here, in this process, even when REDIS_URL is set (default then: queue it for `cxr worker`, which must see the same path, and follow it)",
+    )
     .option("--json", "print the summary as JSON")
     .action(
       async (
         adapterName: string,
         root: string,
         opts: {
+          local?: boolean;
           name?: string;
           split?: string;
           textOnly?: boolean;
@@ -102,19 +107,27 @@ export function registerDatasetCommands(program: Command): void {
       ) => {
         const name = opts.name ?? defaultDatasetName(root);
         const progress = createProgress(`ingest ${name}`, { unit: "studies" });
+        const parameters = {
+          adapter: adapterName,
+          root,
+          name,
+          ...(opts.split === undefined ? {} : { split: opts.split }),
+          ...(opts.textOnly === undefined ? {} : { textOnly: opts.textOnly }),
+          ...(opts.images === undefined ? {} : { imagesDir: opts.images }),
+          ...(opts.reports === undefined ? {} : { reportsDir: opts.reports }),
+        };
         const summary = await withServices(async (services) => {
+          if (useQueue(services, opts.local)) {
+            // The row keeps the whole summary of an ingest.
+            const job = await followQueuedJob(services, "ingest", parameters, (p) =>
+              progress.tick(p.done, p.total ?? undefined),
+            );
+            return job.result as IngestSummary;
+          }
           const { result } = await runJob<IngestSummary>(
             services,
             "ingest",
-            {
-              adapter: adapterName,
-              root,
-              name,
-              ...(opts.split === undefined ? {} : { split: opts.split }),
-              ...(opts.textOnly === undefined ? {} : { textOnly: opts.textOnly }),
-              ...(opts.images === undefined ? {} : { imagesDir: opts.images }),
-              ...(opts.reports === undefined ? {} : { reportsDir: opts.reports }),
-            },
+            parameters,
             (p: IngestProgress) => progress.tick(p.processed, p.total),
           );
           return result;

@@ -14,6 +14,9 @@ function human(report: HealthReport): string {
     `models dir    ${mark(report.modelsDir.exists ? true : null)}  ${report.modelsDir.path} (${report.modelsDir.bundles} bundle(s))`,
     `database      ${mark(db.reachable && db.migrated)}  ${db.kind}: ${db.location}, ${db.applied} applied, ${db.pending} pending${db.error ? ` (${db.error})` : ""}`,
     `vector store  ${mark(report.vectorStore.reachable)}  ${report.vectorStore.kind}: ${report.vectorStore.location}${report.vectorStore.error ? ` (${report.vectorStore.error})` : ""}`,
+    report.queue.configured
+      ? `job queue     ${mark(report.queue.reachable)}  Redis at ${report.queue.location}, prefix ${report.queue.prefix}${report.queue.error ? ` (${report.queue.error})` : ""}`
+      : "job queue     -  not configured (no REDIS_URL): long commands run in their own process",
     `onnxruntime   ${report.onnxRuntime.version}; providers here: ${report.onnxRuntime.available.join(", ")}; preference ${report.onnxRuntime.preference.join(" > ")}; would use ${report.onnxRuntime.selected}`,
     ...report.onnxRuntime.unavailable.map((u) => `              ${u.provider} unavailable: ${u.reason}`),
   ];
@@ -26,7 +29,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command("doctor")
     .description(
-      "report what this machine offers: Node, database, vector store, ONNX Runtime providers, folders",
+      "report what this machine offers: Node, database, vector store, job queue (REDIS_URL), ONNX Runtime providers, folders",
     )
     .option("--json", "print the report as JSON")
     .action(async (opts: { json?: boolean }) => {

@@ -16,7 +16,7 @@ import { type Command, Option } from "commander";
 import { readQueryText } from "../argument-limit.ts";
 import { output, withServices } from "../context.ts";
 import { CliError } from "../errors.ts";
-import { runJob } from "../foreground.ts";
+import { followQueuedJob, rowProgress, runJob, useQueue } from "../foreground.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
 /**
@@ -42,7 +42,12 @@ function number(flag: string) {
   };
 }
 
-function describeModality(r: ModalityIndexResult, dataset: string): string {
+/** A modality's result; through the queue the row keeps the number of failures, not their lines. */
+type ModalityOutcome = Omit<ModalityIndexResult, "failures"> & {
+  failures: ModalityIndexResult["failures"] | number;
+};
+
+function describeModality(r: ModalityOutcome, dataset: string, jobId?: string): string {
   const lines: string[] = [];
   if (r.status === "up-to-date") {
     lines.push(
@@ -62,6 +67,11 @@ function describeModality(r: ModalityIndexResult, dataset: string): string {
     lines.push(
       `  not carried over (encoded by another bundle of this model; re-index them): ${r.leftBehind.join(", ")}`,
     );
+  }
+  if (typeof r.failures === "number") {
+    if (r.failures > 0)
+      lines.push(`  ${r.failures} failures (recorded by the workers; cxr jobs show ${jobId ?? "<id>"})`);
+    return lines.join("\n");
   }
   const shown = r.failures.slice(0, 10);
   for (const f of shown) lines.push(`  failed ${f.item}: ${f.reason}`);
@@ -130,6 +140,10 @@ export function registerIndexSearchCommands(program: Command): void {
     .option("--batch <n>", "items per batch (encode, write, record progress)", positiveInt("--batch"))
     .option("--reindex", "build a new collection version even when the index is up to date")
     .addOption(new Option("--text-field <field>", TEXT_FIELD_HELP).choices(TEXT_FIELDS).default("impression"))
+    .option(
+      "--local",
+      "run here, in this process, even when REDIS_URL is set (default then: queue it for `cxr worker` and follow it)",
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (opts: {
@@ -139,8 +153,34 @@ export function registerIndexSearchCommands(program: Command): void {
         batch?: number;
         reindex?: boolean;
         textField: TextField;
+        local?: boolean;
         json?: boolean;
       }) => {
+        const parameters = {
+          modelId: opts.model,
+          datasetName: opts.dataset,
+          modality: opts.modality,
+          ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
+          reindex: opts.reindex === true,
+          textField: opts.textField,
+        };
+        const queued = await withServices(async (services) => {
+          if (!useQueue(services, opts.local)) return undefined;
+          const bar = rowProgress(`index ${opts.model} ${opts.modality}`, "items");
+          const job = await followQueuedJob(services, "index", parameters, bar.onProgress);
+          const summary = job.result as { model: string; dataset: string; results: ModalityOutcome[] };
+          bar.finish(summary.results.map((r) => `${r.modality} ${r.processed ?? 0} written`).join(", "));
+          return { jobId: job.id, ...summary };
+        });
+        if (queued !== undefined) {
+          output(opts.json, queued, () =>
+            [
+              `${queued.model} on ${queued.dataset} (job ${queued.jobId}, on the workers):`,
+              ...queued.results.map((r) => describeModality(r, queued.dataset, queued.jobId)),
+            ].join("\n"),
+          );
+          return;
+        }
         const progress = new Map<string, Progress>();
         const onProgress = (p: IndexProgress) => {
           let bar = progress.get(p.modality);
@@ -152,19 +192,7 @@ export function registerIndexSearchCommands(program: Command): void {
           else if (p.phase === "done") bar.done(`${p.processed} written, ${p.failed} failed`);
         };
         const { result } = await withServices((services) =>
-          runJob<IndexResult>(
-            services,
-            "index",
-            {
-              modelId: opts.model,
-              datasetName: opts.dataset,
-              modality: opts.modality,
-              ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
-              reindex: opts.reindex === true,
-              textField: opts.textField,
-            },
-            onProgress,
-          ),
+          runJob<IndexResult>(services, "index", parameters, onProgress),
         );
         output(opts.json, result, () =>
           [

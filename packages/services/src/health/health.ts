@@ -6,6 +6,7 @@ import { type Config, firstLine } from "@cxr/config";
 import { describeDatabase, migrationStatus } from "@cxr/db";
 import { probeExecutionProviders } from "@cxr/encoders";
 import type { Services } from "../context/open.ts";
+import { queueReachable } from "../jobs/retry.ts";
 
 /** Facts about this machine, each measured, never assumed (`cxr doctor`, an API health query). */
 export interface HealthReport {
@@ -27,6 +28,18 @@ export interface HealthReport {
   vectorStore: {
     kind: "embedded" | "qdrant";
     location: string;
+    reachable: boolean | null;
+    error: string | null;
+  };
+  /**
+   * The job queue: not configured (no REDIS_URL: jobs run in the process that asks; reachable
+   * null), else whether Redis answered a ping, and why not.
+   */
+  queue: {
+    configured: boolean;
+    /** REDIS_URL without its password. */
+    location: string | null;
+    prefix: string | null;
     reachable: boolean | null;
     error: string | null;
   };
@@ -67,7 +80,20 @@ function probeWritable(dir: string): string | null {
  * (Qdrant asked through the store's health(); the embedded store is not opened, which would create
  * it), ONNX Runtime's usable providers. `problems` lists what to fix; `ok` when there is none.
  */
-export async function health(services: Pick<Services, "config" | "store">): Promise<HealthReport> {
+/** A Redis URL fit to print: the password replaced. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    return "(unparseable REDIS_URL)";
+  }
+}
+
+export async function health(
+  services: Pick<Services, "config" | "store"> & Partial<Pick<Services, "jobs">>,
+): Promise<HealthReport> {
   const config: Config = services.config;
   const problems: string[] = [];
   const nodeMajor = Number(process.versions.node.split(".")[0]);
@@ -123,6 +149,26 @@ export async function health(services: Pick<Services, "config" | "store">): Prom
     };
   }
 
+  let queue: HealthReport["queue"] = {
+    configured: false,
+    location: null,
+    prefix: null,
+    reachable: null,
+    error: null,
+  };
+  if (config.redisUrl !== undefined) {
+    const reason =
+      services.jobs === undefined ? undefined : await queueReachable({ config, jobs: services.jobs });
+    queue = {
+      configured: true,
+      location: redactedUrl(config.redisUrl),
+      prefix: config.queue.prefix,
+      reachable: reason === undefined ? null : reason === null,
+      error: reason ?? null,
+    };
+    if (reason) problems.push(`job queue: ${reason} (${queue.location})`);
+  }
+
   const probe = await probeExecutionProviders(config.executionProviders);
   if (probe.usable.length === 0) problems.push("onnxruntime: no execution provider can run a session here");
 
@@ -142,6 +188,7 @@ export async function health(services: Pick<Services, "config" | "store">): Prom
     modelsDir: { path: config.modelsDir, exists: existsSync(config.modelsDir), bundles },
     database,
     vectorStore,
+    queue,
     onnxRuntime: {
       version: probe.version,
       available: probe.usable,

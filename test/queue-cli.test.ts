@@ -1,0 +1,191 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadConfig } from "@cxr/config";
+import { type Database, openDatabase } from "@cxr/db";
+import { addModel } from "@cxr/services";
+import {
+  dropQueueKeys,
+  poll,
+  seedDataset,
+  spawnWorker,
+  type WorkerProcess,
+  writeTinyBundle,
+} from "@cxr/services/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cxrAsync, repoRoot } from "./support/cli.ts";
+
+/**
+ * `cxr index`, `cxr ingest` and `cxr doctor` with REDIS_URL set, against the real Redis at 127.0.0.1:6379 (a key
+ * prefix of this file's own, removed after): the index is queued, says once that no worker has
+ * taken it, is executed by a `cxr worker` started after that, and the CLI exits 0 with the result
+ * a local run gives; `--local` runs it in the CLI's own process; `cxr doctor --json` reports the
+ * queue reachable, unreachable (a closed port, with the reason) or not configured.
+ */
+
+const REDIS_URL = process.env.CXR_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const work = mkdtempSync(path.join(tmpdir(), "cxr-queue-cli-"));
+const prefix = `cxrtest-${randomBytes(5).toString("hex")}`;
+const base = {
+  CXR_DATA_DIR: path.join(work, "data"),
+  CXR_EXECUTION_PROVIDERS: "cpu",
+  CXR_CPU_THREADS: "1",
+};
+let env: Record<string, string>;
+let db: Database;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  const config = loadConfig(base, work);
+  // Explicit, so the worker (spawned with the test's environment) uses this database too.
+  env = {
+    ...base,
+    DATABASE_URL: config.database.url,
+    REDIS_URL,
+    CXR_QUEUE_PREFIX: prefix,
+    CXR_SHARD_SIZE: "10",
+  };
+  db = await openDatabase(config);
+  const bundle = path.join(work, "bundle");
+  await writeTinyBundle(bundle, { id: "tiny" });
+  await addModel(db, config, bundle);
+  await seedDataset(db, { dir: path.join(work, "set"), name: "set", studies: 12, side: 16 });
+}, 120_000);
+
+afterAll(async () => {
+  worker?.kill();
+  if (worker) await worker.exited;
+  await db?.close();
+  await dropQueueKeys(REDIS_URL, prefix);
+  rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+interface IndexJson {
+  jobId?: string;
+  results: { modality: string; status: string; processed: number; total: number; points: number }[];
+}
+
+describe("cxr index through the queue", () => {
+  it("is queued, waits for a worker, completes on it with the result of a local run", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(repoRoot, "apps/cli/src/main.ts"),
+        "index",
+        "--model",
+        "tiny",
+        "--dataset",
+        "set",
+        "--json",
+      ],
+      { cwd: repoRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+
+    // No worker yet: the CLI says so once and keeps waiting.
+    await poll(async () => (stderr.includes("waiting for a worker") ? true : undefined), {
+      timeoutMs: 120_000,
+      what: "the no-worker notice",
+    });
+    expect(stderr).toMatch(/queued as job \S+; waiting for a worker \(start one with `cxr worker`\)/);
+    expect(child.exitCode).toBeNull();
+
+    worker = spawnWorker(env);
+    const code = await exit;
+    expect(code, `${stderr}\nworker:\n${worker.stderr()}`).toBe(0);
+    expect(stderr.match(/waiting for a worker/g)).toHaveLength(1);
+    const queued = JSON.parse(stdout) as IndexJson;
+    expect(queued.jobId).toBeTruthy();
+    const job = await db.prisma.job.findUnique({ where: { id: queued.jobId! } });
+    expect(job?.status).toBe("completed");
+    expect(job?.owner).not.toBeNull();
+
+    const byModality = (r: IndexJson) =>
+      Object.fromEntries(r.results.map((m) => [m.modality, { processed: m.processed, points: m.points }]));
+    for (const m of queued.results) {
+      expect(m.status).toBe("completed");
+      expect(m.processed).toBe(m.total);
+      expect(m.points).toBe(m.total);
+    }
+
+    // --local: in this process (a new version), the same counts.
+    const local = await cxrAsync(
+      ["index", "--model", "tiny", "--dataset", "set", "--reindex", "--local", "--json"],
+      env,
+    );
+    expect(local.status, local.stderr).toBe(0);
+    expect(local.stderr).not.toContain("queued as job");
+    const localJson = JSON.parse(local.stdout) as IndexJson;
+    expect(localJson.jobId).toBeUndefined();
+    expect(byModality(localJson)).toEqual(byModality(queued));
+  }, 300_000);
+
+  it("cxr ingest is queued too and the worker ingests the folder", async () => {
+    expect(worker).toBeDefined();
+    const synth = path.join(work, "synth");
+    const made = await cxrAsync(["synth", "--out", synth, "--studies", "6", "--size", "32", "--json"], env);
+    expect(made.status, made.stderr).toBe(0);
+    const ingested = await cxrAsync(["ingest", "manifest", synth, "--name", "synth", "--json"], env);
+    expect(ingested.status, `${ingested.stderr}\nworker:\n${worker!.stderr()}`).toBe(0);
+    expect(ingested.stderr).toMatch(/job \S+ queued/);
+    const summary = JSON.parse(ingested.stdout) as { name: string; added: number };
+    expect(summary).toMatchObject({ name: "synth", added: 6 });
+    const job = await db.prisma.job.findFirst({ where: { kind: "ingest" }, orderBy: { createdAt: "desc" } });
+    expect(job?.status).toBe("completed");
+    expect(await db.prisma.study.count({ where: { dataset: { name: "synth" } } })).toBe(6);
+  }, 300_000);
+});
+
+describe("cxr doctor reports the queue", () => {
+  interface DoctorJson {
+    queue: { configured: boolean; reachable: boolean | null; error: string | null; prefix: string | null };
+    problems: string[];
+  }
+
+  it("reachable, unreachable with the reason, or not configured", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const [up, down, none] = await Promise.all([
+      cxrAsync(["doctor", "--json"], env),
+      cxrAsync(["doctor", "--json"], { ...env, REDIS_URL: `redis://127.0.0.1:${closedPort}` }),
+      cxrAsync(["doctor", "--json"], base),
+    ]);
+    const upJson = JSON.parse(up.stdout) as DoctorJson;
+    expect(upJson.queue).toMatchObject({ configured: true, reachable: true, error: null, prefix });
+    expect(upJson.problems.filter((p) => p.startsWith("job queue"))).toEqual([]);
+
+    const downJson = JSON.parse(down.stdout) as DoctorJson;
+    expect(down.status).toBe(2);
+    expect(downJson.queue.configured).toBe(true);
+    expect(downJson.queue.reachable).toBe(false);
+    expect(downJson.queue.error).toMatch(/cannot be reached/);
+    expect(downJson.problems.some((p) => p.startsWith("job queue:"))).toBe(true);
+
+    const noneJson = JSON.parse(none.stdout) as DoctorJson;
+    expect(noneJson.queue).toEqual({
+      configured: false,
+      location: null,
+      prefix: null,
+      reachable: null,
+      error: null,
+    });
+  }, 120_000);
+});
