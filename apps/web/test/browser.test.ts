@@ -195,6 +195,13 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     );
     // 2 models x 2 directions x 3 levels, at least one metric each
     expect(csv.length - 1).toBeGreaterThanOrEqual(12);
+    const jsonDownload = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download run (JSON)" }).click();
+    const run = JSON.parse(readFileSync(await (await jsonDownload).path(), "utf8"));
+    expect(run.runId).toBe(csv[1]!.split(",")[0]);
+    // the same results as the CSV: one record per (model, level, direction), with intervals
+    expect(run.results.length).toBeGreaterThanOrEqual(12);
+    expect(run.results[0].metrics[0]).toMatchObject({ value: expect.any(Number), low: expect.any(Number) });
     await page.close();
   });
 

@@ -33,6 +33,9 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         <a className="button" href={`/runs/${encodeURIComponent(run.id)}/csv`} download>
           Download results (CSV)
         </a>{" "}
+        <a className="button" href={`/runs/${encodeURIComponent(run.id)}/json`} download>
+          Download run (JSON)
+        </a>{" "}
         <Link href="/runs">All runs</Link>
       </p>
       {run.error && <ErrorState>This run failed: {run.error}</ErrorState>}
