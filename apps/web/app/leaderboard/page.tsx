@@ -293,9 +293,10 @@ export default async function LeaderboardPage({
         </table>
       )}
       <p className="muted" style={{ fontSize: "0.85rem" }}>
-        {data.leaderboardEntries.totalCount} entries. Rank "1-2": the entry's 95% rank interval; rows between
-        heavier lines form one tie group (no significant difference, paired bootstrap over studies). Filters
-        hide rows after ranking. As of {data.leaderboardEntries.asOf}.
+        {data.leaderboardEntries.totalCount} {data.leaderboardEntries.totalCount === 1 ? "entry" : "entries"}.
+        Rank "1-2": the entry's 95% rank interval; rows between heavier lines form one tie group (no
+        significant difference, paired bootstrap over studies). Filters hide rows after ranking. As of{" "}
+        {data.leaderboardEntries.asOf}.
       </p>
       {chartEntries.length > 0 && (
         <Charts
