@@ -27,7 +27,7 @@ import {
   readImageFile,
 } from "./items.ts";
 import { findModel, firstLine, openEncoder } from "./model.ts";
-import { type IndexRepository, OPEN_INDEX_STATUSES, prismaIndexRepository } from "./repository.ts";
+import { type IndexRepository, prismaIndexRepository } from "./repository.ts";
 
 /**
  * `indexDataset`: encodes one dataset's images and/or reports with one model into the model's
@@ -137,8 +137,6 @@ export interface IndexDatasetOptions {
 
 /** Most item failures kept in the job's `error` text. */
 const MAX_RECORDED_FAILURES = 200;
-/** IndexJob statuses a new run resumes instead of starting a new version. */
-export const OPEN_STATUSES = OPEN_INDEX_STATUSES;
 
 /** What the steps of one modality need of the index options (the unit tier passes just these). */
 export type ModalityOptions = Pick<

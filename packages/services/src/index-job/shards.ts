@@ -12,12 +12,12 @@ import {
   type IndexResult,
   type ItemFailure,
   type ModalityIndexResult,
-  OPEN_STATUSES,
   openModality,
   recordModalityFailure,
   withoutJobFailure,
 } from "./job.ts";
 import { findModel, firstLine } from "./model.ts";
+import { prismaIndexRepository } from "./repository.ts";
 
 /**
  * The index job fanned out (the queue runner): `planIndexShards` opens the IndexJob of each
@@ -186,9 +186,10 @@ export async function finishIndexShards(options: IndexDatasetOptions): Promise<I
   const { db } = options;
   const results: ModalityIndexResult[] = [];
   for (const modality of modalities) {
-    const open = await db.prisma.indexJob.findFirst({
-      where: { modelId: model.id, datasetId: dataset.id, modality, status: { in: OPEN_STATUSES } },
-      orderBy: { startedAt: "desc" },
+    const open = await prismaIndexRepository(db).openJob({
+      modelId: model.id,
+      datasetId: dataset.id,
+      modality,
     });
     if (open === null) {
       const opened = await openModality({ ...options, reindex: false }, model, dataset, modality);

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { firstLine } from "@cxr/config";
-import type { JobModel as JobRow } from "@cxr/db";
+import type { Database, JobModel as JobRow } from "@cxr/db";
 import type { Services } from "../context/open.ts";
 import { ServiceError } from "../errors/service-error.ts";
 import { JOB_DEFINITIONS, jobKey } from "./definitions.ts";
@@ -209,19 +209,7 @@ export async function executeJob<R = unknown>(
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
   const started = Date.now();
-  job = jobFromRow(
-    await prisma.job.update({
-      where: { id },
-      data: {
-        status: "running",
-        attempts: { increment: 1 },
-        startedAt: new Date(),
-        finishedAt: null,
-        error: null,
-        owner: `${hostname()}:${process.pid}`,
-      },
-    }),
-  );
+  job = jobFromRow(await startAttempt(prisma, id));
   if (job.cancelRequested) controller.abort(new CancelRequested(`job ${id} was cancelled`));
 
   let firstDone: number | undefined;
@@ -233,16 +221,7 @@ export async function executeJob<R = unknown>(
     firstDone ??= step.done;
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0.5 && step.done > firstDone ? (step.done - firstDone) / elapsed : null;
-    const envelope: JobProgress = {
-      jobId: id,
-      kind: job.kind,
-      phase: step.phase,
-      done: step.done,
-      total: step.total,
-      unit: definition.unit,
-      rate,
-      eta: rate !== null && step.total !== null ? Math.max(0, (step.total - step.done) / rate) : null,
-    };
+    const envelope = progressEnvelope(id, job.kind, definition.unit, step, rate);
     last = envelope;
     options.onProgress?.(envelope);
     const now = Date.now();
@@ -321,4 +300,42 @@ export async function executeJob<R = unknown>(
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * Marks a job's row running for one more attempt, owned by this process: what every runner does
+ * when it takes a job (executeJob here, a queue's plan step in queue/steps.ts).
+ */
+export function startAttempt(prisma: Database["prisma"], id: string) {
+  return prisma.job.update({
+    where: { id },
+    data: {
+      status: "running",
+      attempts: { increment: 1 },
+      startedAt: new Date(),
+      finishedAt: null,
+      error: null,
+      owner: `${hostname()}:${process.pid}`,
+    },
+  });
+}
+
+/** The one progress envelope (docs: "Jobs"), with the ETA derived from the rate when both are known. */
+export function progressEnvelope(
+  jobId: string,
+  kind: JobProgress["kind"],
+  unit: string,
+  step: { phase: string; done: number; total: number | null },
+  rate: number | null,
+): JobProgress {
+  return {
+    jobId,
+    kind,
+    phase: step.phase,
+    done: step.done,
+    total: step.total,
+    unit,
+    rate,
+    eta: rate !== null && step.total !== null ? Math.max(0, (step.total - step.done) / rate) : null,
+  };
 }

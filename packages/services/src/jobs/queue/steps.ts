@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { firstLine } from "@cxr/config";
 import type { ModelModel as Model } from "@cxr/db";
 import type { ModelEncoder } from "@cxr/encoders";
@@ -10,8 +9,7 @@ import { ServiceError } from "../../errors/service-error.ts";
 import { openEncoder } from "../../index-job/model.ts";
 import { finishIndexShards, planIndexShards, runIndexShard, shardProgress } from "../../index-job/shards.ts";
 import { type BenchJobParameters, benchJob, type IndexJobParameters, indexJob } from "../definitions.ts";
-import { executeJob, getJob } from "../jobs.ts";
-import type { JobProgress } from "../types.ts";
+import { executeJob, getJob, progressEnvelope, startAttempt } from "../jobs.ts";
 import { cellId, finishId, jobOptions, type QueueJobData, shardId } from "./names.ts";
 
 /**
@@ -73,19 +71,7 @@ export async function closeCachedEncoders(): Promise<void> {
 /** Marks the row running for one more attempt; returns that attempt's number. */
 async function markRunning(services: Services, jobId: string): Promise<number> {
   const { prisma } = await services.database();
-  const row = await prisma.job.update({
-    where: { id: jobId },
-    data: {
-      status: "running",
-      attempts: { increment: 1 },
-      startedAt: new Date(),
-      finishedAt: null,
-      error: null,
-      owner: `${hostname()}:${process.pid}`,
-    },
-    select: { attempts: true },
-  });
-  return row.attempts;
+  return (await startAttempt(prisma, jobId)).attempts;
 }
 
 /** Writes the row's progress envelope; returns whether a cancel was asked for. */
@@ -99,16 +85,13 @@ async function writeProgress(
   const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
   const elapsed = row.startedAt === null ? 0 : (Date.now() - row.startedAt.getTime()) / 1000;
   const rate = elapsed > 0.5 && step.done > 0 ? step.done / elapsed : null;
-  const envelope: JobProgress = {
+  const envelope = progressEnvelope(
     jobId,
     kind,
-    phase: step.phase,
-    done: step.done,
-    total: step.total,
-    unit: kind === "index" ? indexJob.unit : benchJob.unit,
+    kind === "index" ? indexJob.unit : benchJob.unit,
+    step,
     rate,
-    eta: rate !== null && step.total !== null ? Math.max(0, (step.total - step.done) / rate) : null,
-  };
+  );
   const updated = await prisma.job.update({
     where: { id: jobId },
     data: { progressJson: JSON.stringify(envelope) },

@@ -1,5 +1,4 @@
-import { BenchmarkRunDocument } from "@cxr/api-client";
-import { sentence, serverApi } from "../../../lib/api";
+import { downloadRun } from "../download";
 
 /**
  * The run as JSON: protocol, fingerprints, counts and every (model, level, direction) result with
@@ -7,16 +6,10 @@ import { sentence, serverApi } from "../../../lib/api";
  */
 export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  try {
-    const { benchmarkRun } = await serverApi().request(BenchmarkRunDocument, { id: decodeURIComponent(id) });
-    return new Response(`${JSON.stringify(benchmarkRun, null, 2)}\n`, {
-      headers: {
-        "content-type": "application/json; charset=utf-8",
-        "content-disposition": `attachment; filename="run-${benchmarkRun.runId}.json"`,
-      },
-    });
-  } catch (error) {
-    return new Response(`${sentence(error)}\n`, { status: 404, headers: { "content-type": "text/plain" } });
-  }
+  return downloadRun(id, {
+    extension: "json",
+    contentType: "application/json; charset=utf-8",
+    render: (run) => `${JSON.stringify(run, null, 2)}\n`,
+  });
 }
 export const dynamic = "force-dynamic";
