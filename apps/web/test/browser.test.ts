@@ -96,9 +96,10 @@ describe.skipIf(!haveChromium)("the web UI in Chromium", () => {
     expect(await page.getByTestId("true-rank").textContent()).toContain(testStudy);
     expect(await page.getByTestId("true-rank-tiny").textContent()).toMatch(/^\d+$/);
 
+    // the box stays ticked at once, while the URL (the shareable view) catches up
     await page.locator("#model-tiny-b").check();
     await page.getByTestId("column-tiny-b").waitFor();
-    expect(new URL(page.url()).searchParams.get("models")).toBe("tiny,tiny-b");
+    await poll(() => new URL(page.url()).searchParams.get("models")).toBe("tiny,tiny-b");
     const before = await columnText(page, "tiny-b");
 
     // keyboard on the slider: three steps of 0.1

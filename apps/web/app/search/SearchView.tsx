@@ -11,12 +11,12 @@ import {
   SearchDocument,
   type SearchInput,
 } from "@cxr/api-client";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Plot } from "../components/Plot";
 import { ErrorState, LoadingState } from "../components/States";
 import { browserApi, fmt, imageSrc, sentence } from "../lib/api";
-import { type Fill, isImageQuery, parseState, type Query, type SearchState, toParams } from "./state";
+import { type Fill, isImageQuery, type Query, type SearchState } from "./state";
+import { useUrlState } from "./useUrlState";
 
 type Model = ModelsQuery["models"][number];
 type Ok = Extract<SearchAnswer["search"], { __typename: "SearchOk" }>;
@@ -45,20 +45,8 @@ function inputFor(state: SearchState, models: string[], level: number, k: number
 }
 
 export function SearchView() {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
-  const state = useMemo(() => parseState(new URLSearchParams(params.toString())), [params]);
+  const [state, update] = useUrlState();
   const api = useMemo(() => browserApi(), []);
-
-  const update = useCallback(
-    (change: Partial<SearchState>) => {
-      const next = { ...state, ...change };
-      const qs = toParams(next).toString();
-      router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
-    },
-    [state, router, pathname],
-  );
 
   // ---- models, and the highest benchmark level (the slider's end)
   const [models, setModels] = useState<Loaded<Model[]>>({ status: "loading" });
