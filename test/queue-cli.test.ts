@@ -1,7 +1,8 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "@cxr/config";
@@ -16,10 +17,11 @@ import {
   writeTinyBundle,
 } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { iuXmlTree } from "../packages/datasets/test/fixtures.ts";
 import { cxrAsync, repoRoot } from "./support/cli.ts";
 
 /**
- * `cxr index`, `cxr ingest` and `cxr doctor` with REDIS_URL set, against the real Redis at 127.0.0.1:6379 (a key
+ * `cxr index`, `cxr ingest`, `cxr datasets pull` and `cxr doctor` with REDIS_URL set, against the real Redis at 127.0.0.1:6379 (a key
  * prefix of this file's own, removed after): the index is queued, says once that no worker has
  * taken it, is executed by a `cxr worker` started after that, and the CLI exits 0 with the result
  * a local run gives; `--local` runs it in the CLI's own process; `cxr doctor --json` reports the
@@ -146,6 +148,75 @@ describe("cxr index through the queue", () => {
     const job = await db.prisma.job.findFirst({ where: { kind: "ingest" }, orderBy: { createdAt: "desc" } });
     expect(job?.status).toBe("completed");
     expect(await db.prisma.study.count({ where: { dataset: { name: "synth" } } })).toBe(6);
+  }, 300_000);
+});
+
+describe("cxr datasets pull through the queue", () => {
+  it("is one pull job: the worker downloads from the mirror, unpacks and ingests", async () => {
+    // A local mirror of Open-i: the two archives built from the IU fixture tree with the system tar.
+    const tree = await iuXmlTree();
+    const archives = path.join(work, "mirror");
+    execFileSync("mkdir", ["-p", archives]);
+    execFileSync("tar", ["czf", path.join(archives, "NLMCXR_reports.tgz"), "-C", tree, "ecgen-radiology"]);
+    execFileSync("tar", [
+      "czf",
+      path.join(archives, "NLMCXR_png.tgz"),
+      "-C",
+      path.join(tree, "NLMCXR_png"),
+      ".",
+    ]);
+    const served: string[] = [];
+    const mirror = createHttpServer((req, res) => {
+      served.push(path.basename(req.url ?? ""));
+      try {
+        res.end(readFileSync(path.join(archives, path.basename(req.url ?? ""))));
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => mirror.listen(0, "127.0.0.1", resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}/`;
+      // the worker of the tests above (or one of this test's own when it runs alone)
+      worker ??= spawnWorker(env);
+      const pulled = await cxrAsync(["datasets", "pull", "iu-xray", "--base-url", baseUrl, "--json"], env);
+      expect(pulled.status, `${pulled.stderr}\nworker:\n${worker.stderr()}`).toBe(0);
+      expect(pulled.stderr).toMatch(/job \S+ queued/);
+      const result = JSON.parse(pulled.stdout) as {
+        files: { name: string; action: string }[];
+        ingest: { name: string; status: string; studies: number };
+      };
+      expect(result.files.map((f) => [f.name, f.action])).toEqual([
+        ["NLMCXR_reports.tgz", "downloaded"],
+        ["NLMCXR_png.tgz", "downloaded"],
+      ]);
+      expect(result.ingest).toMatchObject({ name: "iu-xray", status: "ready", studies: 2 });
+      expect(served.sort()).toEqual(["NLMCXR_png.tgz", "NLMCXR_reports.tgz"]);
+      const job = await db.prisma.job.findFirst({
+        where: { kind: "pull" },
+        orderBy: { createdAt: "desc" },
+      });
+      expect(job?.status).toBe("completed");
+      expect(await db.prisma.study.count({ where: { dataset: { name: "iu-xray" } } })).toBe(2);
+
+      // --local: the same pull in the CLI's own process finds the archives there and adds nothing
+      served.length = 0;
+      const local = await cxrAsync(
+        ["datasets", "pull", "iu-xray", "--base-url", baseUrl, "--local", "--json"],
+        env,
+      );
+      expect(local.status, local.stderr).toBe(0);
+      expect(local.stderr).not.toContain("queued as job");
+      const again = JSON.parse(local.stdout) as typeof result & {
+        ingest: { added: number; existing: number };
+      };
+      expect(again.files.map((f) => f.action)).toEqual(["present", "present"]);
+      expect(again.ingest).toMatchObject({ added: 0, existing: 2 });
+      expect(served).toEqual([]);
+    } finally {
+      await new Promise((resolve) => mirror.close(resolve));
+      rmSync(tree, { recursive: true, force: true });
+    }
   }, 300_000);
 });
 

@@ -130,6 +130,8 @@ export async function pullDataset(dataset: RemoteDataset, options: PullOptions):
   const base = (options.baseUrl ?? dataset.baseUrl).replace(/\/*$/, "/");
   const files: PulledFile[] = [];
   for (const remote of dataset.files) {
+    // A stop (Ctrl-C, a cancel) takes effect between archives: what is done stays done.
+    options.signal?.throwIfAborted();
     const target = path.join(archives, remote.name);
     const expected = options.sha256?.[remote.name] ?? remote.sha256 ?? sums.get(remote.name);
     let action: PulledFile["action"] = "present";

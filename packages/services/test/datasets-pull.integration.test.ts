@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { Config } from "@cxr/config";
+import { type Config, loadConfig } from "@cxr/config";
 import {
   findRemoteDataset,
   type PullOptions,
@@ -16,7 +16,18 @@ import { create } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The IU fixture tree of @cxr/datasets' tests: the archives are built from it.
 import { iuXmlTree, tempDir } from "../../datasets/test/fixtures.ts";
-import { classifyError, pullDataset } from "../src/index.ts";
+import {
+  classifyError,
+  executeJob,
+  getJob,
+  type JobProgress,
+  listJobs,
+  openServices,
+  type PulledDataset,
+  type PullJobEvent,
+  prepareJob,
+  pullDataset,
+} from "../src/index.ts";
 
 /** The dataset pull use case with the product's one downloader, into a folder of its own. */
 async function pullInto(
@@ -199,5 +210,68 @@ describe("pull iu-xray from a local server", () => {
     dirs.push(dir);
     const missing = { ...findRemoteDataset("iu-xray")!, files: [{ name: "nope.tgz", unpackTo: "." }] };
     await expect(pullOther(missing, dir)).rejects.toThrow(/HTTP 404|404/);
+  });
+
+  it("runs as one pull job: a Ctrl-C between archives leaves it interrupted, the same start resumes it to the ingest", async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const services = openServices(loadConfig({ CXR_DATA_DIR: dataDir }, dataDir));
+    try {
+      // an unknown dataset is refused at prepare, typed, and writes no row
+      const unknown = await prepareJob(services, "pull", { dataset: "imagenet" }).catch((e) => e);
+      expect(classifyError(unknown)).toMatchObject({ kind: "not-found", code: "UNKNOWN_DATASET" });
+      expect((await listJobs(services)).total).toBe(0);
+
+      const request = { dataset: "iu-xray", baseUrl };
+      const job = await prepareJob(services, "pull", request);
+      // the defaults are spelt out in the row: the same request from anywhere is the same job
+      expect(job.parameters).toMatchObject({
+        dataset: "iu-xray",
+        dir: path.join(dataDir, "datasets", "iu-xray"),
+        name: "iu-xray",
+      });
+
+      requests.length = 0;
+      const controller = new AbortController();
+      const events: PullJobEvent[] = [];
+      const stopped = await executeJob(services, job.id, {
+        signal: controller.signal,
+        onEvent: (e) => {
+          events.push(e as PullJobEvent);
+          const { step, progress } = e as PullJobEvent;
+          // Ctrl-C once the reports archive is unpacked, before the image archive starts
+          if (step === "download" && progress.file === "NLMCXR_reports.tgz" && progress.phase === "unpack")
+            controller.abort(new Error("interrupted (Ctrl-C)"));
+        },
+      }).catch((e) => e);
+      expect(stopped.message).toBe("interrupted (Ctrl-C)");
+      expect(await getJob(services, job.id)).toMatchObject({ status: "interrupted", attempts: 1 });
+      expect(requests.map((r) => r.url)).toEqual(["/imgs/collections/NLMCXR_reports.tgz"]);
+      expect(events.every((e) => e.step === "download")).toBe(true);
+
+      requests.length = 0;
+      const again = await prepareJob(services, "pull", { ...request, ingest: true });
+      expect(again.id).not.toBe(job.id); // ingest spelt out is another request...
+      expect((await prepareJob(services, "pull", request)).id).toBe(job.id); // ...the same one resumes
+      const seen: JobProgress[] = [];
+      const { job: done, result } = await executeJob<PulledDataset>(services, job.id, {
+        onProgress: (p) => seen.push(p),
+      });
+      expect(done).toMatchObject({ status: "completed", attempts: 2, error: null });
+      // the reports archive is not fetched again; the image archive once
+      expect(requests.map((r) => r.url)).toEqual(["/imgs/collections/NLMCXR_png.tgz"]);
+      expect(result.files.map((f) => [f.name, f.action])).toEqual([
+        ["NLMCXR_reports.tgz", "present"],
+        ["NLMCXR_png.tgz", "downloaded"],
+      ]);
+      expect(result.ingest).toMatchObject({ name: "iu-xray", status: "ready", studies: 2, images: 3 });
+      // one envelope: bytes while downloading, studies while ingesting
+      expect(seen.some((p) => p.phase === "download NLMCXR_png.tgz" && p.unit === "bytes")).toBe(true);
+      expect(seen.at(-1)).toMatchObject({ kind: "pull", phase: "ingest", unit: "studies" });
+      expect(seen.at(-1)!.done).toBeGreaterThanOrEqual(2);
+      expect(done.result).toMatchObject({ dataset: "iu-xray", ingest: { studies: 2 } });
+    } finally {
+      await services.close();
+    }
   });
 });

@@ -1,14 +1,14 @@
 import { parseHttpUrl } from "@cxr/config";
 import {
   DATASET_ADAPTERS,
-  type DatasetPullProgress,
   defaultDatasetName,
   EmptyIngestError,
   type IngestProgress,
   type IngestSummary,
   listDatasets,
   PULLABLE_DATASETS,
-  pullDataset,
+  type PulledDataset,
+  type PullJobEvent,
   showDataset,
   synthesizeDataset,
 } from "@cxr/services";
@@ -233,6 +233,10 @@ export function registerDatasetCommands(program: Command): void {
     .option("--sha256 <name=hex...>", "expected sha256 of an archive, e.g. NLMCXR_png.tgz=ab12...")
     .option("--name <name>", "dataset name in the database (default: the dataset's)")
     .option("--no-ingest", "download and unpack only")
+    .option(
+      "--local",
+      "run here, in this process, even when REDIS_URL is set (default then: queue it for `cxr worker`, and follow it)",
+    )
     .option("--json", "print the result as JSON")
     .action(
       async (
@@ -243,6 +247,7 @@ export function registerDatasetCommands(program: Command): void {
           sha256?: string[];
           name?: string;
           ingest: boolean;
+          local?: boolean;
           json?: boolean;
         },
       ) => {
@@ -253,39 +258,43 @@ export function registerDatasetCommands(program: Command): void {
           sha256[m[1]!] = m[2]!.toLowerCase();
         }
         const baseUrl = opts.baseUrl === undefined ? undefined : parseHttpUrl("--base-url", opts.baseUrl);
-        const bars = new Map<string, ReturnType<typeof createProgress>>();
-        const onProgress = (p: DatasetPullProgress) => {
-          let bar = bars.get(`${p.file}:${p.phase}`);
-          if (!bar) {
-            bar = createProgress(`${p.phase} ${p.file}`, { unit: "bytes", total: p.total });
-            bars.set(`${p.file}:${p.phase}`, bar);
-          }
-          bar.tick(p.received, p.total);
+        const parameters = {
+          dataset: datasetName,
+          ...(opts.dir === undefined ? {} : { dir: opts.dir }),
+          ...(baseUrl === undefined ? {} : { baseUrl }),
+          sha256,
+          ...(opts.name === undefined ? {} : { name: opts.name }),
+          ingest: opts.ingest,
         };
-        let ingestBar: ReturnType<typeof createProgress> | undefined;
-        const pulled = await withServices((services) =>
-          pullDataset(services, {
-            dataset: datasetName,
-            ...(opts.dir === undefined ? {} : { dir: opts.dir }),
-            ...(baseUrl === undefined ? {} : { baseUrl }),
-            sha256,
-            ...(opts.name === undefined ? {} : { name: opts.name }),
-            ingest: opts.ingest,
-            // The ingest step runs as an ingest job: its row, its progress, Ctrl-C resumable.
-            runIngest: async (request) =>
-              (
-                await runJob<IngestSummary>(services, "ingest", request, (p: IngestProgress) => {
-                  ingestBar ??= createProgress(`ingest ${request.name}`, { unit: "studies" });
-                  ingestBar.tick(p.processed, p.total);
-                })
-              ).result,
-            onProgress,
-            onDownloaded: () => {
-              for (const bar of bars.values()) bar.done();
-            },
-          }),
-        );
-        ingestBar?.done();
+        // One bar per archive and phase, then one for the ingest; a bar is closed when the next opens.
+        const bars = new Map<string, ReturnType<typeof createProgress>>();
+        let open: ReturnType<typeof createProgress> | undefined;
+        const tick = (label: string, unit: string, done: number, total: number | undefined) => {
+          let bar = bars.get(label);
+          if (!bar) {
+            open?.done();
+            bar = createProgress(label, { unit, total });
+            bars.set(label, bar);
+            open = bar;
+          }
+          bar.tick(done, total);
+        };
+        // A pull is one job: download, verify, unpack, ingest; Ctrl-C leaves it resumable.
+        const pulled = await withServices(async (services) => {
+          if (useQueue(services, opts.local)) {
+            const job = await followQueuedJob(services, "pull", parameters, (p) =>
+              tick(p.phase, p.unit, p.done, p.total ?? undefined),
+            );
+            return job.result as PulledDataset;
+          }
+          const { result } = await runJob<PulledDataset>(services, "pull", parameters, (e: PullJobEvent) =>
+            e.step === "download"
+              ? tick(`${e.progress.phase} ${e.progress.file}`, "bytes", e.progress.received, e.progress.total)
+              : tick(`ingest ${opts.name ?? datasetName}`, "studies", e.progress.processed, e.progress.total),
+          );
+          return result;
+        });
+        open?.done();
         const summary: IngestSummary | undefined = pulled.ingest ?? undefined;
         const dir = pulled.dir;
         output(opts.json, pulled, () =>

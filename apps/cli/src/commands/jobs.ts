@@ -42,7 +42,9 @@ function wholeNumber(raw: string): number {
 export function registerJobCommands(program: Command): void {
   const jobs = program
     .command("jobs")
-    .description("long jobs (index, bench, ingest) as recorded in the database: list, show, cancel");
+    .description(
+      `long jobs (${JOB_KINDS.join(", ")}) as recorded in the database: list, show, cancel, retry`,
+    );
 
   jobs
     .command("list")

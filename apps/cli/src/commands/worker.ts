@@ -1,4 +1,4 @@
-import { openServices, startWorkers } from "@cxr/services";
+import { JOB_KINDS, openServices, startWorkers } from "@cxr/services";
 import type { Command } from "commander";
 import { config } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -20,7 +20,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command("worker")
     .description("take index, bench and ingest jobs from the queues in Redis (REDIS_URL) until stopped")
-    .option("--queues <list>", "comma-separated queues: index, bench, ingest (default: all)")
+    .option("--queues <list>", `comma-separated queues: ${JOB_KINDS.join(", ")} (default: all)`)
     .option(
       "--concurrency <n>",
       "jobs at a time per queue in this worker",

@@ -138,13 +138,6 @@ export interface PullRequest {
   ingest?: boolean;
   onProgress?: (progress: PullProgress) => void;
   onIngestProgress?: (progress: IngestProgress) => void;
-  /**
-   * Runs the ingest step (default: `ingestDataset` in this call). A face passes one that runs it as
-   * an ingest job (prepare + execute: a Job row, the progress envelope, Ctrl-C leaves it resumable).
-   */
-  runIngest?: (request: Omit<IngestRequest, "onProgress" | "signal">) => Promise<IngestSummary>;
-  /** Called between the download and the ingest (a face closes its download bars there). */
-  onDownloaded?: (pulled: PullResult) => void;
   signal?: AbortSignal;
   /** Time to wait for the headers and between chunks (default 30 s). */
   timeoutMs?: number;
@@ -176,11 +169,15 @@ export interface PulledDataset extends PullResult {
   ingest: IngestSummary | null;
 }
 
-/** Downloads a public dataset (resumable), verifies and unpacks it, and ingests it. */
-export async function pullDataset(
-  services: Pick<Services, "config" | "database">,
-  request: PullRequest,
-): Promise<PulledDataset> {
+/**
+ * A pull's prepare step: refuses an unknown dataset (typed, nothing written) and returns the request
+ * with its folder resolved and its name defaulted, so that the same pull asked from another folder,
+ * or with the defaults spelt out, is the same job.
+ */
+export function checkPullRequest<R extends PullRequest>(
+  services: Pick<Services, "config">,
+  request: R,
+): R & { dir: string; name: string } {
   const remote = findRemoteDataset(request.dataset);
   if (!remote) {
     throw new ServiceError(
@@ -189,7 +186,27 @@ export async function pullDataset(
       `unknown dataset "${request.dataset}"; one of ${PULLABLE_DATASETS.join(", ")}`,
     );
   }
-  const dir = path.resolve(request.dir ?? path.join(services.config.dataDir, "datasets", remote.name));
+  const sha256 =
+    request.sha256 !== undefined && Object.keys(request.sha256).length > 0 ? request.sha256 : undefined;
+  return {
+    ...request,
+    dataset: remote.name,
+    dir: path.resolve(request.dir ?? path.join(services.config.dataDir, "datasets", remote.name)),
+    name: request.name ?? remote.name,
+    sha256,
+  };
+}
+
+/**
+ * Downloads a public dataset (resumable), verifies and unpacks it, and ingests it (resumable too:
+ * a second run adds what is missing). Faces run it as a `pull` job (jobs/definitions.ts).
+ */
+export async function pullDataset(
+  services: Pick<Services, "config" | "database">,
+  request: PullRequest,
+): Promise<PulledDataset> {
+  const { dataset, dir, name } = checkPullRequest(services, request);
+  const remote = findRemoteDataset(dataset)!;
   const baseUrl = request.baseUrl ?? (remote.name === "iu-xray" ? services.config.iuXrayBaseUrl : undefined);
   const pulled = await pullArchives(remote, {
     dir,
@@ -199,18 +216,16 @@ export async function pullDataset(
     ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
   });
-  request.onDownloaded?.(pulled);
   let summary: IngestSummary | null = null;
   if (request.ingest !== false) {
-    const ingestRequest = { adapter: remote.adapter, root: dir, name: request.name ?? remote.name };
-    summary =
-      request.runIngest !== undefined
-        ? await request.runIngest(ingestRequest)
-        : await ingestDataset(services, {
-            ...ingestRequest,
-            ...(request.onIngestProgress === undefined ? {} : { onProgress: request.onIngestProgress }),
-            ...(request.signal === undefined ? {} : { signal: request.signal }),
-          });
+    request.signal?.throwIfAborted();
+    summary = await ingestDataset(services, {
+      adapter: remote.adapter,
+      root: dir,
+      name,
+      ...(request.onIngestProgress === undefined ? {} : { onProgress: request.onIngestProgress }),
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    });
   }
   return { ...pulled, license: remote.license, ingest: summary };
 }

@@ -10,6 +10,7 @@ export type {
 } from "@cxr/datasets";
 export { EmptyIngestError } from "@cxr/datasets";
 export {
+  checkPullRequest,
   DATASET_ADAPTERS,
   type DatasetDetails,
   type DatasetList,

@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
+import type { PullProgress as DatasetPullProgress, IngestProgress } from "@cxr/datasets";
 import { type BenchOptions, type BenchResult, checkBenchRequest, runBench } from "../bench/run.ts";
 import type { Services } from "../context/open.ts";
-import { checkIngestRequest, type IngestRequest, ingestDataset } from "../datasets/datasets.ts";
+import {
+  checkIngestRequest,
+  checkPullRequest,
+  type IngestRequest,
+  ingestDataset,
+  type PulledDataset,
+  type PullRequest,
+  pullDataset,
+} from "../datasets/datasets.ts";
 import {
   checkIndexRequest,
   type IndexDatasetOptions,
@@ -23,6 +32,8 @@ export interface StepProgress {
   phase: string;
   done: number;
   total: number | null;
+  /** What done and total count in this phase, when not the definition's unit. */
+  unit?: string;
 }
 
 export interface ExecuteContext<P> {
@@ -231,6 +242,55 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
   summarize: (r) => r,
 };
 
+/** `cxr datasets pull` as a job: download (resumable), verify and unpack the archives, then ingest. */
+export type PullJobParameters = Omit<
+  PullRequest,
+  "onProgress" | "onIngestProgress" | "signal" | "timeoutMs" | "retries"
+>;
+
+const PULL_KEYS = ["dataset", "dir", "baseUrl", "sha256", "name", "ingest"] as const;
+
+/** What a pull job forwards to its caller: the step it is in, and that step's own progress. */
+export type PullJobEvent =
+  | { step: "download"; progress: DatasetPullProgress }
+  | { step: "ingest"; progress: IngestProgress };
+
+export const pullJob: JobDefinition<PullJobParameters, PulledDataset> = {
+  kind: "pull",
+  unit: "bytes",
+  async prepare(services, input) {
+    const parameters = pick<PullJobParameters>(record(input), PULL_KEYS) as PullJobParameters;
+    if (typeof parameters.dataset !== "string") {
+      throw new JobError("INVALID_ARGUMENT", "a pull job needs a dataset");
+    }
+    if (parameters.baseUrl !== undefined && !/^https?:\/\//.test(String(parameters.baseUrl))) {
+      throw new JobError("INVALID_ARGUMENT", "baseUrl must be an http(s) URL");
+    }
+    return checkPullRequest(services, parameters);
+  },
+  // One pull per folder; its ingest step excludes an ingest job of the same dataset name.
+  writers: (p) => [`pull:${p.dir}`, ...(p.ingest === false ? [] : [`ingest:${p.name}`])],
+  async execute({ services, parameters, signal, progress, event }) {
+    signal.throwIfAborted();
+    const pulled = await pullDataset(services, {
+      ...parameters,
+      signal,
+      onProgress: (p) => {
+        event({ step: "download", progress: p } satisfies PullJobEvent);
+        void progress({ phase: `${p.phase} ${p.file}`, done: p.received, total: p.total ?? null });
+      },
+      onIngestProgress: (p) => {
+        event({ step: "ingest", progress: p } satisfies PullJobEvent);
+        void progress({ phase: "ingest", done: p.processed, total: p.total ?? null, unit: "studies" });
+      },
+    });
+    // Stopped after the study in flight: the dataset stays "ingesting" and the job resumable.
+    signal.throwIfAborted();
+    return pulled;
+  },
+  summarize: (r) => r,
+};
+
 /** `verifyEntry` (cxr leaderboard verify) as a job: the entry's benchmark re-run here, then compared. */
 export interface VerifyJobParameters {
   entryId: string;
@@ -286,5 +346,6 @@ export const JOB_DEFINITIONS: Record<JobKind, JobDefinition<any, any>> = {
   index: indexJob,
   bench: benchJob,
   ingest: ingestJob,
+  pull: pullJob,
   verify: verifyJob,
 };

@@ -5,6 +5,8 @@ export {
   type IngestJobParameters,
   JOB_DEFINITIONS,
   jobKey,
+  type PullJobEvent,
+  type PullJobParameters,
   type VerifyJobParameters,
   type VerifyJobResult,
 } from "./definitions.ts";

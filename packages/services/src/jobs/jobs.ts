@@ -3,7 +3,7 @@ import { firstLine } from "@cxr/config";
 import type { Database, JobModel as JobRow } from "@cxr/db";
 import type { Services } from "../context/open.ts";
 import { ServiceError } from "../errors/service-error.ts";
-import { JOB_DEFINITIONS, jobKey } from "./definitions.ts";
+import { JOB_DEFINITIONS, jobKey, type StepProgress } from "./definitions.ts";
 import { JobError } from "./errors.ts";
 import {
   type ExecuteOptions,
@@ -208,20 +208,25 @@ export async function executeJob<R = unknown>(
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const started = Date.now();
   job = jobFromRow(await startAttempt(prisma, id));
   if (job.cancelRequested) controller.abort(new CancelRequested(`job ${id} was cancelled`));
 
-  let firstDone: number | undefined;
+  // The rate is measured from where this execution started counting what it counts now: a count
+  // starts again when it goes back (images, then reports; a pull's next archive) or changes unit
+  // (a pull's bytes, then studies).
+  let counting: { unit: string; done: number; at: number } | undefined;
   let lastWrite = 0;
   let lastPhase = "";
   let last: JobProgress | null = null;
   let writing: Promise<void> = Promise.resolve();
-  const progress = (step: { phase: string; done: number; total: number | null }) => {
-    firstDone ??= step.done;
-    const elapsed = (Date.now() - started) / 1000;
-    const rate = elapsed > 0.5 && step.done > firstDone ? (step.done - firstDone) / elapsed : null;
-    const envelope = progressEnvelope(id, job.kind, definition.unit, step, rate);
+  const progress = (step: StepProgress) => {
+    const unit = step.unit ?? definition.unit;
+    if (counting === undefined || counting.unit !== unit || step.done < counting.done) {
+      counting = { unit, done: step.done, at: Date.now() };
+    }
+    const elapsed = (Date.now() - counting.at) / 1000;
+    const rate = elapsed > 0.5 && step.done > counting.done ? (step.done - counting.done) / elapsed : null;
+    const envelope = progressEnvelope(id, job.kind, unit, step, rate);
     last = envelope;
     options.onProgress?.(envelope);
     const now = Date.now();

@@ -3,6 +3,8 @@ export const jobsTypeDefs = /* GraphQL */ `
     INDEX
     BENCH
     INGEST
+    "A public dataset's download, verification, unpacking and ingest (cxr datasets pull)."
+    PULL
     "A leaderboard entry's verification by re-run (verifyEntry)."
     VERIFY
   }

@@ -17,6 +17,8 @@ export type JobKind =
   | 'BENCH'
   | 'INDEX'
   | 'INGEST'
+  /** A public dataset's download, verification, unpacking and ingest (cxr datasets pull). */
+  | 'PULL'
   /** A leaderboard entry's verification by re-run (verifyEntry). */
   | 'VERIFY';
 
