@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Config } from "@cxr/config";
 import type { DatasetModel as Dataset, ModelModel as Model } from "@cxr/db";
 import type { ModelEncoder } from "@cxr/encoders";
 import { EmbeddedVectorStore } from "@cxr/store";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IndexSearchError } from "../src/index-job/errors.ts";
-import { indexModality } from "../src/index-job/job.ts";
+import { checkIndexRequest, indexModality } from "../src/index-job/job.ts";
 import { MemoryIndexRepository } from "./support/memory-index-repository.ts";
 
 /**
@@ -54,6 +55,8 @@ let store: EmbeddedVectorStore;
 
 beforeEach(() => {
   repo = new MemoryIndexRepository();
+  repo.models.push(model);
+  repo.datasets.push(dataset, { ...dataset, id: "d2", name: "half", status: "ingesting" });
   for (let i = 0; i < 10; i++) {
     repo.reports.push({
       id: `r${String(i).padStart(2, "0")}`,
@@ -134,5 +137,45 @@ describe("the indexing recipe (in-memory repository)", () => {
     expect(conflict).toMatchObject({ code: "JOB_CONFLICT" });
     // Left running for the other process: not marked failed.
     expect(repo.jobs[0]!.status).toBe("running");
+  });
+
+  it("checks a request against the repository: typed refusals for an unknown model or dataset, or one still being ingested", async () => {
+    const check = (modelId: string, datasetName: string, modality = "both") =>
+      checkIndexRequest({
+        db: undefined as never,
+        repository: repo,
+        config: { encodeBatchSize: 8 } as Config,
+        modelId,
+        datasetName,
+        // as a queue message or a GraphQL argument would carry it: any string, checked here
+        modality: modality as "both",
+      });
+    const refusal = (pending: Promise<unknown>) =>
+      pending.then(
+        () => undefined,
+        (e: IndexSearchError) => [e.code, e.message],
+      );
+    expect(await check("tiny", "set")).toMatchObject({
+      modalities: ["images", "reports"],
+      batchSize: 8,
+      model: { id: "tiny" },
+      dataset: { name: "set" },
+    });
+    expect(await refusal(check("nope", "set"))).toEqual([
+      "UNKNOWN_MODEL",
+      expect.stringContaining('no model "nope" is registered'),
+    ]);
+    expect(await refusal(check("tiny", "absent"))).toEqual([
+      "UNKNOWN_DATASET",
+      expect.stringContaining('no dataset "absent" is ingested'),
+    ]);
+    expect(await refusal(check("tiny", "half"))).toEqual([
+      "DATASET_NOT_READY",
+      expect.stringContaining("still being ingested"),
+    ]);
+    expect(await refusal(check("tiny", "set", "pixels"))).toEqual([
+      "INVALID_ARGUMENT",
+      expect.stringContaining("modality must be"),
+    ]);
   });
 });

@@ -26,7 +26,7 @@ import {
   type ReportTextField,
   readImageFile,
 } from "./items.ts";
-import { findModel, firstLine, openEncoder } from "./model.ts";
+import { firstLine, openEncoder, requireModel } from "./model.ts";
 import { type IndexRepository, prismaIndexRepository } from "./repository.ts";
 
 /**
@@ -164,10 +164,10 @@ export interface CheckedIndexRequest {
 export async function checkIndexRequest(
   options: Pick<
     IndexDatasetOptions,
-    "db" | "config" | "modelId" | "datasetName" | "modality" | "batchSize" | "textField"
+    "db" | "repository" | "config" | "modelId" | "datasetName" | "modality" | "batchSize" | "textField"
   >,
 ): Promise<CheckedIndexRequest> {
-  const { db, modelId, datasetName } = options;
+  const { modelId, datasetName } = options;
   const modalities = parseModality(options.modality);
   const batchSize = options.batchSize ?? options.config.encodeBatchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
@@ -182,8 +182,9 @@ export async function checkIndexRequest(
       `text field must be ${REPORT_TEXT_FIELDS.join(", ")}, got "${options.textField}"`,
     );
   }
-  const model = await findModel(db, modelId);
-  const dataset = await findDataset(db, datasetName);
+  const repo = repositoryOf(options);
+  const model = await requireModel(repo, modelId);
+  const dataset = await requireReadyDataset(repo, datasetName);
   return { modalities, batchSize, model, dataset };
 }
 
@@ -214,8 +215,12 @@ function parseModality(modality: string): Modality[] {
   );
 }
 
-export async function findDataset(db: Pick<Database, "prisma">, name: string): Promise<Dataset> {
-  const row = await db.prisma.dataset.findUnique({ where: { name } });
+/** The dataset of that name if its ingest is complete; typed UNKNOWN_DATASET or DATASET_NOT_READY. */
+export async function requireReadyDataset(
+  repo: Pick<IndexRepository, "findDataset">,
+  name: string,
+): Promise<Dataset> {
+  const row = await repo.findDataset(name);
   if (row === null) {
     throw new IndexSearchError(
       "UNKNOWN_DATASET",

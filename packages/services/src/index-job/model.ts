@@ -12,8 +12,18 @@ import { IndexSearchError } from "./errors.ts";
 
 export type EncoderConfig = Pick<Config, "executionProviders" | "cpuThreads">;
 
-export async function findModel(db: Pick<Database, "prisma">, modelId: string): Promise<Model> {
-  const row = await db.prisma.model.findUnique({ where: { id: modelId } });
+/** Where a model row is looked up: an IndexRepository, or the database's table (`modelTable`). */
+export interface ModelLookup {
+  findModel(id: string): Promise<Model | null>;
+}
+
+export const modelTable = (db: Pick<Database, "prisma">): ModelLookup => ({
+  findModel: (id) => db.prisma.model.findUnique({ where: { id } }),
+});
+
+/** The registered model of that id, or a typed UNKNOWN_MODEL. */
+export async function requireModel(lookup: ModelLookup, modelId: string): Promise<Model> {
+  const row = await lookup.findModel(modelId);
   if (row === null) {
     throw new IndexSearchError(
       "UNKNOWN_MODEL",

@@ -1,4 +1,9 @@
-import type { Database, IndexJobModel as IndexJob } from "@cxr/db";
+import type {
+  Database,
+  DatasetModel as Dataset,
+  IndexJobModel as IndexJob,
+  ModelModel as Model,
+} from "@cxr/db";
 import {
   countItems,
   type DatasetRef,
@@ -11,8 +16,8 @@ import {
 } from "./items.ts";
 
 /**
- * What indexing reads and writes in the database, and nothing else: the IndexJob rows (its resume
- * state) and the items to encode. `indexModality` (job.ts) is a recipe over this interface;
+ * What indexing reads and writes in the database, and nothing else: the model and dataset it names,
+ * the IndexJob rows (its resume state) and the items to encode. `indexModality` (job.ts) is a recipe over this interface;
  * `prismaIndexRepository` runs it on the database (tested by the integration tier), and the unit
  * tier runs the same recipe on an in-memory implementation (test/support/memory-index-repository.ts).
  */
@@ -46,6 +51,10 @@ export interface RecordedBatch {
 export const OPEN_INDEX_STATUSES = ["pending", "running", "failed"];
 
 export interface IndexRepository {
+  /** The registered model of that id, or null. */
+  findModel(id: string): Promise<Model | null>;
+  /** The dataset of that name (whatever its ingest status), or null. */
+  findDataset(name: string): Promise<Dataset | null>;
   /** The newest open (pending, running or failed) job of the target, or null. */
   openJob(target: IndexTarget): Promise<IndexJob | null>;
   /** One job by id, or null. */
@@ -88,6 +97,8 @@ export interface IndexRepository {
 export function prismaIndexRepository(db: Pick<Database, "prisma">): IndexRepository {
   const { prisma } = db;
   return {
+    findModel: (id) => prisma.model.findUnique({ where: { id } }),
+    findDataset: (name) => prisma.dataset.findUnique({ where: { name } }),
     openJob: (target) =>
       prisma.indexJob.findFirst({
         where: { ...target, status: { in: OPEN_INDEX_STATUSES } },

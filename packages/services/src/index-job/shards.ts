@@ -7,7 +7,6 @@ import {
   checkIndexRequest,
   completeModality,
   encodeBatch,
-  findDataset,
   type IndexDatasetOptions,
   type IndexResult,
   type ItemFailure,
@@ -16,7 +15,7 @@ import {
   recordModalityFailure,
   withoutJobFailure,
 } from "./job.ts";
-import { findModel, firstLine } from "./model.ts";
+import { firstLine, requireModel } from "./model.ts";
 import { prismaIndexRepository } from "./repository.ts";
 
 /**
@@ -107,7 +106,7 @@ export async function runIndexShard(
   let shard = await db.prisma.indexShard.findUniqueOrThrow({ where: { id: shardId } });
   if (shard.status === "completed") return shard;
   const job = await db.prisma.indexJob.findUniqueOrThrow({ where: { id: shard.indexJobId } });
-  const model = await findModel(db, job.modelId);
+  const model = await requireModel(prismaIndexRepository(db), job.modelId);
   const datasetRow = await db.prisma.dataset.findUniqueOrThrow({ where: { id: job.datasetId } });
   const dataset: DatasetRef = { id: datasetRow.id, name: datasetRow.name };
   const modality = job.modality as Modality;
@@ -260,4 +259,4 @@ export async function finishIndexShards(options: IndexDatasetOptions): Promise<I
   return { model: model.id, dataset: dataset.name, results };
 }
 
-export { findDataset, firstLine };
+export { firstLine };

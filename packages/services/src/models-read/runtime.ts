@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Database } from "@cxr/db";
 import { type ExecutionProvider, readManifest } from "@cxr/encoders";
-import { type EncoderCache, findModel } from "../index-job/model.ts";
+import { type EncoderCache, modelTable, requireModel } from "../index-job/model.ts";
 
 /**
  * What a model runs on here and whether it can be loaded: for the API's model type and /readyz.
@@ -14,7 +14,7 @@ export async function modelProviders(
   encoders: EncoderCache,
   modelId: string,
 ): Promise<{ image: ExecutionProvider; text: ExecutionProvider } | null> {
-  const model = await findModel(db, modelId);
+  const model = await requireModel(modelTable(db), modelId);
   try {
     return (await encoders.get(model)).info.providers;
   } catch {

@@ -7,7 +7,7 @@ import { type Condition, collectionAlias, type Filter, type Hit, MAX_K, type Vec
 import { toDecodedImage, toPixels } from "../bench/pixels.ts";
 import { IndexSearchError } from "../index-job/errors.ts";
 import { MODALITIES, type Modality } from "../index-job/items.ts";
-import { EncoderCache, type EncoderConfig, findModel, firstLine } from "../index-job/model.ts";
+import { EncoderCache, type EncoderConfig, firstLine, modelTable, requireModel } from "../index-job/model.ts";
 
 /**
  * The search service (the CLI and the API both call it): a query image, text or indexed image id,
@@ -167,7 +167,7 @@ export async function search(options: SearchOptions): Promise<SearchResult> {
   // Every model must exist and have a live collection for the target before anything is encoded.
   const plan = [];
   for (const id of models) {
-    const model = await findModel(db, id);
+    const model = await requireModel(modelTable(db), id);
     const alias = collectionAlias(model.id, target);
     const collection = await store.resolveAlias(alias);
     if (collection === null) {

@@ -1,4 +1,4 @@
-import type { IndexJobModel as IndexJob } from "@cxr/db";
+import type { DatasetModel as Dataset, IndexJobModel as IndexJob, ModelModel as Model } from "@cxr/db";
 import {
   type DatasetRef,
   type Modality,
@@ -31,6 +31,8 @@ export interface MemoryReport {
  * indexing recipe without a database (the Prisma implementation is tested by the integration tier).
  */
 export class MemoryIndexRepository implements IndexRepository {
+  readonly models: Model[] = [];
+  readonly datasets: Dataset[] = [];
   readonly jobs: IndexJob[] = [];
   readonly reports: MemoryReport[] = [];
   #ids = 0;
@@ -45,6 +47,14 @@ export class MemoryIndexRepository implements IndexRepository {
     return (
       job.modelId === target.modelId && job.datasetId === target.datasetId && job.modality === target.modality
     );
+  }
+
+  async findModel(id: string) {
+    return this.models.find((m) => m.id === id) ?? null;
+  }
+
+  async findDataset(name: string) {
+    return this.datasets.find((d) => d.name === name) ?? null;
   }
 
   async openJob(target: IndexTarget) {
