@@ -193,7 +193,7 @@ describe("cxr datasets pull through the queue", () => {
       expect(result.ingest).toMatchObject({ name: "iu-xray", status: "ready", studies: 2 });
       expect(served.sort()).toEqual(["NLMCXR_png.tgz", "NLMCXR_reports.tgz"]);
       const job = await db.prisma.job.findFirst({
-        where: { kind: "pull" },
+        where: { kind: "dataset-pull" },
         orderBy: { createdAt: "desc" },
       });
       expect(job?.status).toBe("completed");

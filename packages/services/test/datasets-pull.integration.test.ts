@@ -18,13 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iuXmlTree, tempDir } from "../../datasets/test/fixtures.ts";
 import {
   classifyError,
+  type DatasetPullJobEvent,
   executeJob,
   getJob,
   type JobProgress,
   listJobs,
   openServices,
   type PulledDataset,
-  type PullJobEvent,
   prepareJob,
   pullDataset,
 } from "../src/index.ts";
@@ -218,12 +218,12 @@ describe("pull iu-xray from a local server", () => {
     const services = openServices(loadConfig({ CXR_DATA_DIR: dataDir }, dataDir));
     try {
       // an unknown dataset is refused at prepare, typed, and writes no row
-      const unknown = await prepareJob(services, "pull", { dataset: "imagenet" }).catch((e) => e);
+      const unknown = await prepareJob(services, "dataset-pull", { dataset: "imagenet" }).catch((e) => e);
       expect(classifyError(unknown)).toMatchObject({ kind: "not-found", code: "UNKNOWN_DATASET" });
       expect((await listJobs(services)).total).toBe(0);
 
       const request = { dataset: "iu-xray", baseUrl };
-      const job = await prepareJob(services, "pull", request);
+      const job = await prepareJob(services, "dataset-pull", request);
       // the defaults are spelt out in the row: the same request from anywhere is the same job
       expect(job.parameters).toMatchObject({
         dataset: "iu-xray",
@@ -233,12 +233,12 @@ describe("pull iu-xray from a local server", () => {
 
       requests.length = 0;
       const controller = new AbortController();
-      const events: PullJobEvent[] = [];
+      const events: DatasetPullJobEvent[] = [];
       const stopped = await executeJob(services, job.id, {
         signal: controller.signal,
         onEvent: (e) => {
-          events.push(e as PullJobEvent);
-          const { step, progress } = e as PullJobEvent;
+          events.push(e as DatasetPullJobEvent);
+          const { step, progress } = e as DatasetPullJobEvent;
           // Ctrl-C once the reports archive is unpacked, before the image archive starts
           if (step === "download" && progress.file === "NLMCXR_reports.tgz" && progress.phase === "unpack")
             controller.abort(new Error("interrupted (Ctrl-C)"));
@@ -250,9 +250,9 @@ describe("pull iu-xray from a local server", () => {
       expect(events.every((e) => e.step === "download")).toBe(true);
 
       requests.length = 0;
-      const again = await prepareJob(services, "pull", { ...request, ingest: true });
+      const again = await prepareJob(services, "dataset-pull", { ...request, ingest: true });
       expect(again.id).not.toBe(job.id); // ingest spelt out is another request...
-      expect((await prepareJob(services, "pull", request)).id).toBe(job.id); // ...the same one resumes
+      expect((await prepareJob(services, "dataset-pull", request)).id).toBe(job.id); // ...the same one resumes
       const seen: JobProgress[] = [];
       const { job: done, result } = await executeJob<PulledDataset>(services, job.id, {
         onProgress: (p) => seen.push(p),
@@ -267,7 +267,7 @@ describe("pull iu-xray from a local server", () => {
       expect(result.ingest).toMatchObject({ name: "iu-xray", status: "ready", studies: 2, images: 3 });
       // one envelope: bytes while downloading, studies while ingesting
       expect(seen.some((p) => p.phase === "download NLMCXR_png.tgz" && p.unit === "bytes")).toBe(true);
-      expect(seen.at(-1)).toMatchObject({ kind: "pull", phase: "ingest", unit: "studies" });
+      expect(seen.at(-1)).toMatchObject({ kind: "dataset-pull", phase: "ingest", unit: "studies" });
       expect(seen.at(-1)!.done).toBeGreaterThanOrEqual(2);
       expect(done.result).toMatchObject({ dataset: "iu-xray", ingest: { studies: 2 } });
     } finally {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { loadConfig } from "@cxr/config";
 import { type Database, openDatabase } from "@cxr/db";
 import { type TempDatabase, tempSqlite } from "@cxr/db/testing";
 import { loadBundle, MODEL_PREPROCESS, ModelEncoder } from "@cxr/encoders";
@@ -10,12 +11,20 @@ import { tinyTextModel } from "@cxr/encoders/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   catalogueCard,
+  classifyError,
   download,
+  executeJob,
+  getJob,
+  type JobProgress,
+  listJobs,
   listModels,
   ModelError,
   type ModelsConfig,
   NotPullableError,
+  openServices,
+  type PulledModel,
   type PullProgress,
+  prepareJob,
   pullInstructions,
   pullModel,
   sha256Tag,
@@ -249,6 +258,69 @@ describe("pull clip-vit-b32 from a hub-layout server", () => {
     expect(error.code).toBe("DOWNLOAD_FAILED");
     expect(error.message).toContain("cannot connect");
     expect(error.message).toContain(url);
+  });
+});
+
+describe("cxr models pull as a job", () => {
+  it("refuses at prepare without a row; a Ctrl-C during a download leaves it interrupted, the same start resumes it from the finished files", async () => {
+    const dataDir = fresh("data");
+    const services = openServices(
+      loadConfig({ CXR_DATA_DIR: dataDir, CXR_EXECUTION_PROVIDERS: "cpu", CXR_CPU_THREADS: "1" }, dataDir),
+    );
+    try {
+      for (const [modelId, code] of [
+        ["gpt-7", "UNKNOWN_MODEL"],
+        ["cxr-repair", "NOT_PULLABLE"],
+      ] as const) {
+        const refused = await prepareJob(services, "model-pull", { modelId }).catch((e) => e);
+        expect(refused.code, modelId).toBe(code);
+      }
+      expect(
+        classifyError(await prepareJob(services, "model-pull", { modelId: "gpt-7" }).catch((e) => e)).kind,
+      ).toBe("not-found");
+      expect((await listJobs(services)).total).toBe(0);
+      expect(hub.requests).toEqual([]);
+
+      const request = { modelId: "clip-vit-b32", baseUrl: hub.url };
+      const job = await prepareJob(services, "model-pull", request);
+      const controller = new AbortController();
+      const stopped = await executeJob(services, job.id, {
+        signal: controller.signal,
+        // Ctrl-C as the second file starts: the first is complete on disk
+        onEvent: (e) => {
+          if ((e as PullProgress).index === 2) controller.abort(new Error("interrupted (Ctrl-C)"));
+        },
+      }).catch((e) => e);
+      expect(stopped.message).toMatch(/^text\.onnx: interrupted/);
+      expect(await getJob(services, job.id)).toMatchObject({ status: "interrupted", attempts: 1 });
+      expect(await listModels(await services.database())).toEqual([]);
+
+      hub.requests.length = 0;
+      expect((await prepareJob(services, "model-pull", request)).id).toBe(job.id);
+      const seen: JobProgress[] = [];
+      const { job: done, result } = await executeJob<PulledModel>(services, job.id, {
+        onProgress: (p) => seen.push(p),
+      });
+      expect(done).toMatchObject({ status: "completed", attempts: 2, error: null });
+      expect(result.model.id).toBe("clip-vit-b32");
+      // the image graph finished in the first attempt and is not fetched again
+      expect(hub.requests.some((r) => r.path.includes("vision_model"))).toBe(false);
+      expect(result.downloads.find((d) => d.file === "image.onnx")?.cached).toBe(true);
+      expect(seen.every((p) => p.kind === "model-pull" && p.unit === "bytes")).toBe(true);
+      expect(seen.some((p) => p.phase.startsWith("download text.onnx"))).toBe(true);
+      expect(done.result).toMatchObject({
+        model: { id: "clip-vit-b32" },
+        selfTest: { passed: expect.any(Number) },
+      });
+      expect((await listModels(await services.database())).map((m) => m.id)).toEqual(["clip-vit-b32"]);
+
+      // registered now: a new pull is refused as a conflict, and writes no row
+      const again = await prepareJob(services, "model-pull", request).catch((e) => e);
+      expect(classifyError(again)).toMatchObject({ kind: "conflict", code: "ALREADY_EXISTS" });
+      expect((await listJobs(services)).total).toBe(1);
+    } finally {
+      await services.close();
+    }
   });
 });
 

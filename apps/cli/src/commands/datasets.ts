@@ -1,6 +1,7 @@
 import { parseHttpUrl } from "@cxr/config";
 import {
   DATASET_ADAPTERS,
+  type DatasetPullJobEvent,
   defaultDatasetName,
   EmptyIngestError,
   type IngestProgress,
@@ -8,7 +9,6 @@ import {
   listDatasets,
   PULLABLE_DATASETS,
   type PulledDataset,
-  type PullJobEvent,
   showDataset,
   synthesizeDataset,
 } from "@cxr/services";
@@ -282,15 +282,29 @@ export function registerDatasetCommands(program: Command): void {
         // A pull is one job: download, verify, unpack, ingest; Ctrl-C leaves it resumable.
         const pulled = await withServices(async (services) => {
           if (useQueue(services, opts.local)) {
-            const job = await followQueuedJob(services, "pull", parameters, (p) =>
+            const job = await followQueuedJob(services, "dataset-pull", parameters, (p) =>
               tick(p.phase, p.unit, p.done, p.total ?? undefined),
             );
             return job.result as PulledDataset;
           }
-          const { result } = await runJob<PulledDataset>(services, "pull", parameters, (e: PullJobEvent) =>
-            e.step === "download"
-              ? tick(`${e.progress.phase} ${e.progress.file}`, "bytes", e.progress.received, e.progress.total)
-              : tick(`ingest ${opts.name ?? datasetName}`, "studies", e.progress.processed, e.progress.total),
+          const { result } = await runJob<PulledDataset>(
+            services,
+            "dataset-pull",
+            parameters,
+            (e: DatasetPullJobEvent) =>
+              e.step === "download"
+                ? tick(
+                    `${e.progress.phase} ${e.progress.file}`,
+                    "bytes",
+                    e.progress.received,
+                    e.progress.total,
+                  )
+                : tick(
+                    `ingest ${opts.name ?? datasetName}`,
+                    "studies",
+                    e.progress.processed,
+                    e.progress.total,
+                  ),
           );
           return result;
         });

@@ -4,16 +4,18 @@ import {
   DEFAULT_HF_ENDPOINT,
   describeModel,
   listModels,
+  type PullProgress as ModelPullProgress,
   type ModelRecord,
   modelSource,
+  type PulledModel,
   pullInstructions,
-  pullModel,
   removeModel,
   verifyModel,
 } from "@cxr/services";
 import type { Command } from "commander";
-import { config, output, withServices } from "../context.ts";
+import { output, withServices } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
+import { runJob } from "../foreground.ts";
 import { createProgress, type Progress } from "../progress.ts";
 
 /**
@@ -198,21 +200,27 @@ export function registerModelCommands(program: Command): void {
           EXIT.environment,
         );
       }
-      const baseUrl =
-        opts.endpoint === undefined ? config().hfEndpoint : parseHttpUrl("--endpoint", opts.endpoint);
+      const baseUrl = opts.endpoint === undefined ? undefined : parseHttpUrl("--endpoint", opts.endpoint);
       const bars = new Map<string, Progress>();
-      const pulled = await withServices(async (services) =>
-        pullModel(await services.database(), services.config, id, {
-          baseUrl,
-          onProgress: (p) => {
-            let bar = bars.get(p.file);
-            if (!bar) {
-              bar = createProgress(`pull ${p.file} (${p.index}/${p.count})`, { unit: "bytes" });
-              bars.set(p.file, bar);
-            }
-            bar.tick(p.received, p.total);
-          },
-        }),
+      // A job in this process (the bundle is written to this machine's models folder): its row and
+      // progress; Ctrl-C leaves it resumable, and the same command goes on from the partial files.
+      const pulled = await withServices(
+        async (services) =>
+          (
+            await runJob<PulledModel>(
+              services,
+              "model-pull",
+              { modelId: id, ...(baseUrl === undefined ? {} : { baseUrl }) },
+              (p: ModelPullProgress) => {
+                let bar = bars.get(p.file);
+                if (!bar) {
+                  bar = createProgress(`pull ${p.file} (${p.index}/${p.count})`, { unit: "bytes" });
+                  bars.set(p.file, bar);
+                }
+                bar.tick(p.received, p.total);
+              },
+            )
+          ).result,
       ).finally(() => {
         for (const bar of bars.values()) bar.done();
       });

@@ -337,7 +337,7 @@ export function JobsView({
                       <span className="mono">{job.jobId}</span>
                       <span className="interval">{summary(job)}</span>
                     </td>
-                    <td>{job.kind.toLowerCase()}</td>
+                    <td>{job.kind.toLowerCase().replace("_", " ")}</td>
                     <td data-testid="job-status">
                       <span className={`badge status-${job.status.toLowerCase()}`}>
                         {job.status.toLowerCase()}

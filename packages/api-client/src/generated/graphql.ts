@@ -15,10 +15,12 @@ export type IndexModality =
 
 export type JobKind =
   | 'BENCH'
+  /** A public dataset's download, verification, unpacking and ingest (cxr datasets pull). */
+  | 'DATASET_PULL'
   | 'INDEX'
   | 'INGEST'
-  /** A public dataset's download, verification, unpacking and ingest (cxr datasets pull). */
-  | 'PULL'
+  /** A model export's download, bundle check and registration (cxr models pull). */
+  | 'MODEL_PULL'
   /** A leaderboard entry's verification by re-run (verifyEntry). */
   | 'VERIFY';
 

@@ -18,6 +18,7 @@ import {
   indexDataset,
 } from "../index-job/job.ts";
 import { finishVerification, planVerification } from "../leaderboard/verify.ts";
+import { checkModelPull, type PulledModel, pullModel } from "../models/pull.ts";
 import { JobError } from "./errors.ts";
 import type { JobKind } from "./types.ts";
 
@@ -243,25 +244,28 @@ export const ingestJob: JobDefinition<IngestJobParameters, Awaited<ReturnType<ty
 };
 
 /** `cxr datasets pull` as a job: download (resumable), verify and unpack the archives, then ingest. */
-export type PullJobParameters = Omit<
+export type DatasetPullJobParameters = Omit<
   PullRequest,
   "onProgress" | "onIngestProgress" | "signal" | "timeoutMs" | "retries"
 >;
 
-const PULL_KEYS = ["dataset", "dir", "baseUrl", "sha256", "name", "ingest"] as const;
+const DATASET_PULL_KEYS = ["dataset", "dir", "baseUrl", "sha256", "name", "ingest"] as const;
 
 /** What a pull job forwards to its caller: the step it is in, and that step's own progress. */
-export type PullJobEvent =
+export type DatasetPullJobEvent =
   | { step: "download"; progress: DatasetPullProgress }
   | { step: "ingest"; progress: IngestProgress };
 
-export const pullJob: JobDefinition<PullJobParameters, PulledDataset> = {
-  kind: "pull",
+export const datasetPullJob: JobDefinition<DatasetPullJobParameters, PulledDataset> = {
+  kind: "dataset-pull",
   unit: "bytes",
   async prepare(services, input) {
-    const parameters = pick<PullJobParameters>(record(input), PULL_KEYS) as PullJobParameters;
+    const parameters = pick<DatasetPullJobParameters>(
+      record(input),
+      DATASET_PULL_KEYS,
+    ) as DatasetPullJobParameters;
     if (typeof parameters.dataset !== "string") {
-      throw new JobError("INVALID_ARGUMENT", "a pull job needs a dataset");
+      throw new JobError("INVALID_ARGUMENT", "a dataset pull job needs a dataset");
     }
     if (parameters.baseUrl !== undefined && !/^https?:\/\//.test(String(parameters.baseUrl))) {
       throw new JobError("INVALID_ARGUMENT", "baseUrl must be an http(s) URL");
@@ -276,11 +280,11 @@ export const pullJob: JobDefinition<PullJobParameters, PulledDataset> = {
       ...parameters,
       signal,
       onProgress: (p) => {
-        event({ step: "download", progress: p } satisfies PullJobEvent);
+        event({ step: "download", progress: p } satisfies DatasetPullJobEvent);
         void progress({ phase: `${p.phase} ${p.file}`, done: p.received, total: p.total ?? null });
       },
       onIngestProgress: (p) => {
-        event({ step: "ingest", progress: p } satisfies PullJobEvent);
+        event({ step: "ingest", progress: p } satisfies DatasetPullJobEvent);
         void progress({ phase: "ingest", done: p.processed, total: p.total ?? null, unit: "studies" });
       },
     });
@@ -289,6 +293,65 @@ export const pullJob: JobDefinition<PullJobParameters, PulledDataset> = {
     return pulled;
   },
   summarize: (r) => r,
+};
+
+/** `cxr models pull` as a job: each file downloaded (resumable), the bundle written, checked and added. */
+export interface ModelPullJobParameters {
+  modelId: string;
+  /** The hub's base URL (default: CXR_HF_ENDPOINT, else https://huggingface.co). */
+  baseUrl?: string;
+  /** Git revision in the hub repository (default main). */
+  revision?: string;
+}
+
+export const modelPullJob: JobDefinition<ModelPullJobParameters, PulledModel> = {
+  kind: "model-pull",
+  unit: "bytes",
+  async prepare(services, input) {
+    const parameters = pick<ModelPullJobParameters>(record(input), [
+      "modelId",
+      "baseUrl",
+      "revision",
+    ]) as ModelPullJobParameters;
+    if (typeof parameters.modelId !== "string" || parameters.modelId.length === 0) {
+      throw new JobError("INVALID_ARGUMENT", "a model pull job needs a modelId");
+    }
+    if (parameters.baseUrl !== undefined && !/^https?:\/\//.test(String(parameters.baseUrl))) {
+      throw new JobError("INVALID_ARGUMENT", "baseUrl must be an http(s) URL");
+    }
+    // Unknown, not downloadable, or already registered: refused here, before any row is written.
+    await checkModelPull(await services.database(), parameters.modelId);
+    return parameters;
+  },
+  writers: (p) => [`model:${p.modelId}`],
+  async execute({ services, parameters, signal, progress, event }) {
+    signal.throwIfAborted();
+    const baseUrl = parameters.baseUrl ?? services.config.hfEndpoint;
+    const pulled = await pullModel(await services.database(), services.config, parameters.modelId, {
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+      ...(parameters.revision === undefined ? {} : { revision: parameters.revision }),
+      signal,
+      onProgress: (p) => {
+        event(p);
+        void progress({
+          phase: `download ${p.file} (${p.index}/${p.count})`,
+          done: p.received,
+          total: p.total ?? null,
+        });
+      },
+    });
+    return pulled;
+  },
+  // The registered model and where each file came from; the self-test's figures stay in `cxr models show`.
+  summarize: (r) => ({
+    model: r.model,
+    source: r.source,
+    downloads: r.downloads,
+    selfTest: {
+      passed: r.check.selfTest.checks.filter((c) => c.ok).length,
+      checks: r.check.selfTest.checks.length,
+    },
+  }),
 };
 
 /** `verifyEntry` (cxr leaderboard verify) as a job: the entry's benchmark re-run here, then compared. */
@@ -346,6 +409,7 @@ export const JOB_DEFINITIONS: Record<JobKind, JobDefinition<any, any>> = {
   index: indexJob,
   bench: benchJob,
   ingest: ingestJob,
-  pull: pullJob,
+  "dataset-pull": datasetPullJob,
+  "model-pull": modelPullJob,
   verify: verifyJob,
 };

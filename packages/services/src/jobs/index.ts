@@ -1,12 +1,13 @@
 export {
   type BenchJobParameters,
   canonicalJson,
+  type DatasetPullJobEvent,
+  type DatasetPullJobParameters,
   type IndexJobParameters,
   type IngestJobParameters,
   JOB_DEFINITIONS,
   jobKey,
-  type PullJobEvent,
-  type PullJobParameters,
+  type ModelPullJobParameters,
   type VerifyJobParameters,
   type VerifyJobResult,
 } from "./definitions.ts";

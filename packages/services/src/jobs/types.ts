@@ -1,11 +1,11 @@
 /**
- * Jobs: every long use case (index, bench, ingest, pull, verify: a leaderboard entry's re-run) is prepare + execute. `prepare` validates the
+ * Jobs: every long use case (index, bench, ingest, a dataset or model pull, verify: a leaderboard entry's re-run) is prepare + execute. `prepare` validates the
  * request, creates or finds its `Job` row and returns at once; `execute` runs it by id with an
  * AbortSignal and reports one progress envelope. The row is the one source of truth for the job's
  * state, so any runner (in-process today, a queue worker later) starts jobs by id alone.
  */
 
-export const JOB_KINDS = ["index", "bench", "ingest", "pull", "verify"] as const;
+export const JOB_KINDS = ["index", "bench", "ingest", "dataset-pull", "model-pull", "verify"] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**

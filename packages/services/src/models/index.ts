@@ -10,6 +10,7 @@ export { isModelError, ModelError, type ModelErrorCode, NotPullableError } from 
 export {
   CLIP_HF_FILES,
   CLIP_HF_REPO,
+  checkModelPull,
   DEFAULT_HF_ENDPOINT,
   type PulledModel,
   type PullOptions,

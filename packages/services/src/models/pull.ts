@@ -54,12 +54,12 @@ export interface PulledModel extends AddedModel {
   downloads: DownloadResult[];
 }
 
-export async function pullModel(
-  db: ModelsDb,
-  config: ModelsConfig,
-  id: string,
-  options: PullOptions = {},
-): Promise<PulledModel> {
+/**
+ * A model pull's prepare step: typed refusals, nothing written: an unknown id (UNKNOWN_MODEL), a
+ * model with no ready export to download (NotPullableError, with where to get it), one already
+ * registered (ALREADY_EXISTS).
+ */
+export async function checkModelPull(db: ModelsDb, id: string): Promise<void> {
   const source = modelSource(id);
   if (source === undefined) {
     throw new ModelError(
@@ -78,7 +78,19 @@ export async function pullModel(
       { modelId: id },
     );
   }
+}
 
+/**
+ * Downloads the model's export (each file resumable), writes its bundle, adds it (the runtime
+ * check and self-test) and removes the downloads. Faces run it as a `model-pull` job.
+ */
+export async function pullModel(
+  db: ModelsDb,
+  config: ModelsConfig,
+  id: string,
+  options: PullOptions = {},
+): Promise<PulledModel> {
+  await checkModelPull(db, id);
   const base = (options.baseUrl ?? DEFAULT_HF_ENDPOINT).replace(/\/+$/, "");
   const revision = options.revision ?? "main";
   const repoUrl = `${base}/${CLIP_HF_REPO}`;

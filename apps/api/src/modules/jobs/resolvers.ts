@@ -5,7 +5,8 @@ import { afterOf, connection, pageSize, type RequestContext } from "../../reques
 
 /** Thin resolvers over @cxr/services' jobs: the server's in-process runner executes what starts here. */
 
-const upper = (value: string) => value.toUpperCase();
+/** A service value as a GraphQL enum value: "dataset-pull" -> DATASET_PULL, "running" -> RUNNING. */
+const upper = (value: string) => value.toUpperCase().replaceAll("-", "_");
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 async function call<T>(run: () => Promise<T>): Promise<T> {

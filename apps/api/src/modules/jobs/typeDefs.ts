@@ -4,7 +4,9 @@ export const jobsTypeDefs = /* GraphQL */ `
     BENCH
     INGEST
     "A public dataset's download, verification, unpacking and ingest (cxr datasets pull)."
-    PULL
+    DATASET_PULL
+    "A model export's download, bundle check and registration (cxr models pull)."
+    MODEL_PULL
     "A leaderboard entry's verification by re-run (verifyEntry)."
     VERIFY
   }
