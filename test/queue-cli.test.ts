@@ -152,7 +152,7 @@ describe("cxr index through the queue", () => {
 });
 
 describe("cxr datasets pull through the queue", () => {
-  it("is one pull job: the worker downloads from the mirror, unpacks and ingests", async () => {
+  it("is one dataset-pull job: the worker downloads from the mirror, unpacks and ingests", async () => {
     // A local mirror of Open-i: the two archives built from the IU fixture tree with the system tar.
     const tree = await iuXmlTree();
     const archives = path.join(work, "mirror");

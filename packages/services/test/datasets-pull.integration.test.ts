@@ -212,7 +212,7 @@ describe("pull iu-xray from a local server", () => {
     await expect(pullOther(missing, dir)).rejects.toThrow(/HTTP 404|404/);
   });
 
-  it("runs as one pull job: a Ctrl-C between archives leaves it interrupted, the same start resumes it to the ingest", async () => {
+  it("runs as one dataset-pull job: a Ctrl-C between archives leaves it interrupted, the same start resumes it to the ingest", async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     const services = openServices(loadConfig({ CXR_DATA_DIR: dataDir }, dataDir));
