@@ -3,7 +3,7 @@
  * overhead against the in-process runner on the same index job (issue "Scale-out", "How it is
  * judged"). Every figure is a ratio to a reference measured in this one run.
  *
- *   pnpm bench:workers [--studies 1000] [--bundle DIR] [--shard 100] [--batch 16] [--cores N]
+ *   pnpm bench:workers [--studies 1000] [--bundle DIR] [--shard 100] [--batch 16] [--cores N] [--pairs 6]
  *
  * The job: index the images of a seeded dataset (1 or 2 images per study) with the demo model,
  * `reindex` each time so every run encodes every item. Runs, in this order: in-process, queue with 1,
@@ -14,8 +14,10 @@
  * are started and warmed up before the clock starts (a small index job of another dataset, one
  * shard per worker: each worker's sandboxed child process is started and has the model loaded, as
  * in a worker that has been running); a run is timed from the job's start to its row being
- * completed, so Redis, the flow, the shard rows and the sandboxed children are all counted.
- * The cold start (a worker's first job) is printed apart.
+ * completed, so Redis, the flow, the shard rows and the sandboxed children are all counted. Then
+ * the overhead is measured again in `--pairs` interleaved (in-process, queue) pairs on one warm
+ * worker, in alternating order, and the median pair's overhead is printed with the range: on a
+ * shared machine one pair can be off by 2x.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -42,9 +44,11 @@ const { values } = parseArgs({
     batch: { type: "string", default: "16" },
     cores: { type: "string", default: String(availableParallelism()) },
     redis: { type: "string", default: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+    pairs: { type: "string", default: "6" },
   },
 });
 const cores = Number(values.cores);
+const pairs = Number(values.pairs);
 const work = mkdtempSync(path.join(tmpdir(), "cxr-bench-workers-"));
 const prefix = `cxrbench-${process.pid}`;
 const env = {
@@ -103,9 +107,8 @@ try {
     }
   };
 
-  /** Queue: `n` workers started and ready, then the job started through the BullMQ runner. */
-  const queued = async (n: number, fixedThreads?: number) => {
-    const threads = fixedThreads ?? Math.max(1, Math.floor(cores / n));
+  /** `n` workers started, ready and warmed up (their sandboxed children have the model loaded). */
+  const startWorkers = async (n: number, threads: number) => {
     for (let i = 0; i < n; i++) {
       workers.push(spawnWorker({ ...env, CXR_CPU_THREADS: String(threads) }, ["--queues", "index"]));
     }
@@ -119,6 +122,21 @@ try {
       const warm = await services.jobs.start("index", { ...parameters, datasetName: "warm" });
       const warmed = await services.jobs.wait(warm.id);
       if (warmed.status !== "completed") throw new Error(`warm-up ${warmed.status}: ${warmed.error}`);
+    } finally {
+      await services.close();
+    }
+  };
+  const stopWorkers = async () => {
+    for (const w of workers.splice(0)) {
+      w.stop();
+      await w.exited;
+    }
+  };
+
+  /** The job started through the BullMQ runner and timed until its row is completed. */
+  const timedQueueJob = async () => {
+    const services = openServices(loadConfig(env, work));
+    try {
       const started = performance.now();
       const job = await services.jobs.start("index", parameters);
       const done = await poll(
@@ -130,13 +148,20 @@ try {
       );
       const seconds = (performance.now() - started) / 1000;
       if (done.status !== "completed") throw new Error(`job ${done.status}: ${done.error}`);
-      return { seconds, threads };
+      return seconds;
     } finally {
       await services.close();
-      for (const w of workers.splice(0)) {
-        w.stop();
-        await w.exited;
-      }
+    }
+  };
+
+  /** Queue: `n` workers started and warmed up, then one timed job. */
+  const queued = async (n: number, fixedThreads?: number) => {
+    const threads = fixedThreads ?? Math.max(1, Math.floor(cores / n));
+    try {
+      await startWorkers(n, threads);
+      return { seconds: await timedQueueJob(), threads };
+    } finally {
+      await stopWorkers();
     }
   };
 
@@ -167,6 +192,45 @@ try {
   console.log(
     `queue overhead, 1 worker vs in-process on the same job: ${(((one - base) / base) * 100).toFixed(1)}% (goal <= 10%)`,
   );
+
+  // The overhead again, as interleaved pairs: one warm worker kept for all of them, each pair run
+  // in alternating order (in-process first, then queue first) so that a machine getting busier or
+  // quieter during the run weighs on both sides alike. The median pair is the figure to read.
+  if (pairs > 0) {
+    console.log(
+      `\nqueue overhead in ${pairs} interleaved pairs (1 warm worker x ${cores} threads vs in-process):`,
+    );
+    const overheads: number[] = [];
+    try {
+      await startWorkers(1, cores);
+      for (let i = 0; i < pairs; i++) {
+        let local: number;
+        let queue: number;
+        if (i % 2 === 0) {
+          local = await inProcess();
+          queue = await timedQueueJob();
+        } else {
+          queue = await timedQueueJob();
+          local = await inProcess();
+        }
+        overheads.push((queue - local) / local);
+        console.log(
+          `  pair ${i + 1}: in-process ${local.toFixed(1)} s, queue ${queue.toFixed(1)} s: ${(overheads.at(-1)! * 100).toFixed(1)}%`,
+        );
+      }
+    } finally {
+      await stopWorkers();
+    }
+    const sorted = [...overheads].sort((a, b) => a - b);
+    const median =
+      sorted.length % 2 === 1
+        ? sorted[(sorted.length - 1) / 2]!
+        : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    console.log(
+      `queue overhead, median of ${pairs} pairs: ${pct(median)} (range ${pct(sorted[0]!)} to ${pct(sorted.at(-1)!)}; goal <= 10%)`,
+    );
+  }
 } finally {
   for (const w of workers) w.kill();
   await dropQueueKeys(values.redis, prefix).catch(() => undefined);
