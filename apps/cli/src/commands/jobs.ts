@@ -39,6 +39,9 @@ function wholeNumber(raw: string): number {
   return Number(raw);
 }
 
+/** The kind column is as wide as the longest kind ("dataset-pull"), so the columns line up. */
+const KIND_WIDTH = Math.max(...JOB_KINDS.map((k) => k.length));
+
 export function registerJobCommands(program: Command): void {
   const jobs = program
     .command("jobs")
@@ -70,7 +73,7 @@ export function registerJobCommands(program: Command): void {
             : [
                 ...page.jobs.map(
                   (j) =>
-                    `${j.id}  ${j.kind.padEnd(6)}  ${j.status.padEnd(11)}  ${when(j.createdAt)}  ${progressLine(j)}`,
+                    `${j.id}  ${j.kind.padEnd(KIND_WIDTH)}  ${j.status.padEnd(11)}  ${when(j.createdAt)}  ${progressLine(j)}`,
                 ),
                 ...(page.hasNextPage ? [`… ${page.total} in all; next page: --after ${page.endCursor}`] : []),
               ].join("\n"),

@@ -22,8 +22,9 @@ export default async function JobsPage() {
     <>
       <h1>Jobs</h1>
       <p className="muted">
-        Index and benchmark jobs run in the API's process; their rows are the one source of truth (the same
-        list as <code>cxr jobs</code>). Starting or cancelling needs a token with the <code>run</code> scope.
+        Every job, whoever started it (the same list as <code>cxr jobs</code>): its row is the one source of
+        truth. Jobs started here run in the API's process, or on the workers when the API has a queue.
+        Starting or cancelling needs a token with the <code>run</code> scope.
       </p>
       <JobsView models={models} datasets={datasets} />
     </>
