@@ -1,6 +1,6 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ import {
 } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iuXmlTree } from "../packages/datasets/test/fixtures.ts";
-import { cxrAsync, repoRoot } from "./support/cli.ts";
+import { cxrAsync, startCxr } from "./support/cli.ts";
 
 /**
  * `cxr index`, `cxr ingest`, `cxr datasets pull` and `cxr doctor` with REDIS_URL set, against the real Redis at 127.0.0.1:6379 (a key
@@ -72,42 +72,19 @@ interface IndexJson {
 
 describe("cxr index through the queue", () => {
   it("is queued, waits for a worker, completes on it with the result of a local run", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        path.join(repoRoot, "apps/cli/src/main.ts"),
-        "index",
-        "--model",
-        "tiny",
-        "--dataset",
-        "set",
-        "--json",
-      ],
-      { cwd: repoRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const cli = startCxr(["index", "--model", "tiny", "--dataset", "set", "--json"], env);
 
     // No worker yet: the CLI says so once and keeps waiting.
-    await poll(async () => (stderr.includes("waiting for a worker") ? true : undefined), {
+    await poll(async () => (cli.stderr().includes("waiting for a worker") ? true : undefined), {
       timeoutMs: 120_000,
       what: "the no-worker notice",
     });
-    expect(stderr).toMatch(/queued as job \S+; waiting for a worker \(start one with `cxr worker`\)/);
-    expect(child.exitCode).toBeNull();
+    expect(cli.stderr()).toMatch(/queued as job \S+; waiting for a worker \(start one with `cxr worker`\)/);
+    expect(cli.child.exitCode).toBeNull();
 
     worker = spawnWorker(env);
-    const code = await exit;
-    expect(code, `${stderr}\nworker:\n${worker.stderr()}`).toBe(0);
+    const { status, stdout, stderr } = await cli.exited;
+    expect(status, `${stderr}\nworker:\n${worker.stderr()}`).toBe(0);
     expect(stderr.match(/waiting for a worker/g)).toHaveLength(1);
     const queued = JSON.parse(stdout) as IndexJson;
     expect(queued.jobId).toBeTruthy();
@@ -156,7 +133,7 @@ describe("cxr datasets pull through the queue", () => {
     // A local mirror of Open-i: the two archives built from the IU fixture tree with the system tar.
     const tree = await iuXmlTree();
     const archives = path.join(work, "mirror");
-    execFileSync("mkdir", ["-p", archives]);
+    mkdirSync(archives, { recursive: true });
     execFileSync("tar", ["czf", path.join(archives, "NLMCXR_reports.tgz"), "-C", tree, "ecgen-radiology"]);
     execFileSync("tar", [
       "czf",

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,25 +23,43 @@ export function cxr(args: string[], env: Record<string, string | undefined> = {}
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Same, without blocking the event loop (for tests that serve HTTP in-process). */
+/** A `cxr` process being followed: its output so far, and its result once it exits. */
+export interface RunningCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<CliResult>;
+}
+
+/** Starts `cxr ...args` (same environment as `cxr`) and lets a test watch its output as it runs. */
+export function startCxr(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd = repoRoot,
+): RunningCli {
+  const child = spawn(tsx, [main, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: process.env.CI, ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<CliResult>((resolve) =>
+    child.on("close", (status) => resolve({ status, stdout, stderr })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Same as `cxr`, without blocking the event loop (for tests that serve HTTP in-process). */
 export function cxrAsync(
   args: string[],
   env: Record<string, string | undefined> = {},
   cwd = repoRoot,
 ): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(tsx, [main, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: process.env.CI, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return startCxr(args, env, cwd).exited;
 }

@@ -220,6 +220,12 @@ describe("pull iu-xray from a local server", () => {
       // an unknown dataset is refused at prepare, typed, and writes no row
       const unknown = await prepareJob(services, "dataset-pull", { dataset: "imagenet" }).catch((e) => e);
       expect(classifyError(unknown)).toMatchObject({ kind: "not-found", code: "UNKNOWN_DATASET" });
+      const badMirror = await prepareJob(services, "dataset-pull", {
+        dataset: "iu-xray",
+        baseUrl: "ftp://mirror.example/",
+      }).catch((e) => e);
+      expect(classifyError(badMirror)).toMatchObject({ kind: "invalid" });
+      expect(classifyError(badMirror).message).toContain("baseUrl");
       expect((await listJobs(services)).total).toBe(0);
 
       const request = { dataset: "iu-xray", baseUrl };

@@ -13,6 +13,7 @@ import {
   type PullResult,
   pullDataset as pullArchives,
   REMOTE_DATASETS,
+  type RemoteDataset,
   type SynthOptions,
   type SynthSummary,
   showDataset as showInDatabase,
@@ -169,6 +170,18 @@ export interface PulledDataset extends PullResult {
   ingest: IngestSummary | null;
 }
 
+function remoteDataset(name: string): RemoteDataset {
+  const remote = findRemoteDataset(name);
+  if (!remote) {
+    throw new ServiceError(
+      "not-found",
+      "UNKNOWN_DATASET",
+      `unknown dataset "${name}"; one of ${PULLABLE_DATASETS.join(", ")}`,
+    );
+  }
+  return remote;
+}
+
 /**
  * A pull's prepare step: refuses an unknown dataset (typed, nothing written) and returns the request
  * with its folder resolved and its name defaulted, so that the same pull asked from another folder,
@@ -178,14 +191,7 @@ export function checkPullRequest<R extends PullRequest>(
   services: Pick<Services, "config">,
   request: R,
 ): R & { dir: string; name: string } {
-  const remote = findRemoteDataset(request.dataset);
-  if (!remote) {
-    throw new ServiceError(
-      "not-found",
-      "UNKNOWN_DATASET",
-      `unknown dataset "${request.dataset}"; one of ${PULLABLE_DATASETS.join(", ")}`,
-    );
-  }
+  const remote = remoteDataset(request.dataset);
   const sha256 =
     request.sha256 !== undefined && Object.keys(request.sha256).length > 0 ? request.sha256 : undefined;
   return {
@@ -206,7 +212,7 @@ export async function pullDataset(
   request: PullRequest,
 ): Promise<PulledDataset> {
   const { dataset, dir, name } = checkPullRequest(services, request);
-  const remote = findRemoteDataset(dataset)!;
+  const remote = remoteDataset(dataset);
   const baseUrl = request.baseUrl ?? (remote.name === "iu-xray" ? services.config.iuXrayBaseUrl : undefined);
   const pulled = await pullArchives(remote, {
     dir,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parseHttpUrl } from "@cxr/config";
 import type { PullProgress as DatasetPullProgress, IngestProgress } from "@cxr/datasets";
 import { type BenchOptions, type BenchResult, checkBenchRequest, runBench } from "../bench/run.ts";
 import type { Services } from "../context/open.ts";
@@ -267,9 +268,8 @@ export const datasetPullJob: JobDefinition<DatasetPullJobParameters, PulledDatas
     if (typeof parameters.dataset !== "string") {
       throw new JobError("INVALID_ARGUMENT", "a dataset pull job needs a dataset");
     }
-    if (parameters.baseUrl !== undefined && !/^https?:\/\//.test(String(parameters.baseUrl))) {
-      throw new JobError("INVALID_ARGUMENT", "baseUrl must be an http(s) URL");
-    }
+    if (parameters.baseUrl !== undefined)
+      parameters.baseUrl = parseHttpUrl("baseUrl", String(parameters.baseUrl));
     return checkPullRequest(services, parameters);
   },
   // One pull per folder; its ingest step excludes an ingest job of the same dataset name.
@@ -316,9 +316,8 @@ export const modelPullJob: JobDefinition<ModelPullJobParameters, PulledModel> = 
     if (typeof parameters.modelId !== "string" || parameters.modelId.length === 0) {
       throw new JobError("INVALID_ARGUMENT", "a model pull job needs a modelId");
     }
-    if (parameters.baseUrl !== undefined && !/^https?:\/\//.test(String(parameters.baseUrl))) {
-      throw new JobError("INVALID_ARGUMENT", "baseUrl must be an http(s) URL");
-    }
+    if (parameters.baseUrl !== undefined)
+      parameters.baseUrl = parseHttpUrl("baseUrl", String(parameters.baseUrl));
     // Unknown, not downloadable, or already registered: refused here, before any row is written.
     await checkModelPull(await services.database(), parameters.modelId);
     return parameters;
