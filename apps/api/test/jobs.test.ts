@@ -1,4 +1,6 @@
-import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { constants, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { type FileHandle, open, unlink } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -17,21 +19,32 @@ import {
 } from "@cxr/api-client/testing";
 import { type Config, loadConfig } from "@cxr/config";
 import { addModel } from "@cxr/services";
-import { seedDataset, type TempDatabase, tempDatabase, writeTinyBundle } from "@cxr/services/testing";
+import {
+  postgresAvailable,
+  seedDataset,
+  type TempDatabase,
+  tempDatabase,
+  writeTinyBundle,
+} from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiServices, type StartedApiServer, startApiServer } from "../src/index.ts";
 import { failure, testClient } from "./client.ts";
 
 /**
  * Jobs over the API, end to end: the real server on a free port, a tiny model and seeded datasets
- * in SQLite; jobs started over GraphQL (the typed client) run in the server process (the
- * in-process runner).
+ * in SQLite and (when it answers) PostgreSQL; jobs started over GraphQL (the typed client) run in
+ * the server process (the in-process runner), including a restart of the server midway.
  */
 
 type Job = TestJobFieldsFragment;
 const active = (j: Job) => j.status === "QUEUED" || j.status === "RUNNING";
 
-describe("jobs over the API", () => {
+const pgUp = await postgresAvailable();
+
+describe.each([
+  { dialect: "sqlite" as const, run: true },
+  { dialect: "postgresql" as const, run: pgUp },
+])("jobs over the API on $dialect", ({ dialect, run }) => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-api-jobs-"));
   let temp: TempDatabase | undefined;
   let config: Config;
@@ -63,13 +76,56 @@ describe("jobs over the API", () => {
     }
   }
 
+  /** The paths of the "large" dataset's images, in the order an index job reads them (by id). */
+  let largeImages: string[] = [];
+
+  /**
+   * Holds an index job at one image, whatever the machine's speed: the file becomes a FIFO, so the
+   * job's read of it waits for a writer. `reached()` resolves once the job has opened it (it is then
+   * midway, and cannot pass); `release()` writes the original bytes, so the job reads the image as
+   * it was; `restore()` puts the regular file back.
+   */
+  function gateImage(file: string) {
+    const bytes = readFileSync(file);
+    rmSync(file);
+    execFileSync("mkfifo", [file]);
+    let writer: FileHandle | undefined;
+    return {
+      /** Waits for the job to open the FIFO; `ended` says when it has stopped without reaching it. */
+      async reached(ended: () => Promise<boolean>): Promise<void> {
+        for (let tries = 1; ; tries++) {
+          try {
+            // non-blocking: ENXIO until a reader has the FIFO open; the job's read then waits for data
+            writer = await open(file, constants.O_WRONLY | constants.O_NONBLOCK);
+            return;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ENXIO") throw error;
+            if (tries % 20 === 0 && (await ended())) throw new Error("the job ended before the held image");
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        }
+      },
+      async release(): Promise<void> {
+        if (writer === undefined) return; // never reached: nobody is waiting
+        await writer.write(bytes);
+        await writer.close();
+        writer = undefined;
+      },
+      async restore(): Promise<void> {
+        await unlink(file);
+        writeFileSync(file, bytes);
+      },
+    };
+  }
+
   const startIndex = async (input: StartIndexInput) =>
     (await api().request(TestStartIndexDocument, { input })).startIndex;
   const cancel = async (id: string) => (await api().request(TestCancelJobDocument, { id })).cancelJob;
   const jobCount = async () => (await api().request(TestJobsDocument, {})).jobs.totalCount;
 
   beforeAll(async () => {
-    temp = await tempDatabase("sqlite");
+    if (!run) return;
+    temp = await tempDatabase(dialect);
     config = loadConfig(
       {
         CXR_DATA_DIR: path.join(work, "data"),
@@ -88,6 +144,13 @@ describe("jobs over the API", () => {
     await seedDataset(services.db, { dir: path.join(work, "large"), name: "large", studies: 80, side: 16 });
     // what an ingest would have recorded (seedDataset does not): a benchmark needs the split's fingerprint
     await services.db.prisma.split.updateMany({ data: { fingerprint: "f".repeat(64) } });
+    largeImages = (
+      await services.db.prisma.image.findMany({
+        where: { study: { dataset: { name: "large" } } },
+        orderBy: { id: "asc" },
+        select: { path: true },
+      })
+    ).map((i) => i.path);
     await services.close();
     await start();
   });
@@ -98,7 +161,7 @@ describe("jobs over the API", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("startIndex returns the job at once; it runs in the server to completion", async () => {
+  it.runIf(run)("startIndex returns the job at once; it runs in the server to completion", async () => {
     const started = await startIndex({ model: "tiny", dataset: "small", modality: "IMAGES", batchSize: 2 });
     expect(started).toMatchObject({ kind: "INDEX", attempts: expect.any(Number) });
     expect(["QUEUED", "RUNNING"]).toContain(started.status);
@@ -119,7 +182,7 @@ describe("jobs over the API", () => {
     expect(list.jobs.edges.map((e) => e.node.id)).toContain(started.id);
   });
 
-  it("startBenchmark runs a small benchmark in the server to completion", async () => {
+  it.runIf(run)("startBenchmark runs a small benchmark in the server to completion", async () => {
     const input = {
       models: ["tiny"],
       dataset: "small",
@@ -143,7 +206,7 @@ describe("jobs over the API", () => {
     expect(await jobCount()).toBe(before);
   });
 
-  it("refuses a bad start with a typed code and creates nothing", async () => {
+  it.runIf(run)("refuses a bad start with a typed code and creates nothing", async () => {
     const before = await jobCount();
     const bad = await failure(startIndex({ model: "nope", dataset: "small" }));
     expect(bad.code).toBe("NOT_FOUND");
@@ -154,105 +217,146 @@ describe("jobs over the API", () => {
     expect(await jobCount()).toBe(before);
   });
 
-  it("cancelJob stops a running job and a queued one (waiting for its model and modality's writer)", async () => {
-    const running = await startIndex({ model: "tiny", dataset: "large", modality: "REPORTS", batchSize: 1 });
-    const queued = await startIndex({ model: "tiny", dataset: "small", modality: "REPORTS", batchSize: 1 });
-    expect(queued.status).toBe("QUEUED");
-    expect(await cancel(queued.id)).toMatchObject({ status: "CANCELLED", attempts: 0 });
-    const cancelled = await cancel(running.id);
-    expect(cancelled).toMatchObject({ status: "CANCELLED", cancelRequested: true });
-    expect(cancelled.progress === null || cancelled.progress!.done < cancelled.progress!.total!).toBe(true);
-    expect((await failure(cancel(running.id))).code).toBe("CONFLICT");
-    // stays cancelled: polled again, it is not picked up
-    expect((await job(queued.id)).status).toBe("CANCELLED");
-  });
+  it.runIf(run)(
+    "cancelJob stops a running job and a queued one (waiting for its model and modality's writer)",
+    async () => {
+      // held at its 11th image, the job is still running when the cancel comes, however fast it is
+      const gate = gateImage(largeImages[10]!);
+      const running = await startIndex({ model: "tiny", dataset: "large", modality: "IMAGES", batchSize: 1 });
+      try {
+        await gate.reached(async () => !active(await job(running.id)));
+        const queued = await startIndex({
+          model: "tiny",
+          dataset: "small",
+          modality: "IMAGES",
+          batchSize: 1,
+        });
+        expect(queued.status).toBe("QUEUED");
+        expect(await cancel(queued.id)).toMatchObject({ status: "CANCELLED", attempts: 0 });
+        // here the cancel records the request, stops the job and waits for it to stop: the job is
+        // let past the held image once the request is recorded
+        const cancelling = cancel(running.id);
+        await until(running.id, (j) => j.cancelRequested, 10);
+        await gate.release();
+        const cancelled = await cancelling;
+        expect(cancelled).toMatchObject({ status: "CANCELLED", cancelRequested: true });
+        expect(cancelled.progress === null || cancelled.progress!.done < cancelled.progress!.total!).toBe(
+          true,
+        );
+        expect((await failure(cancel(running.id))).code).toBe("CONFLICT");
+        // stays cancelled: polled again, it is not picked up
+        expect((await job(queued.id)).status).toBe("CANCELLED");
+      } finally {
+        await gate.release();
+        await gate.restore();
+      }
+    },
+  );
 
-  it("a restart in the middle of a job leaves it interrupted; the same start resumes the same job", async () => {
-    const input: StartIndexInput = { model: "tiny", dataset: "large", modality: "IMAGES", batchSize: 1 };
-    const first = await startIndex(input);
-    const midway = await until(first.id, (j) => (j.progress?.done ?? 0) >= 3, 10);
-    expect(midway.status).toBe("RUNNING");
-    await server!.close(); // the server's runner stops its jobs at their next safe point
-    server = undefined;
-    await start();
-    const stopped = await job(first.id);
-    expect(stopped).toMatchObject({ status: "INTERRUPTED", attempts: 1 });
-    const stoppedAt = stopped.progress!.done;
-    expect(stoppedAt).toBeLessThan(stopped.progress!.total!);
+  it.runIf(run)(
+    "a restart in the middle of a job leaves it interrupted; the same start resumes the same job",
+    async () => {
+      const input: StartIndexInput = { model: "tiny", dataset: "large", modality: "IMAGES", batchSize: 1 };
+      // the job cannot pass the 41st image until released: it is midway when the server stops (the
+      // cancelled job above indexed the first dozen or so, and this one carries on after them)
+      const gate = gateImage(largeImages[40]!);
+      const first = await startIndex(input);
+      await gate.reached(async () => !active(await job(first.id)));
+      const midway = await job(first.id);
+      expect(midway.status).toBe("RUNNING");
+      // the server's runner stops its jobs at their next safe point: after the held image
+      const closed = server!.close();
+      await gate.release();
+      await closed;
+      await gate.restore();
+      server = undefined;
+      await start();
+      const stopped = await job(first.id);
+      expect(stopped).toMatchObject({ status: "INTERRUPTED", attempts: 1 });
+      const stoppedAt = stopped.progress!.done;
+      expect(stoppedAt).toBeLessThan(stopped.progress!.total!);
 
-    const resumed = await startIndex(input);
-    expect(resumed.id).toBe(first.id);
-    const done = await until(first.id, (j) => !active(j));
-    expect(done).toMatchObject({ status: "COMPLETED", attempts: 2 });
-    const result = JSON.parse(done.result!).results[0];
-    expect(result).toMatchObject({ resumed: true, status: "completed" });
-    expect(result.processed + result.failed).toBe(result.total);
-    // nothing duplicated: one job for the request, one point per image in the collection
-    const jobs = await api().request(TestJobsDocument, { first: 100 });
-    const same = await Promise.all(jobs.jobs.edges.map((e) => job(e.node.id)));
-    expect(same.filter((j) => j.id === first.id)).toHaveLength(1);
-    const { models } = await api().request(TestModelsDocument, {});
-    const imagesIndex = models[0]!.indexes.filter((i) => i.modality === "IMAGES");
-    expect(imagesIndex.map((i) => i.dataset)).toContain("large");
-    // the images collection holds one point per image of small and large: none written twice
-    const images = (await api().request(TestDatasetsDocument, {})).datasets
-      .filter((d) => d.name === "small" || d.name === "large")
-      .reduce((n, d) => n + d.imageCount, 0);
-    for (const index of imagesIndex) expect(index.points).toBe(images);
-  });
+      const resumed = await startIndex(input);
+      expect(resumed.id).toBe(first.id);
+      const done = await until(first.id, (j) => !active(j));
+      expect(done).toMatchObject({ status: "COMPLETED", attempts: 2 });
+      const result = JSON.parse(done.result!).results[0];
+      expect(result).toMatchObject({ resumed: true, status: "completed" });
+      expect(result.processed + result.failed).toBe(result.total);
+      // nothing duplicated: one job for the request, one point per image in the collection
+      const jobs = await api().request(TestJobsDocument, { first: 100 });
+      const same = await Promise.all(jobs.jobs.edges.map((e) => job(e.node.id)));
+      expect(same.filter((j) => j.id === first.id)).toHaveLength(1);
+      const { models } = await api().request(TestModelsDocument, {});
+      const imagesIndex = models[0]!.indexes.filter((i) => i.modality === "IMAGES");
+      expect(imagesIndex.map((i) => i.dataset)).toContain("large");
+      // the images collection holds one point per image of small and large: none written twice
+      const images = (await api().request(TestDatasetsDocument, {})).datasets
+        .filter((d) => d.name === "small" || d.name === "large")
+        .reduce((n, d) => n + d.imageCount, 0);
+      for (const index of imagesIndex) expect(index.points).toBe(images);
+    },
+  );
 
-  it("retryJob schedules a failed job again (it resumes); CONFLICT for a job that is not failed", async () => {
-    // The registered copy of the bundle is away: the job fails loudly with the reason.
-    const bundle = path.join(config.modelsDir, "tiny");
-    renameSync(bundle, `${bundle}-away`);
-    let failed: Job;
-    try {
-      const started = await startIndex({
-        model: "tiny",
-        dataset: "small",
-        modality: "REPORTS",
-        batchSize: 2,
+  it.runIf(run)(
+    "retryJob schedules a failed job again (it resumes); CONFLICT for a job that is not failed",
+    async () => {
+      // The registered copy of the bundle is away: the job fails loudly with the reason.
+      const bundle = path.join(config.modelsDir, "tiny");
+      renameSync(bundle, `${bundle}-away`);
+      let failed: Job;
+      try {
+        const started = await startIndex({
+          model: "tiny",
+          dataset: "small",
+          modality: "REPORTS",
+          batchSize: 2,
+        });
+        failed = await until(started.id, (j) => j.status === "FAILED").catch(async () => job(started.id));
+      } finally {
+        renameSync(`${bundle}-away`, bundle);
+      }
+      expect(failed).toMatchObject({ status: "FAILED", attempts: 1 });
+      expect(failed.error).toMatch(/cannot be loaded/);
+      const retry = async (id: string) => (await api().request(TestRetryJobDocument, { id })).retryJob;
+      expect((await retry(failed.id)).id).toBe(failed.id);
+      const done = await until(failed.id, (j) => j.status === "COMPLETED");
+      expect(done).toMatchObject({ attempts: 2, error: null });
+      expect((await failure(retry(failed.id))).code).toBe("CONFLICT");
+      // No queue configured: readiness says so (null), and is not held against the server.
+      const ready = await (await fetch(`${server!.url}/readyz`)).json();
+      expect(ready).toMatchObject({ ok: true, queue: null });
+    },
+  );
+
+  // the queue, not the database, is under test here: once is enough
+  it.runIf(run && dialect === "sqlite")(
+    "with REDIS_URL unreachable: /readyz is 503 naming the queue, and a start is UNAVAILABLE with nothing scheduled",
+    async () => {
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, "127.0.0.1", () => {
+          const { port } = probe.address() as { port: number };
+          probe.close(() => resolve(port));
+        });
       });
-      failed = await until(started.id, (j) => j.status === "FAILED").catch(async () => job(started.id));
-    } finally {
-      renameSync(`${bundle}-away`, bundle);
-    }
-    expect(failed).toMatchObject({ status: "FAILED", attempts: 1 });
-    expect(failed.error).toMatch(/cannot be loaded/);
-    const retry = async (id: string) => (await api().request(TestRetryJobDocument, { id })).retryJob;
-    expect((await retry(failed.id)).id).toBe(failed.id);
-    const done = await until(failed.id, (j) => j.status === "COMPLETED");
-    expect(done).toMatchObject({ attempts: 2, error: null });
-    expect((await failure(retry(failed.id))).code).toBe("CONFLICT");
-    // No queue configured: readiness says so (null), and is not held against the server.
-    const ready = await (await fetch(`${server!.url}/readyz`)).json();
-    expect(ready).toMatchObject({ ok: true, queue: null });
-  });
-
-  it("with REDIS_URL unreachable: /readyz is 503 naming the queue, and a start is UNAVAILABLE with nothing scheduled", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
-    const queued = await startApiServer(
-      await openApiServices({ ...config, redisUrl: `redis://127.0.0.1:${port}` }),
-      { port: 0 },
-    );
-    try {
-      const res = await fetch(`${queued.url}/readyz`);
-      expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ ok: false, database: true, queue: false });
-      const refused = await failure(
-        testClient(queued.url).request(TestStartIndexDocument, {
-          input: { model: "tiny", dataset: "small", modality: "IMAGES" },
-        }),
+      const queued = await startApiServer(
+        await openApiServices({ ...config, redisUrl: `redis://127.0.0.1:${port}` }),
+        { port: 0 },
       );
-      expect(refused.code).toBe("UNAVAILABLE");
-      expect(refused.message).toMatch(/queue/);
-    } finally {
-      await queued.close();
-    }
-  });
+      try {
+        const res = await fetch(`${queued.url}/readyz`);
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ ok: false, database: true, queue: false });
+        const refused = await failure(
+          testClient(queued.url).request(TestStartIndexDocument, {
+            input: { model: "tiny", dataset: "small", modality: "IMAGES" },
+          }),
+        );
+        expect(refused.code).toBe("UNAVAILABLE");
+        expect(refused.message).toMatch(/queue/);
+      } finally {
+        await queued.close();
+      }
+    },
+  );
 });
