@@ -3,7 +3,7 @@
  * the same run, on the same architecture-equivalent graphs at random init (models.py):
  * ViT-B/32 and Swin-T image encoders and a BERT-base-sized text encoder.
  *
- *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu] [--workers N]
+ *   pnpm exec tsx bench/encode/run.ts [--threads 2] [--batch 8] [--repeats 3] [--providers cpu] [--workers N] [--spin]
  *
  * Figures: model forward only (items/s; goal >= 2.5x PyTorch for the text encoder, >= 1.0x for the
  * image encoders) and the whole image pipeline from JPEG bytes to a normalised embedding (ours:
@@ -13,7 +13,7 @@
  * OPENBLAS_L2_SIZE unset (toolchain.md). Results: printed, and written to bench/out/encode/result.json.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,7 @@ import {
 } from "../../packages/encoders/src/index.ts";
 
 import { writeRandomInitBundle } from "./bundle.ts";
+import { ensureBenchGraphs } from "./graphs.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -39,12 +40,15 @@ const { values } = parseArgs({
     models: { type: "string", default: "vit_b32,swin_t,bert_base" },
     python: { type: "string", default: "/usr/bin/python3" },
     "skip-torch": { type: "boolean", default: false },
+    // ONNX Runtime's busy-waiting intra-op threads (its own default; ours is off), for the A/B
+    spin: { type: "boolean", default: false },
     // Preprocessing worker threads (ModelEncoder's preprocessWorkers); default: the encoder's default.
     workers: { type: "string" },
   },
 });
 const out = path.resolve(values.out!);
 const threads = Number(values.threads);
+const spinWait = values.spin === true;
 const workers = values.workers === undefined ? undefined : Number(values.workers);
 const batch = Number(values.batch);
 const repeats = Number(values.repeats);
@@ -75,24 +79,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
     times.push((performance.now() - t0) / 1000);
   }
   return median(times);
-}
-
-function ensureModels(): void {
-  // models.py also redoes an export whose version stamp (<name>.version) is older than its own.
-  const stamp = (m: string) => path.join(out, `${m}.version`);
-  const stale = (m: string) =>
-    m === "bert_base" && (!existsSync(stamp(m)) || readFileSync(stamp(m), "utf8").trim() !== "2");
-  const missing = models.some((m) => !existsSync(path.join(out, `${m}.onnx`)) || stale(m));
-  if (!missing && existsSync(path.join(out, "jpeg"))) return;
-  console.error(`exporting ${models.join(", ")} into ${out} (models.py) ...`);
-  const r = spawnSync(
-    values.python!,
-    [path.join(here, "models.py"), "--out", out, "--models", models.join(",")],
-    {
-      stdio: "inherit",
-    },
-  );
-  if (r.status !== 0) throw new Error("models.py failed");
 }
 
 function runTorch(): { forward: Record<string, Figure>; pipeline?: Figure; [k: string]: unknown } {
@@ -157,6 +143,7 @@ async function ours(): Promise<{
     const { session, provider } = await createSession(path.join(out, `${name}.onnx`), name, {
       providers,
       cpuThreads: threads,
+      spinWait,
       logger: stderrLogger,
     });
     const pixels = new Float32Array(batch * 3 * 224 * 224).map((_, i) => Math.sin(i * 0.001));
@@ -181,6 +168,7 @@ async function ours(): Promise<{
   const encoder = await ModelEncoder.create(dir, {
     providers,
     cpuThreads: threads,
+    spinWait,
     batchSize: batch,
     logger: stderrLogger,
     preprocessWorkers: workers,
@@ -189,6 +177,7 @@ async function ours(): Promise<{
   const mainThread = await ModelEncoder.create(dir, {
     providers,
     cpuThreads: threads,
+    spinWait,
     batchSize: batch,
     logger: stderrLogger,
     preprocessWorkers: 0,
@@ -208,6 +197,7 @@ async function ours(): Promise<{
   const { session: vit } = await createSession(path.join(out, "vit_b32.onnx"), "vit_b32 (pairs)", {
     providers,
     cpuThreads: threads,
+    spinWait,
   });
   const pixels = new Float32Array(batch * 3 * 224 * 224).map((_, i) => Math.sin(i * 0.001));
   const feeds = { pixel_values: new OrtTensor("float32", pixels, [batch, 3, 224, 224]) };
@@ -246,13 +236,13 @@ async function ours(): Promise<{
   return { forward, pipeline };
 }
 
-ensureModels();
+ensureBenchGraphs(models, out, values.python);
 const torch = values["skip-torch"] ? undefined : runTorch();
 const mine = await ours();
 const rows: string[] = [];
 const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}x` : "n/a");
 rows.push(
-  `bench/encode: batch ${batch}, ${threads} threads, providers ${providers.join(",")}; torch: ${torch?.runtime ?? "skipped"} on ${torch?.device ?? "-"} (BLAS ${torch?.blas ?? "?"})`,
+  `bench/encode: batch ${batch}, ${threads} threads${spinWait ? " (busy-waiting)" : ""}, providers ${providers.join(",")}; torch: ${torch?.runtime ?? "skipped"} on ${torch?.device ?? "-"} (BLAS ${torch?.blas ?? "?"})`,
 );
 // Goals (issue 17 item 8): the text encoder forward >= 2.5x PyTorch; the JPEG -> embedding pipeline
 // >= 0.8x our own forward-only throughput (decoding and preprocessing hidden behind inference) and

@@ -63,6 +63,12 @@ describe("execution provider planning", () => {
       intraOpNumThreads: 2,
     });
     expect(sessionOptionsFor("cpu", { cpuThreads: 0 })).not.toHaveProperty("intraOpNumThreads");
+    // idle intra-op threads sleep unless asked to busy-wait (they would take the cores that
+    // preprocessing and the server need)
+    const spinning = (o: ReturnType<typeof sessionOptionsFor>) =>
+      (o.extra as { session: { intra_op: { allow_spinning: string } } }).session.intra_op.allow_spinning;
+    expect(spinning(sessionOptionsFor("cpu", { cpuThreads: 2 }))).toBe("0");
+    expect(spinning(sessionOptionsFor("cpu", { cpuThreads: 2, spinWait: true }))).toBe("1");
     expect(sessionOptionsFor("cuda", { deviceId: 1 })).toMatchObject({
       executionProviders: [{ name: "cuda", deviceId: 1 }],
       intraOpNumThreads: 1,

@@ -25,6 +25,12 @@ export interface SessionFactoryOptions {
   providers?: readonly ExecutionProvider[];
   /** Intra-op threads for CPU sessions; 0 or unset lets ONNX Runtime decide (one per core). */
   cpuThreads?: number;
+  /**
+   * Whether idle intra-op threads busy-wait for the next operator (ONNX Runtime's default) instead of
+   * sleeping. Off by default: the spinning threads take the cores that decoding, preprocessing, the
+   * other modality's session and the server need (bench/encode and bench/api measure it: `--spin`).
+   */
+  spinWait?: boolean;
   /** GPU to use with cuda/webgpu. */
   deviceId?: number;
   logger?: SessionLogger;
@@ -160,12 +166,14 @@ export function planProviders(
 /** Provider-specific session options. */
 export function sessionOptionsFor(
   provider: ExecutionProvider,
-  options: Pick<SessionFactoryOptions, "cpuThreads" | "deviceId">,
+  options: Pick<SessionFactoryOptions, "cpuThreads" | "deviceId" | "spinWait">,
 ): ort.InferenceSession.SessionOptions {
   const common: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     interOpNumThreads: 1,
+    // session config entry session.intra_op.allow_spinning (onnxruntime_session_options_config_keys.h)
+    extra: { session: { intra_op: { allow_spinning: options.spinWait === true ? "1" : "0" } } },
   };
   switch (provider) {
     case "cpu": {
