@@ -176,19 +176,19 @@ try {
     inproc: (i: number) => Promise<unknown>,
     into: [number[], number[]],
   ) => {
-    for (let i = -3; i < n; i++) {
+    const measure = async (run: (i: number) => Promise<unknown>, i: number, samples: number[]) => {
+      const t = process.hrtime.bigint();
+      await run(i);
       // the first 3 pairs warm up (encoder loaded, JIT) and are not counted
-      const measure = async (run: (i: number) => Promise<unknown>, samples: number[]) => {
-        const t = process.hrtime.bigint();
-        await run(i);
-        if (i >= 0) samples.push(ms(process.hrtime.bigint() - t));
-      };
+      if (i >= 0) samples.push(ms(process.hrtime.bigint() - t));
+    };
+    for (let i = -3; i < n; i++) {
       if (i % 2 === 0) {
-        await measure(http, into[0]);
-        await measure(inproc, into[1]);
+        await measure(http, i, into[0]);
+        await measure(inproc, i, into[1]);
       } else {
-        await measure(inproc, into[1]);
-        await measure(http, into[0]);
+        await measure(inproc, i, into[1]);
+        await measure(http, i, into[0]);
       }
     }
   };

@@ -8,8 +8,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Where bench/encode keeps its exports (models.py's --out default). */
 export const BENCH_GRAPHS_DIR = path.join(here, "..", "out", "encode");
 
-/** models.py's EXPORT_VERSION for the graphs whose export changed since their first version. */
-const EXPORT_VERSION: Record<string, string> = { bert_base: "2" };
+/**
+ * models.py's `EXPORT_VERSION = {...}` (one source: models.py stamps each export with it, and
+ * redoes an export whose stamp differs; reading it here avoids starting Python when nothing changed).
+ */
+function exportVersions(): Record<string, string> {
+  const source = readFileSync(path.join(here, "models.py"), "utf8");
+  const literal = /^EXPORT_VERSION = (\{[^}\n]*\})$/m.exec(source)?.[1];
+  if (literal === undefined) throw new Error("bench/encode/models.py has no EXPORT_VERSION line");
+  return JSON.parse(literal) as Record<string, string>;
+}
 
 /**
  * The random-init graphs `models` (vit_b32, swin_t, bert_base) and the synthetic JPEGs in `out`,
@@ -21,10 +29,11 @@ export function ensureBenchGraphs(
   out: string = BENCH_GRAPHS_DIR,
   python = "/usr/bin/python3",
 ): void {
+  const versions = exportVersions();
   const stamp = (m: string) => path.join(out, `${m}.version`);
+  // as models.py reads it: an export without a stamp is version 1
   const stale = (m: string) =>
-    EXPORT_VERSION[m] !== undefined &&
-    (!existsSync(stamp(m)) || readFileSync(stamp(m), "utf8").trim() !== EXPORT_VERSION[m]);
+    (existsSync(stamp(m)) ? readFileSync(stamp(m), "utf8").trim() : "1") !== versions[m];
   const missing = models.some((m) => !existsSync(path.join(out, `${m}.onnx`)) || stale(m));
   if (!missing && existsSync(path.join(out, "jpeg"))) return;
   console.error(`exporting ${models.join(", ")} into ${out} (bench/encode/models.py) ...`);

@@ -83,7 +83,7 @@ describe.each([
    * Holds an index job at one image, whatever the machine's speed: the file becomes a FIFO, so the
    * job's read of it waits for a writer. `reached()` resolves once the job has opened it (it is then
    * midway, and cannot pass); `release()` writes the original bytes, so the job reads the image as
-   * it was; `restore()` puts the regular file back.
+   * it was, and puts the regular file back.
    */
   function gateImage(file: string) {
     const bytes = readFileSync(file);
@@ -105,13 +105,13 @@ describe.each([
           }
         }
       },
+      /** Lets a waiting job read the image (a reader keeps its open FIFO), then restores the file. */
       async release(): Promise<void> {
-        if (writer === undefined) return; // never reached: nobody is waiting
-        await writer.write(bytes);
-        await writer.close();
-        writer = undefined;
-      },
-      async restore(): Promise<void> {
+        if (writer !== undefined) {
+          await writer.write(bytes);
+          await writer.close();
+          writer = undefined;
+        }
         await unlink(file);
         writeFileSync(file, bytes);
       },
@@ -248,7 +248,6 @@ describe.each([
         expect((await job(queued.id)).status).toBe("CANCELLED");
       } finally {
         await gate.release();
-        await gate.restore();
       }
     },
   );
@@ -268,7 +267,6 @@ describe.each([
       const closed = server!.close();
       await gate.release();
       await closed;
-      await gate.restore();
       server = undefined;
       await start();
       const stopped = await job(first.id);
