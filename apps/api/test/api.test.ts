@@ -85,6 +85,8 @@ describe.each([
     });
     const text = await res.text();
     expect(text).not.toContain(work);
+    // every answer, refusals included, is per caller and may hold medical data: never cached
+    expect(res.headers.get("cache-control")).toBe("no-store");
     return { status: res.status, body: JSON.parse(text) as { data?: any; errors?: any[] } };
   }
 
