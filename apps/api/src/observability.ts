@@ -1,4 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
+import { firstLine } from "@cxr/config";
+import { GraphQLError } from "graphql/index.js";
 import { type Logger, pino } from "pino";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { RequestContext } from "./request.ts";
@@ -7,6 +9,32 @@ import type { RequestContext } from "./request.ts";
  * Logs and metrics. A log line carries the request id, the operation name, the status and the
  * duration; never a query's variables, a report, pixels or a token (the body is never logged).
  */
+
+/**
+ * What a log line may say about an error: its name, its code, the first line of its message and
+ * its stack frames. Not the rest of the message: the database client's runs over many lines and
+ * quotes the failing call with its arguments (a report's text among them, were it one), and a
+ * stack repeats the whole message before its frames.
+ */
+export function loggableError(error: unknown): {
+  name: string;
+  code?: string;
+  message: string;
+  stack?: string;
+} {
+  if (!(error instanceof Error)) return { name: typeof error, message: firstLine(error) };
+  const code = (error as { code?: unknown }).code;
+  const frames = (error.stack ?? "")
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .join("\n");
+  return {
+    name: error.name,
+    ...(typeof code === "string" ? { code: code.slice(0, 40) } : {}),
+    message: firstLine(error),
+    ...(frames !== "" ? { stack: frames } : {}),
+  };
+}
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
@@ -82,15 +110,16 @@ export function observabilityPlugin(metrics: Metrics, logger: Logger): ApolloSer
           for (const error of errors) {
             const code = error.extensions?.code ?? "INTERNAL_SERVER_ERROR";
             if (code === "INTERNAL_SERVER_ERROR") {
-              const original = error.originalError;
+              // a resolver's toGraphQLError wraps the failure: log what failed, not the wrapper
+              let original = error.originalError;
+              while (original instanceof GraphQLError && original.originalError !== undefined) {
+                original = original.originalError;
+              }
               logger.error(
                 {
                   requestId: contextValue.requestId,
                   operation: operationLabel(operationName),
-                  err:
-                    original instanceof Error
-                      ? { name: original.name, message: original.message, stack: original.stack }
-                      : undefined,
+                  err: original instanceof Error ? loggableError(original) : undefined,
                 },
                 "unexpected error",
               );

@@ -15,7 +15,13 @@ import type { ApiServices } from "./context.ts";
 import { formatError, toHttpError } from "./errors.ts";
 import { type ApiLimits, DEFAULT_LIMITS } from "./limits.ts";
 import { registerLeaderboardRoutes } from "./modules/leaderboard/routes.ts";
-import { createLogger, createMetrics, type Metrics, observabilityPlugin } from "./observability.ts";
+import {
+  createLogger,
+  createMetrics,
+  loggableError,
+  type Metrics,
+  observabilityPlugin,
+} from "./observability.ts";
 import { type RequestContext, requestContext } from "./request.ts";
 import { buildSchema } from "./schema.ts";
 
@@ -342,7 +348,7 @@ function sendError(res: Response, error: unknown, logger: Logger, requestId: str
   if (body.code === "OVERLOADED") res.setHeader("retry-after", String(OVERLOADED_RETRY_AFTER_SECONDS));
   if (status >= 500) {
     logger.error(
-      { requestId, err: error instanceof Error ? { name: error.name, message: error.message } : undefined },
+      { requestId, err: error instanceof Error ? loggableError(error) : undefined },
       "request failed",
     );
   }
@@ -390,7 +396,7 @@ export async function startApiServer(
   });
   const purge = setInterval(() => {
     services.uploads.purgeExpired().catch((error: unknown) => {
-      server.logger.warn({ err: (error as Error).message }, "upload purge failed");
+      server.logger.warn({ err: loggableError(error) }, "upload purge failed");
     });
   }, 60_000);
   purge.unref();
