@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import {
   TestBenchmarkRunsDocument,
   TestCancelJobDocument,
@@ -27,14 +26,9 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import { execute, parse } from "graphql/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardSchema } from "../src/access.ts";
-import {
-  type ApiServices,
-  createLogger,
-  openApiServices,
-  type StartedApiServer,
-  startApiServer,
-} from "../src/index.ts";
+import { type ApiServices, openApiServices, type StartedApiServer, startApiServer } from "../src/index.ts";
 import { failure, outcome, testClient } from "./client.ts";
+import { capturedLogger } from "./logs.ts";
 
 /**
  * Access end to end: the real server on a free port, run as if bound to the network (tokens
@@ -49,7 +43,8 @@ describe.each([
   { dialect: "postgresql" as const, run: pgUp },
 ])("access on $dialect", ({ dialect, run }) => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-access-"));
-  const logLines: string[] = [];
+  const logs = capturedLogger();
+  const logLines = logs.lines;
   let temp: TempDatabase | undefined;
   let services: ApiServices | undefined;
   let server: StartedApiServer | undefined;
@@ -118,15 +113,9 @@ describe.each([
     await seedDataset(db, { dir: path.join(work, "set"), name: "set", studies: 4, side: 24 });
     await indexDataset({ db, store, config, modelId: "tiny", datasetName: "set", modality: "images" });
     imageId = (await db.prisma.image.findFirstOrThrow()).id;
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    });
     server = await startApiServer(services, {
       port: 0,
-      logger: createLogger("info", sink),
+      logger: logs.logger,
       access: { network: true, allowOpen: true },
     });
     url = server.url;

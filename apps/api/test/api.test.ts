@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { crc32 } from "node:zlib";
 import {
   type SearchInput,
@@ -41,6 +40,7 @@ import {
 } from "../src/index.ts";
 import { failure, type TestClient, testClient } from "./client.ts";
 import { dicom, JPEG_BASELINE, zeroPng } from "./hostile.ts";
+import { capturedLogger } from "./logs.ts";
 
 /**
  * End to end: the real server on a free port, a real tiny model, a seeded and indexed dataset and a
@@ -66,7 +66,8 @@ describe.each([
   { dialect: "postgresql" as const, run: pgUp },
 ])("the API on $dialect", ({ dialect, run }) => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-api-"));
-  const logLines: string[] = [];
+  const logs = capturedLogger();
+  const logLines = logs.lines;
   let temp: TempDatabase | undefined;
   let services: ApiServices | undefined;
   let server: StartedApiServer | undefined;
@@ -126,17 +127,7 @@ describe.each([
       cache: false,
     });
     runId = bench.runId;
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(
-          ...String(chunk)
-            .split("\n")
-            .filter((l) => l !== ""),
-        );
-        done();
-      },
-    });
-    server = await startApiServer(services, { port: 0, logger: createLogger("info", sink) });
+    server = await startApiServer(services, { port: 0, logger: logs.logger });
     url = server.url;
     api = testClient(url, { forbidden: [work] });
   });

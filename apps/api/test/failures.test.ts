@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { TestDatasetsDocument, TestSearchDocument } from "@cxr/api-client/testing";
 import { loadConfig } from "@cxr/config";
 import { addModel, indexDataset } from "@cxr/services";
@@ -14,14 +13,9 @@ import {
   writeTinyBundle,
 } from "@cxr/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ApiServices,
-  createLogger,
-  openApiServices,
-  type StartedApiServer,
-  startApiServer,
-} from "../src/index.ts";
+import { type ApiServices, openApiServices, type StartedApiServer, startApiServer } from "../src/index.ts";
 import { failure, type TestClient, testClient } from "./client.ts";
+import { capturedLogger } from "./logs.ts";
 
 /**
  * End to end: what a client sees, and what the server logs, when something the API stands on fails
@@ -39,7 +33,8 @@ describe.each([
   { dialect: "postgresql" as const, run: pgUp },
 ])("the API on $dialect when what it stands on fails", ({ dialect, run }) => {
   const work = mkdtempSync(path.join(tmpdir(), "cxr-api-failures-"));
-  const logLines: string[] = [];
+  const logs = capturedLogger();
+  const logLines = logs.lines;
   let temp: TempDatabase | undefined;
   let services: ApiServices | undefined;
   let server: StartedApiServer | undefined;
@@ -69,17 +64,7 @@ describe.each([
     for (const modelId of ["tiny", "tiny-broken"]) {
       await indexDataset({ db, store, config, modelId, datasetName: "set", modality: "both" });
     }
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(
-          ...String(chunk)
-            .split("\n")
-            .filter((l) => l !== ""),
-        );
-        done();
-      },
-    });
-    server = await startApiServer(services, { port: 0, logger: createLogger("info", sink) });
+    server = await startApiServer(services, { port: 0, logger: logs.logger });
     url = server.url;
     api = testClient(url, { forbidden: [work] });
   });
