@@ -5,6 +5,7 @@ import {
   PreprocessError,
   type PreprocessStep,
   pillowConvert,
+  pillowCrop,
   pillowResize,
   preprocessStepSchema,
   preprocessStepsSchema,
@@ -190,6 +191,70 @@ describe("Pillow arithmetic", () => {
       { op: "toTensor", scale: "none", channels: 1 },
     ]);
     expect(Array.from(clip.data.subarray(0, 3))).toEqual([10, 30, 50]);
+  });
+
+  it("a region of a resize is the resize cropped, bit for bit, in every mode and kernel", () => {
+    // a seeded noise image: every tap matters, constant rows are rare
+    let seed = 7;
+    const noise = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed >> 23;
+    };
+    const grey = L(61, 47, () => noise());
+    const rgb = makeImage(
+      "RGB",
+      29,
+      41,
+      Uint8Array.from({ length: 29 * 41 * 3 }, () => noise()),
+    );
+    const wide = makeImage(
+      "I",
+      53,
+      37,
+      Int32Array.from({ length: 53 * 37 }, () => noise() * 16 - 300),
+    );
+    for (const img of [grey, rgb, wide]) {
+      for (const k of ["bicubic", "bilinear", "lanczos", "nearest"] as const) {
+        for (const [w, h, region] of [
+          [13, 17, { left: 0, top: 2, width: 13, height: 13 }],
+          [20, 11, { left: 3, top: 0, width: 11, height: 11 }],
+          [img.width, 9, { left: 5, top: 1, width: 7, height: 8 }], // one direction only
+          [90, 70, { left: 10, top: 20, width: 50, height: 40 }], // upscale
+        ] as const) {
+          const whole = pillowResize(img, w, h, k);
+          const cropped = pillowCrop(whole, region.left, region.top, region.width, region.height);
+          const fused = pillowResize(img, w, h, k, region);
+          expect([fused.width, fused.height, fused.mode]).toEqual([region.width, region.height, img.mode]);
+          expect(Array.from(fused.data), `${img.mode} ${k} ${w}x${h}`).toEqual(Array.from(cropped.data));
+        }
+      }
+    }
+    expect(() => pillowResize(grey, 13, 17, "bicubic", { left: 1, top: 0, width: 13, height: 13 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it("a resize then a centre crop give the same tensor as one fused step as when run apart", () => {
+    const img = L(90, 110, (x, y) => (x * 7 + y * 13 + ((x * y) % 17)) % 256);
+    for (const rounding of ["half-even", "floor"] as const) {
+      for (const [by, size, crop] of [
+        ["shorter", 24, 24],
+        ["shorter", 24, 20],
+        ["longer", 40, 30], // the crop is larger than the resize across: padded, not fused
+        ["exact", 32, 32],
+      ] as const) {
+        const resize: PreprocessStep = { op: "resize", size, by, kernel: "bicubic" };
+        const centerCrop: PreprocessStep = { op: "centerCrop", size: crop, rounding };
+        const toTensor: PreprocessStep = { op: "toTensor", scale: "divide255", channels: 3 };
+        const fused = runPreprocess(img, [resize, centerCrop, toTensor]);
+        // a no-op convert between them keeps the two steps apart
+        const apart = runPreprocess(img, [resize, { op: "convert", mode: "L" }, centerCrop, toTensor]);
+        expect(fused.shape).toEqual([3, crop, crop]);
+        expect(Array.from(fused.data), `${by} ${size} crop ${crop} ${rounding}`).toEqual(
+          Array.from(apart.data),
+        );
+      }
+    }
   });
 
   it("nearest picks pixel centres", () => {

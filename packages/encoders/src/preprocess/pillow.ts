@@ -374,18 +374,71 @@ function resizeNearest(image: DecodedImage, outW: number, outH: number): Decoded
   return makeImage(image.mode, outW, outH, out, image.source);
 }
 
+/** A region of a resize's output, in the resized image's pixels. */
+export interface ResizeRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** The coefficients of `count` consecutive outputs from `first` (views, not copies). */
+function sliceCoefficients(c: Coefficients, first: number, count: number): Coefficients {
+  return {
+    ksize: c.ksize,
+    bounds: c.bounds.subarray(first * 2, (first + count) * 2),
+    weights: c.weights.subarray(first * c.ksize, (first + count) * c.ksize),
+  };
+}
+
 /**
  * Pillow `Image.resize((outW, outH), filter)` on the whole image, in the image's own mode.
  * Returns a copy when the size is unchanged (no resampling), like Pillow.
+ *
+ * With `region`, only that part of the output is returned: `resize(...).crop(region)`, bit for
+ * bit, without computing the rest. Each output pixel depends only on its own coefficients and on
+ * the horizontal pass's rows it reads, so the skipped rows and columns change nothing that is kept
+ * (a resize of the shorter side to 224 followed by a 224 centre crop, as CLIP does, computes about
+ * 17% less for a 900 x 1100 radiograph).
  */
 export function pillowResize(
   image: DecodedImage,
   outW: number,
   outH: number,
   filter: PillowFilter,
+  region?: ResizeRegion,
 ): DecodedImage {
   if (!Number.isInteger(outW) || !Number.isInteger(outH) || outW <= 0 || outH <= 0) {
     throw new RangeError(`resize target must be positive integers, got ${outW}x${outH}`);
+  }
+  if (region !== undefined) {
+    const { left, top, width, height } = region;
+    const inside =
+      Number.isInteger(left) &&
+      Number.isInteger(top) &&
+      Number.isInteger(width) &&
+      Number.isInteger(height) &&
+      left >= 0 &&
+      top >= 0 &&
+      width > 0 &&
+      height > 0 &&
+      left + width <= outW &&
+      top + height <= outH;
+    if (!inside) {
+      throw new RangeError(
+        `region ${left},${top} ${width}x${height} is not inside the ${outW}x${outH} resize`,
+      );
+    }
+    // the fused passes are the two convolutions; anything else is resized whole, then cropped
+    if (outW === image.width || outH === image.height || filter === "nearest" || image.pillowMode) {
+      return pillowCrop(pillowResize(image, outW, outH, filter), left, top, width, height);
+    }
+    const f = FILTERS[filter];
+    return resampleBoth(
+      image,
+      sliceCoefficients(precomputeCoefficients(image.width, outW, f), left, width),
+      sliceCoefficients(precomputeCoefficients(image.height, outH, f), top, height),
+    );
   }
   if (outW === image.width && outH === image.height) {
     return withPillowMode(
@@ -400,6 +453,13 @@ export function pillowResize(
   const f = FILTERS[filter];
   const needH = outW !== image.width;
   const needV = outH !== image.height;
+  if (needH && needV) {
+    return resampleBoth(
+      image,
+      precomputeCoefficients(image.width, outW, f),
+      precomputeCoefficients(image.height, outH, f),
+    );
+  }
   const vert = precomputeCoefficients(image.height, outH, f);
   // rows of the source that the vertical pass reads
   const yFirst = vert.bounds[0]!;
@@ -428,6 +488,34 @@ export function pillowResize(
     shift = yFirst;
   }
   if (needV) data = vertical8(data, width, ch, outH, vert, fixedPoint(vert.weights), shift);
+  return makeImage(image.mode, outW, outH, data, image.source);
+}
+
+/**
+ * Pillow's two passes (horizontal, then vertical) for the outputs the coefficients describe: the
+ * horizontal pass runs only over the source rows the vertical pass reads.
+ */
+function resampleBoth(image: DecodedImage, hor: Coefficients, vert: Coefficients): DecodedImage {
+  const outW = hor.bounds.length / 2;
+  const outH = vert.bounds.length / 2;
+  const yFirst = vert.bounds[0]!;
+  const yLast = vert.bounds[outH * 2 - 2]! + vert.bounds[outH * 2 - 1]!;
+  if (image.mode === "I") {
+    const rows = horizontal32(image.data as Int32Array, image.width, yFirst, yLast - yFirst, outW, hor);
+    return makeImage("I", outW, outH, vertical32(rows, outW, outH, vert, yFirst), image.source);
+  }
+  const ch = channelsOf(image.mode);
+  const rows = horizontal8(
+    image.data as Uint8Array,
+    image.width,
+    ch,
+    yFirst,
+    yLast - yFirst,
+    outW,
+    hor,
+    fixedPoint(hor.weights),
+  );
+  const data = vertical8(rows, outW, ch, outH, vert, fixedPoint(vert.weights), yFirst);
   return makeImage(image.mode, outW, outH, data, image.source);
 }
 

@@ -71,22 +71,43 @@ function pad(image: DecodedImage, step: PadStep): DecodedImage {
   return pasteOnGreyCanvas(image, side, side, x, y, step.fill ?? 0);
 }
 
+/**
+ * A resize followed by a centre crop, as one pass over the kept region when the crop lies inside
+ * the resized image (pillowResize's `region`: the same pixels, the cropped-away rows and columns
+ * never computed); otherwise the two steps one after the other.
+ */
+function resizeThenCenterCrop(image: DecodedImage, step: ResizeStep, crop: CenterCropStep): DecodedImage {
+  const [w, h] = resizeTarget(step, image.width, image.height);
+  const { size } = crop;
+  if (w < 1 || h < 1 || w < size || h < size || (w === size && h === size)) {
+    return centerCrop(resize(image, step), crop);
+  }
+  const { left, top } = centerCropOffsets(w, h, crop);
+  return pillowResize(image, w, h, step.kernel, { left, top, width: size, height: size });
+}
+
+/** Where a centre crop of `step.size` starts in a width x height image (negative: padding). */
+function centerCropOffsets(
+  width: number,
+  height: number,
+  step: CenterCropStep,
+): { left: number; top: number } {
+  const { size } = step;
+  if (step.rounding === "floor") {
+    // HF ImageFeatureExtractionMixin: (h - size) // 2
+    return { left: Math.floor((width - size) / 2), top: Math.floor((height - size) / 2) };
+  }
+  // torchvision: pad with zeros when smaller (left pad (size - w) // 2), else int(round((w - size) / 2.0))
+  return {
+    left: width < size ? -Math.floor((size - width) / 2) : roundHalfEven((width - size) / 2),
+    top: height < size ? -Math.floor((size - height) / 2) : roundHalfEven((height - size) / 2),
+  };
+}
+
 function centerCrop(image: DecodedImage, step: CenterCropStep): DecodedImage {
   const { size } = step;
   if (image.width === size && image.height === size) return image;
-  let left: number;
-  let top: number;
-  if (step.rounding === "floor") {
-    // HF ImageFeatureExtractionMixin: (h - size) // 2
-    left = Math.floor((image.width - size) / 2);
-    top = Math.floor((image.height - size) / 2);
-  } else {
-    // torchvision: pad with zeros when smaller (left pad (size - w) // 2), else int(round((w - size) / 2.0))
-    left =
-      image.width < size ? -Math.floor((size - image.width) / 2) : roundHalfEven((image.width - size) / 2);
-    top =
-      image.height < size ? -Math.floor((size - image.height) / 2) : roundHalfEven((image.height - size) / 2);
-  }
+  const { left, top } = centerCropOffsets(image.width, image.height, step);
   return pillowCrop(image, left, top, size, size);
 }
 
@@ -165,7 +186,8 @@ function normalize(input: Tensor, mean: number[], std: number[], stepIndex: numb
 export function runPreprocess(image: DecodedImage, steps: readonly PreprocessStep[]): PreprocessResult {
   let img: DecodedImage | undefined = image;
   let tensor: Tensor | undefined;
-  steps.forEach((step, i) => {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
     if (img) {
       switch (step.op) {
         case "convert":
@@ -176,20 +198,27 @@ export function runPreprocess(image: DecodedImage, steps: readonly PreprocessSte
             step.mode === "RGB" && img.mode !== "RGB"
               ? pillowConvert(img, "L")
               : pillowConvert(img, step.mode);
-          return;
-        case "resize":
-          img = resize(img, step);
-          return;
+          continue;
+        case "resize": {
+          const next = steps[i + 1];
+          if (next?.op === "centerCrop") {
+            img = resizeThenCenterCrop(img, step, next);
+            i++;
+          } else {
+            img = resize(img, step);
+          }
+          continue;
+        }
         case "pad":
           img = pad(img, step);
-          return;
+          continue;
         case "centerCrop":
           img = centerCrop(img, step);
-          return;
+          continue;
         case "toTensor":
           tensor = toTensor(img, step);
           img = undefined;
-          return;
+          continue;
         default:
           throw new PreprocessError(i, `${step.op} needs a tensor: put a toTensor step before it`);
       }
@@ -198,7 +227,7 @@ export function runPreprocess(image: DecodedImage, steps: readonly PreprocessSte
     switch (step.op) {
       case "normalize":
         tensor = normalize(t, step.mean, step.std, i);
-        return;
+        continue;
       case "tensorResize": {
         const [nw, nh] = shorterSideSize(t.w, t.h, step.size);
         const planes = t.replicated ? 1 : t.channels;
@@ -208,12 +237,12 @@ export function runPreprocess(image: DecodedImage, steps: readonly PreprocessSte
           h: nh,
           w: nw,
         };
-        return;
+        continue;
       }
       default:
         throw new PreprocessError(i, `${step.op} works on images and cannot follow toTensor`);
     }
-  });
+  }
   if (!tensor)
     throw new PreprocessError(steps.length - 1, "the steps never produce a tensor (no toTensor step)");
   const done = expand(tensor);
