@@ -136,9 +136,11 @@ export async function createApiServer(
     requestIds.set(req, requestId);
     res.setHeader("x-request-id", requestId);
     const started = process.hrtime.bigint();
+    // labelled now: inside app.use("/graphql", ...) express strips the mount path from req.path,
+    // and Apollo finishes the response there, so at "finish" /graphql read as "/" ("other")
+    const route = routeLabel(req.path);
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeLabel(req.path);
       metrics.httpSeconds.observe({ route, status: String(res.statusCode) }, seconds);
       logger.info(
         {

@@ -153,6 +153,9 @@ describe.each([
     expect(metrics).toMatch(
       /cxr_api_graphql_operation_seconds_count\{operation="TestModels",outcome="ok"\} [1-9]/,
     );
+    // the access log's route label: GraphQL requests are counted as /graphql, not "other"
+    expect(metrics).toMatch(/cxr_api_http_request_seconds_count\{route="\/graphql",status="200"\} [1-9]/);
+    expect(logLines.some((line) => /"method":"POST","route":"\/graphql","status":200/.test(line))).toBe(true);
   });
 
   it.runIf(run)("lists models with fingerprint, dimension, card and where they are indexed", async () => {
