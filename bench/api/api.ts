@@ -199,7 +199,16 @@ try {
   // side always runs right after another; mixing modalities had put a session switch (the other
   // encoder's threads and caches) before half of each side's searches, and the p50 fell on the edge
   // between the two.
-  const inRounds = async (sides: [(i: number) => Promise<unknown>, number[]][]) => {
+  const inRounds = async (
+    bodyOf: (i: number) => unknown,
+    inProcess: (i: number) => Promise<unknown>,
+    [overHttp, overFetch, inProcessSamples]: [number[], number[], number[]],
+  ) => {
+    const sides: [(i: number) => Promise<unknown>, number[]][] = [
+      [(i) => post(viaNodeHttp, bodyOf(i)), overHttp],
+      [(i) => post(viaFetch, bodyOf(i)), overFetch],
+      [inProcess, inProcessSamples],
+    ];
     for (let i = -3; i < n; i++) {
       for (let j = 0; j < sides.length; j++) {
         const [run, samples] = sides[(((i + j) % sides.length) + sides.length) % sides.length]!;
@@ -211,30 +220,25 @@ try {
     }
   };
   const cycle = <T>(xs: readonly T[], i: number) => xs[((i % xs.length) + xs.length) % xs.length]!;
-  const textBody = (i: number) => ({
-    query: SEARCH,
-    variables: { in: { text: cycle(texts, i), models: [modelId], target: "IMAGES" } },
-  });
-  await inRounds([
-    [(i) => post(viaNodeHttp, textBody(i)), lat.textHttp],
-    [(i) => post(viaFetch, textBody(i)), lat.textFetch],
-    [(i) => local({ text: cycle(texts, i) }, "images"), lat.textLocal],
-  ]);
+  await inRounds(
+    (i) => ({
+      query: SEARCH,
+      variables: { in: { text: cycle(texts, i), models: [modelId], target: "IMAGES" } },
+    }),
+    (i) => local({ text: cycle(texts, i) }, "images"),
+    [lat.textHttp, lat.textFetch, lat.textLocal],
+  );
   // the same bytes the API searches with: the stored upload, read from disk as the resolver does,
   // and its id as the resolver passes it (the query study found from the original bytes' sha256)
-  const imageBody = (i: number) => ({
-    query: SEARCH,
-    variables: { in: { upload: cycle(uploadIds, i), models: [modelId], target: "REPORTS" } },
-  });
-  await inRounds([
-    [(i) => post(viaNodeHttp, imageBody(i)), lat.imageHttp],
-    [(i) => post(viaFetch, imageBody(i)), lat.imageFetch],
-    [
-      async (i) =>
-        local({ image: await services.uploads.read(cycle(uploadIds, i)) }, "reports", cycle(uploadIds, i)),
-      lat.imageLocal,
-    ],
-  ]);
+  await inRounds(
+    (i) => ({
+      query: SEARCH,
+      variables: { in: { upload: cycle(uploadIds, i), models: [modelId], target: "REPORTS" } },
+    }),
+    async (i) =>
+      local({ image: await services.uploads.read(cycle(uploadIds, i)) }, "reports", cycle(uploadIds, i)),
+    [lat.imageHttp, lat.imageFetch, lat.imageLocal],
+  );
   agent.destroy();
   const percent = (http: number[], inproc: number[]) =>
     `${((pct(http, 50) / pct(inproc, 50) - 1) * 100).toFixed(1)}%`;

@@ -240,7 +240,8 @@ describe("Pillow arithmetic", () => {
       for (const [by, size, crop] of [
         ["shorter", 24, 24],
         ["shorter", 24, 20],
-        ["longer", 40, 30], // the crop is larger than the resize across: padded, not fused
+        ["longer", 40, 30], // 32 x 40, cropped inside: fused
+        ["longer", 40, 36], // 32 x 40: the crop is wider than the resize, padded, not fused
         ["exact", 32, 32],
       ] as const) {
         const resize: PreprocessStep = { op: "resize", size, by, kernel: "bicubic" };

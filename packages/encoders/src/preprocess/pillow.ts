@@ -460,34 +460,37 @@ export function pillowResize(
       precomputeCoefficients(image.height, outH, f),
     );
   }
-  const vert = precomputeCoefficients(image.height, outH, f);
-  // rows of the source that the vertical pass reads
-  const yFirst = vert.bounds[0]!;
-  const yLast = vert.bounds[outH * 2 - 2]! + vert.bounds[outH * 2 - 1]!;
-  const ch = channelsOf(image.mode);
-  if (image.mode === "I") {
-    let data = image.data as Int32Array;
-    let width = image.width;
-    let shift = 0;
-    if (needH) {
-      const hor = precomputeCoefficients(image.width, outW, f);
-      data = horizontal32(data, image.width, yFirst, yLast - yFirst, outW, hor);
-      width = outW;
-      shift = yFirst;
-    }
-    if (needV) data = vertical32(data, width, outH, vert, shift);
-    return makeImage("I", outW, outH, data, image.source);
-  }
-  let data = image.data as Uint8Array;
-  let width = image.width;
-  let shift = 0;
+  // one direction only: Pillow runs that pass alone, over the whole source
   if (needH) {
     const hor = precomputeCoefficients(image.width, outW, f);
-    data = horizontal8(data, image.width, ch, yFirst, yLast - yFirst, outW, hor, fixedPoint(hor.weights));
-    width = outW;
-    shift = yFirst;
+    const data =
+      image.mode === "I"
+        ? horizontal32(image.data as Int32Array, image.width, 0, image.height, outW, hor)
+        : horizontal8(
+            image.data as Uint8Array,
+            image.width,
+            channelsOf(image.mode),
+            0,
+            image.height,
+            outW,
+            hor,
+            fixedPoint(hor.weights),
+          );
+    return makeImage(image.mode, outW, outH, data, image.source);
   }
-  if (needV) data = vertical8(data, width, ch, outH, vert, fixedPoint(vert.weights), shift);
+  const vert = precomputeCoefficients(image.height, outH, f);
+  const data =
+    image.mode === "I"
+      ? vertical32(image.data as Int32Array, image.width, outH, vert, 0)
+      : vertical8(
+          image.data as Uint8Array,
+          image.width,
+          channelsOf(image.mode),
+          outH,
+          vert,
+          fixedPoint(vert.weights),
+          0,
+        );
   return makeImage(image.mode, outW, outH, data, image.source);
 }
 

@@ -79,7 +79,8 @@ function pad(image: DecodedImage, step: PadStep): DecodedImage {
 function resizeThenCenterCrop(image: DecodedImage, step: ResizeStep, crop: CenterCropStep): DecodedImage {
   const [w, h] = resizeTarget(step, image.width, image.height);
   const { size } = crop;
-  if (w < 1 || h < 1 || w < size || h < size || (w === size && h === size)) {
+  // a crop that pads (the resize is smaller across) or keeps everything: the two steps as they are
+  if (w < size || h < size || (w === size && h === size)) {
     return centerCrop(resize(image, step), crop);
   }
   const { left, top } = centerCropOffsets(w, h, crop);
